@@ -1,0 +1,307 @@
+//! Client configuration: where to send requests, with which credentials and limits.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::http::{HeaderName, HeaderValue};
+
+/// OpenAI's own API, the default base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// Per attempt, the longest a non-streaming request may take, from connecting to the last
+/// body byte: 10 minutes, as the official SDKs. Reasoning models can think for minutes
+/// before they answer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The longest a connection (DNS, TCP and TLS) may take to set up: 10 seconds.
+/// A server that cannot be reached is better reported quickly, then retried.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// For streams, the longest wait for the next byte before the stream counts as stalled:
+/// 5 minutes, so a healthy slow stream (a reasoning model thinking before its first token,
+/// a local model on a CPU) is never cut, while a dead connection does not hang forever.
+pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How many times a failed request is retried by default (3 attempts in all).
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+
+/// The largest response body read into memory by default: 32 MiB.
+///
+/// A chat completion is a few KB; audio output in base64 can reach a few MB. A body
+/// larger than the limit is an error ([`TransportErrorKind::BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge)),
+/// not an allocation of whatever size the server chose.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The configuration of a [`ChatApi`](crate::ChatApi): base URL, credentials, headers,
+/// timeouts, retries and limits.
+///
+/// Build it with [`Config::new`] (or [`Config::from_env`]) and the consuming setters,
+/// then hand it to [`ChatApi::new`](crate::ChatApi::new). Its `Debug` output never shows
+/// the API key nor the values of custom headers.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use sync_openai::{ChatApi, Config};
+///
+/// let api = ChatApi::new(
+///     Config::new()
+///         .base_url("http://127.0.0.1:11434/v1") // Ollama needs no key
+///         .timeout(Duration::from_secs(120))
+///         .max_retries(1),
+/// );
+/// assert!(!format!("{api:?}").contains("sk-"));
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) api_key: Option<String>,
+    pub(crate) base_url: String,
+    pub(crate) organization: Option<String>,
+    pub(crate) project: Option<String>,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) stream_idle_timeout: Duration,
+    pub(crate) max_retries: u32,
+    pub(crate) max_response_bytes: u64,
+    pub(crate) total_timeout: Option<Duration>,
+    /// The first invalid setting, reported by every call (setters cannot fail).
+    pub(crate) invalid: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+impl Config {
+    /// A configuration for OpenAI's API with no key and the default limits.
+    pub fn new() -> Config {
+        Config {
+            api_key: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            organization: None,
+            project: None,
+            headers: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            total_timeout: None,
+            invalid: None,
+        }
+    }
+
+    /// A configuration read from the environment.
+    ///
+    /// | variable            | setter                        |
+    /// |---------------------|-------------------------------|
+    /// | `OPENAI_API_KEY`    | [`api_key`](Config::api_key)  |
+    /// | `OPENAI_BASE_URL`   | [`base_url`](Config::base_url)|
+    /// | `OPENAI_ORG_ID`     | [`organization`](Config::organization) |
+    /// | `OPENAI_PROJECT_ID` | [`project`](Config::project)  |
+    ///
+    /// Unset and empty variables are ignored. This never fails; a missing key is reported
+    /// by [`ChatApi::from_env`](crate::ChatApi::from_env), or by the first call.
+    pub fn from_env() -> Config {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let mut config = Config::new();
+        if let Some(key) = var("OPENAI_API_KEY") {
+            config = config.api_key(key);
+        }
+        if let Some(url) = var("OPENAI_BASE_URL") {
+            config = config.base_url(url);
+        }
+        if let Some(org) = var("OPENAI_ORG_ID") {
+            config = config.organization(org);
+        }
+        if let Some(project) = var("OPENAI_PROJECT_ID") {
+            config = config.project(project);
+        }
+        config
+    }
+
+    /// The API key, sent as `Authorization: Bearer <key>`.
+    ///
+    /// Leading and trailing white space (a newline pasted with the key) is removed.
+    /// Defaults to none: no `Authorization` header, which local servers (Ollama,
+    /// llama.cpp, vLLM) accept; OpenAI's own API requires a key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Config {
+        let key = key.into();
+        let trimmed = key.trim();
+        if HeaderValue::from_str(&format!("Bearer {trimmed}")).is_err() {
+            self.note_invalid("the API key contains a byte that cannot go in an HTTP header (a control character?)".to_owned());
+        }
+        self.api_key = Some(trimmed.to_owned());
+        self
+    }
+
+    /// The base URL of the API, up to and including the version segment.
+    ///
+    /// `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` and the same with a
+    /// trailing `/` all work alike. Defaults to [`DEFAULT_BASE_URL`].
+    pub fn base_url(mut self, url: impl Into<String>) -> Config {
+        let url = url.into();
+        let trimmed = url.trim().trim_end_matches('/');
+        if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+            self.note_invalid(format!(
+                "base URL `{trimmed}` must start with http:// or https://"
+            ));
+        }
+        self.base_url = trimmed.to_owned();
+        self
+    }
+
+    /// The organization to bill, sent as `OpenAI-Organization`. Defaults to none.
+    pub fn organization(mut self, organization: impl Into<String>) -> Config {
+        let organization = organization.into();
+        self.check_value("OpenAI-Organization", &organization);
+        self.organization = Some(organization);
+        self
+    }
+
+    /// The project to bill, sent as `OpenAI-Project`. Defaults to none.
+    pub fn project(mut self, project: impl Into<String>) -> Config {
+        let project = project.into();
+        self.check_value("OpenAI-Project", &project);
+        self.project = Some(project);
+        self
+    }
+
+    /// A header sent on every request; setting the same name again replaces it.
+    ///
+    /// An invalid name or value (a CR or LF, say) is not sent: every call then fails
+    /// with [`Error::Config`] naming the header. Defaults to no extra headers.
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Config {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                self.headers.retain(|(n, _)| *n != name);
+                self.headers.push((name, value));
+            }
+            (Err(_), _) => self.note_invalid(format!(
+                "header name {name:?} is not a valid HTTP header name"
+            )),
+            (_, Err(_)) => self.note_invalid(format!(
+                "the value of header {name:?} contains a byte that cannot go in an HTTP header (a CR, LF or other control character)"
+            )),
+        }
+        self
+    }
+
+    /// Per attempt, the longest a non-streaming request may take, connecting included.
+    ///
+    /// For streams this bounds the wait for the response headers; the body is bounded by
+    /// [`stream_idle_timeout`](Config::stream_idle_timeout) instead, so a long answer is
+    /// never cut. Defaults to [`DEFAULT_TIMEOUT`] (10 minutes).
+    pub fn timeout(mut self, timeout: Duration) -> Config {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest connection setup (DNS, TCP, TLS) may take.
+    /// Defaults to [`DEFAULT_CONNECT_TIMEOUT`] (10 seconds).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Config {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// For streams, the longest wait between two reads of the body.
+    /// Defaults to [`DEFAULT_STREAM_IDLE_TIMEOUT`] (5 minutes).
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Config {
+        self.stream_idle_timeout = timeout;
+        self
+    }
+
+    /// How many times a failed request is retried (connection errors, timeouts, 408,
+    /// 409, 429, 5xx). `0` turns retries off. Defaults to [`DEFAULT_MAX_RETRIES`] (2).
+    pub fn max_retries(mut self, max_retries: u32) -> Config {
+        self.max_retries = max_retries;
+        self
+    }
+
+    /// The largest response body read into memory.
+    /// Defaults to [`DEFAULT_MAX_RESPONSE_BYTES`] (32 MiB).
+    pub fn max_response_bytes(mut self, limit: u64) -> Config {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// A deadline for a whole call, across all its attempts and the waits between them.
+    ///
+    /// The client never starts a wait for a retry that would end past it; the last error is
+    /// returned instead. Defaults to none: each attempt is bounded by
+    /// [`timeout`](Config::timeout) and the number of attempts by
+    /// [`max_retries`](Config::max_retries).
+    pub fn total_timeout(mut self, timeout: Duration) -> Config {
+        self.total_timeout = Some(timeout);
+        self
+    }
+
+    /// The base URL in use, without a trailing `/`.
+    pub fn get_base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Whether an API key is set.
+    pub fn has_api_key(&self) -> bool {
+        self.api_key.is_some()
+    }
+
+    /// Checks the configuration without sending anything.
+    ///
+    /// Returns the first invalid setting (a header with a newline, say), or a missing
+    /// key when the base URL is OpenAI's own.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(message) = &self.invalid {
+            return Err(Error::config(message.clone()));
+        }
+        if self.api_key.is_none() && self.base_url == DEFAULT_BASE_URL {
+            return Err(Error::config(
+                "no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_value(&mut self, header: &str, value: &str) {
+        if HeaderValue::from_str(value).is_err() {
+            self.note_invalid(format!(
+                "the value for {header} contains a byte that cannot go in an HTTP header (a CR, LF or other control character)"
+            ));
+        }
+    }
+
+    fn note_invalid(&mut self, message: String) {
+        if self.invalid.is_none() {
+            self.invalid = Some(message);
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Config")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("headers", &header_names)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("total_timeout", &self.total_timeout)
+            .field("invalid", &self.invalid)
+            .finish()
+    }
+}

@@ -1,0 +1,1118 @@
+//! A small, allocation-free (in steady state) Server-Sent Events parser.
+//!
+//! Implements the WHATWG HTML "event stream interpretation" algorithm
+//! (<https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation>)
+//! over any [`BufRead`], working on bytes rather than strings:
+//!
+//! * Lines end with LF, CR or CRLF, freely mixed. A CRLF split across two
+//!   reads is recognised (we remember that the last byte was a CR and skip an
+//!   LF that immediately follows it), so it never produces a spurious empty
+//!   line.
+//! * One UTF-8 BOM at the very start of the stream is removed.
+//! * Lines beginning with `:` are comments and are ignored.
+//! * `field:value`, `field: value` (exactly one space after the colon is
+//!   removed) and `field` (no colon: empty value) are recognised. Known
+//!   fields are `data`, `event`, `id` and `retry`; others are ignored.
+//! * A blank line dispatches the event if at least one `data` line was seen.
+//!
+//! CR and LF never occur inside a multi-byte UTF-8 sequence, so splitting
+//! lines on bytes is safe, and a multi-byte character split across reads is
+//! simply reassembled in the line buffer.
+//!
+//! # Deviations from the specification (all deliberate)
+//!
+//! * **Bytes, not text.** The spec decodes the whole stream as UTF-8 (with
+//!   replacement characters). Here [`Event::data`] is the raw bytes; invalid
+//!   UTF-8 is passed through untouched and the caller (typically a JSON
+//!   parser) decides what to do with it. Only the small `event` and `id`
+//!   fields are decoded, lossily.
+//! * **Event type.** [`Event::event`] is `""` when no `event:` field was
+//!   given; the spec's default type is `"message"`.
+//! * **Dispatch at end of stream.** The spec discards an event that is not
+//!   terminated by a blank line. Real servers often close the connection
+//!   right after the last `data:` line, so at EOF a pending event is
+//!   dispatched if (and only if) it would have been dispatched by a blank
+//!   line, i.e. at least one `data` (or `error`) line was seen. A final line
+//!   without any line terminator is still processed as a line.
+//! * **`error:` lines.** Some OpenAI-compatible servers (llama.cpp) report a
+//!   failure as a bare `error: {json}` line with no `data:` field. Per the
+//!   spec `error` is an unknown field and would be ignored, silently hiding
+//!   the error. Instead, an `error` field is appended to the data buffer
+//!   exactly like `data`, and the dispatched event's type is `"error"`
+//!   (overriding any `event:` field of the same event). `event: error`
+//!   followed by `data:` needs no special handling and gives the same type.
+//! * **`retry:` overflow.** A `retry` value consisting only of ASCII digits
+//!   but too large for a `u64` is ignored, like any other invalid value.
+//! * **Limits.** A line longer than [`MAX_LINE_BYTES`] or an event whose
+//!   joined data exceeds [`MAX_EVENT_BYTES`] is an error instead of unbounded
+//!   memory growth.
+//! * **Errors are final.** After any error (limits or I/O other than
+//!   `Interrupted`, which is retried) the reader is fused: every later call
+//!   returns `Ok(None)` without touching the underlying reader again. The
+//!   same holds after end of stream.
+//! * Reconnection (and sending `Last-Event-ID`) is not the parser's job;
+//!   [`Event::id`] and [`Event::retry`] expose what a caller needs for it.
+
+use std::fmt;
+use std::io::{self, BufRead};
+
+/// Maximum length of one line in bytes (excluding its terminator) before the
+/// reader gives up with [`SseError::LineTooLong`]: 1 MiB.
+///
+/// A JSON chunk of a streamed chat completion is typically a few hundred
+/// bytes, but some servers put a whole tool-call `arguments` blob into one
+/// chunk, which can reach hundreds of KB. 1 MiB leaves ample headroom while
+/// still bounding the memory a misbehaving server (or a stream that never
+/// sends a newline) can make us buffer.
+pub(crate) const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Maximum size in bytes of one event's joined data (all its `data` lines
+/// joined with `\n`) before the reader gives up with
+/// [`SseError::EventTooLarge`]: 16 MiB.
+///
+/// OpenAI streams send one small JSON document per event, so legitimate
+/// events stay far below this; the limit only exists so that an endless run
+/// of `data:` lines without a blank line cannot exhaust memory.
+pub(crate) const MAX_EVENT_BYTES: usize = 16 << 20;
+
+/// The UTF-8 encoding of U+FEFF, stripped once from the start of the stream.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Smallest capacity the internal buffers grow to, to avoid a series of tiny
+/// reallocations when a reader delivers one byte at a time.
+const MIN_CAPACITY: usize = 64;
+
+/// One dispatched event, borrowed from the reader's reused buffers.
+///
+/// Valid until the next call to [`SseReader::next_event`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Event<'a> {
+    /// The event type; `""` when the event had no `event:` field (the spec's
+    /// `"message"`), `"error"` when it contained an `error:` line.
+    pub(crate) event: &'a str,
+    /// The event's data lines joined with `b'\n'`, as raw bytes.
+    pub(crate) data: &'a [u8],
+    /// The last event id as of this event (persists across events), `None`
+    /// if the stream never set one.
+    pub(crate) id: Option<&'a str>,
+    /// The last valid `retry:` value (milliseconds) seen so far, if any.
+    pub(crate) retry: Option<u64>,
+}
+
+/// Why [`SseReader::next_event`] failed.
+#[derive(Debug)]
+pub(crate) enum SseError {
+    /// A line was longer than `limit` bytes.
+    LineTooLong { limit: usize },
+    /// An event's joined data was larger than `limit` bytes.
+    EventTooLarge { limit: usize },
+    /// The underlying reader failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for SseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LineTooLong { limit } => {
+                write!(f, "server-sent events line longer than {limit} bytes")
+            }
+            Self::EventTooLarge { limit } => {
+                write!(f, "server-sent event data larger than {limit} bytes")
+            }
+            Self::Io(err) => write!(f, "error reading server-sent events stream: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for SseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io(err) => Some(err),
+            Self::LineTooLong { .. } | Self::EventTooLarge { .. } => None,
+        }
+    }
+}
+
+impl From<io::Error> for SseError {
+    fn from(err: io::Error) -> Self {
+        Self::Io(err)
+    }
+}
+
+/// Incremental parser turning a byte stream into [`Event`]s.
+///
+/// All buffers are reused: after the first few events no allocation happens
+/// per line or per event (only when a line or event is larger than any seen
+/// before, or an `event`/`id` value is not valid UTF-8).
+#[derive(Debug)]
+pub(crate) struct SseReader<R> {
+    reader: R,
+    /// The current line, without its terminator.
+    line: Vec<u8>,
+    /// The previous line ended with CR: an LF that comes next (possibly in
+    /// the next read) belongs to it.
+    skip_lf: bool,
+    /// The first line has been read (and a leading BOM stripped from it).
+    bom_checked: bool,
+    /// An event was handed out: its buffers are cleared on the next call
+    /// (they cannot be cleared earlier, the event borrows them).
+    needs_reset: bool,
+    /// End of stream or an error was reached; only `Ok(None)` from now on.
+    finished: bool,
+    fields: Fields,
+}
+
+/// The parser state the spec calls buffers.
+#[derive(Debug, Default)]
+struct Fields {
+    /// Data lines, each followed by `\n`.
+    data: Vec<u8>,
+    event_type: String,
+    /// An `error` line was seen in the current event (extension).
+    is_error: bool,
+    /// Last event id buffer; meaningful only if `id_set`.
+    id: String,
+    id_set: bool,
+    retry: Option<u64>,
+}
+
+impl<R: BufRead> SseReader<R> {
+    /// Wraps `reader`. Nothing is read until [`next_event`](Self::next_event).
+    pub(crate) fn new(reader: R) -> Self {
+        Self {
+            reader,
+            line: Vec::new(),
+            skip_lf: false,
+            bom_checked: false,
+            needs_reset: false,
+            finished: false,
+            fields: Fields::default(),
+        }
+    }
+
+    /// Next dispatched event; `Ok(None)` at EOF. A lending API: the returned
+    /// [`Event`] borrows `&mut self`.
+    ///
+    /// After `Ok(None)` or an error, every further call returns `Ok(None)`.
+    pub(crate) fn next_event(&mut self) -> Result<Option<Event<'_>>, SseError> {
+        if self.needs_reset {
+            self.needs_reset = false;
+            self.fields.reset_event();
+        }
+        if self.finished {
+            return Ok(None);
+        }
+        match self.fill_event() {
+            Ok(true) => {}
+            Ok(false) => {
+                self.finished = true;
+                return Ok(None);
+            }
+            Err(err) => {
+                self.finished = true;
+                self.fields.reset_event();
+                return Err(err);
+            }
+        }
+        self.needs_reset = true;
+        // Every data line is stored followed by '\n'; drop the last one.
+        self.fields.data.pop();
+        Ok(Some(self.fields.event()))
+    }
+
+    /// The underlying reader.
+    pub(crate) fn get_ref(&self) -> &R {
+        &self.reader
+    }
+
+    /// The underlying reader. Reading from it directly desynchronises the
+    /// parser.
+    pub(crate) fn get_mut(&mut self) -> &mut R {
+        &mut self.reader
+    }
+
+    /// The underlying reader. Bytes are consumed from it only as far as the
+    /// parser has used them, so after an event dispatched by a blank line the
+    /// rest of the stream is still there (if that blank line ended with a
+    /// bare CR, a following LF has not been consumed yet). A partially read
+    /// line or event held by the parser is lost.
+    pub(crate) fn into_inner(self) -> R {
+        self.reader
+    }
+
+    /// Bytes currently held in internal buffers (their capacity), for tests
+    /// and benches proving memory stays constant. Does not include the
+    /// underlying reader's own buffer.
+    pub(crate) fn buffered_capacity(&self) -> usize {
+        self.line.capacity()
+            + self.fields.data.capacity()
+            + self.fields.event_type.capacity()
+            + self.fields.id.capacity()
+    }
+
+    /// Processes lines until an event is ready (`true`) or the stream ended
+    /// with nothing to dispatch (`false`).
+    fn fill_event(&mut self) -> Result<bool, SseError> {
+        loop {
+            if !self.read_line()? {
+                // End of stream. Deviation: dispatch what a blank line would
+                // have dispatched instead of discarding it.
+                self.finished = true;
+                return Ok(!self.fields.data.is_empty());
+            }
+            if self.line.is_empty() {
+                if !self.fields.data.is_empty() {
+                    return Ok(true);
+                }
+                // Blank line with empty data: reset, dispatch nothing.
+                self.fields.reset_event();
+            } else {
+                self.fields.process_line(&self.line)?;
+            }
+        }
+    }
+
+    /// Reads the next line (without terminator) into `self.line`. Returns
+    /// `false` at end of stream when no bytes of a new line were read.
+    fn read_line(&mut self) -> Result<bool, SseError> {
+        self.line.clear();
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(SseError::Io(err)),
+            };
+            if buf.is_empty() {
+                if self.line.is_empty() {
+                    return Ok(false);
+                }
+                // A final line without terminator is still a line.
+                break;
+            }
+            let mut start = 0;
+            if self.skip_lf {
+                self.skip_lf = false;
+                if buf.first() == Some(&b'\n') {
+                    start = 1;
+                }
+            }
+            let rest = buf.get(start..).unwrap_or_default();
+            let (content, used, terminated) =
+                match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                    Some(end) => {
+                        self.skip_lf = rest.get(end) == Some(&b'\r');
+                        (rest.get(..end).unwrap_or_default(), start + end + 1, true)
+                    }
+                    None => (rest, buf.len(), false),
+                };
+            if self.line.len().saturating_add(content.len()) > MAX_LINE_BYTES {
+                return Err(SseError::LineTooLong {
+                    limit: MAX_LINE_BYTES,
+                });
+            }
+            reserve_capped(&mut self.line, content.len(), MAX_LINE_BYTES);
+            self.line.extend_from_slice(content);
+            self.reader.consume(used);
+            if terminated {
+                break;
+            }
+        }
+        if !self.bom_checked {
+            self.bom_checked = true;
+            if self.line.starts_with(BOM) {
+                self.line.drain(..BOM.len());
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl Fields {
+    /// Clears the per-event buffers (data, event type); id and retry persist.
+    fn reset_event(&mut self) {
+        self.data.clear();
+        self.event_type.clear();
+        self.is_error = false;
+    }
+
+    fn event(&self) -> Event<'_> {
+        Event {
+            event: if self.is_error {
+                "error"
+            } else {
+                &self.event_type
+            },
+            data: &self.data,
+            id: self.id_set.then_some(self.id.as_str()),
+            retry: self.retry,
+        }
+    }
+
+    /// Handles one non-blank line.
+    fn process_line(&mut self, line: &[u8]) -> Result<(), SseError> {
+        if line.first() == Some(&b':') {
+            return Ok(()); // comment
+        }
+        let (name, value) = match line.iter().position(|&b| b == b':') {
+            Some(colon) => {
+                let value = line.get(colon + 1..).unwrap_or_default();
+                (
+                    line.get(..colon).unwrap_or_default(),
+                    value.strip_prefix(b" ").unwrap_or(value),
+                )
+            }
+            None => (line, &[][..]),
+        };
+        match name {
+            b"data" => self.append_data(value)?,
+            b"error" => {
+                // Extension, see the module documentation.
+                self.append_data(value)?;
+                self.is_error = true;
+            }
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.push_str(&String::from_utf8_lossy(value));
+            }
+            // An id containing NUL is ignored.
+            b"id" if !value.contains(&0) => {
+                self.id.clear();
+                self.id.push_str(&String::from_utf8_lossy(value));
+                self.id_set = true;
+            }
+            // An invalid retry value is ignored.
+            b"retry" => self.retry = parse_retry(value).or(self.retry),
+            _ => {} // unknown field (or ignored value): ignored
+        }
+        Ok(())
+    }
+
+    fn append_data(&mut self, value: &[u8]) -> Result<(), SseError> {
+        // The joined size if this were the last line: the buffer already
+        // ends with the '\n' that joins it to this line.
+        if self.data.len().saturating_add(value.len()) > MAX_EVENT_BYTES {
+            return Err(SseError::EventTooLarge {
+                limit: MAX_EVENT_BYTES,
+            });
+        }
+        reserve_capped(&mut self.data, value.len() + 1, MAX_EVENT_BYTES + 1);
+        self.data.extend_from_slice(value);
+        self.data.push(b'\n');
+        Ok(())
+    }
+}
+
+/// A `retry` value: one or more ASCII digits that fit in a `u64`.
+fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    value.iter().try_fold(0u64, |acc, &b| {
+        if b.is_ascii_digit() {
+            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Makes room for `additional` more bytes, growing geometrically like `Vec`
+/// does, but never beyond `ceiling` (so hitting a limit does not leave a
+/// buffer with up to twice the limit allocated).
+fn reserve_capped(buf: &mut Vec<u8>, additional: usize, ceiling: usize) {
+    let needed = buf.len().saturating_add(additional);
+    if needed <= buf.capacity() {
+        return;
+    }
+    let target = buf
+        .capacity()
+        .saturating_mul(2)
+        .max(MIN_CAPACITY)
+        .min(ceiling)
+        .max(needed);
+    buf.reserve_exact(target - buf.len());
+}
+
+// Tests may panic: a failed `unwrap` or out-of-range index is a test failure.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::io::{BufReader, Read};
+
+    /// An owned copy of an [`Event`], to compare whole streams.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Owned {
+        event: String,
+        data: Vec<u8>,
+        id: Option<String>,
+        retry: Option<u64>,
+    }
+
+    impl From<Event<'_>> for Owned {
+        fn from(ev: Event<'_>) -> Self {
+            Self {
+                event: ev.event.to_owned(),
+                data: ev.data.to_vec(),
+                id: ev.id.map(str::to_owned),
+                retry: ev.retry,
+            }
+        }
+    }
+
+    fn ev(event: &str, data: &[u8], id: Option<&str>, retry: Option<u64>) -> Owned {
+        Owned {
+            event: event.to_owned(),
+            data: data.to_vec(),
+            id: id.map(str::to_owned),
+            retry,
+        }
+    }
+
+    /// A plain `message` event with only data.
+    fn msg(data: &[u8]) -> Owned {
+        ev("", data, None, None)
+    }
+
+    fn collect<R: BufRead>(reader: R) -> Vec<Owned> {
+        let mut sse = SseReader::new(reader);
+        let mut out = Vec::new();
+        while let Some(event) = sse.next_event().unwrap() {
+            out.push(event.into());
+        }
+        // Fused after EOF.
+        assert!(sse.next_event().unwrap().is_none());
+        assert!(sse.next_event().unwrap().is_none());
+        out
+    }
+
+    fn parse(input: &[u8]) -> Vec<Owned> {
+        collect(input)
+    }
+
+    /// A reader returning at most `chunk` bytes per read, optionally
+    /// failing with `Interrupted` before every read.
+    struct Chunked<'a> {
+        data: &'a [u8],
+        chunk: usize,
+        interrupt: bool,
+        interrupted_last: bool,
+    }
+
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.interrupt && !self.interrupted_last {
+                self.interrupted_last = true;
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            self.interrupted_last = false;
+            let n = self.chunk.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn parse_chunked(input: &[u8], chunk: usize) -> Vec<Owned> {
+        let reader = Chunked {
+            data: input,
+            chunk,
+            interrupt: false,
+            interrupted_last: false,
+        };
+        collect(BufReader::with_capacity(chunk, reader))
+    }
+
+    /// A reader delivering exactly the given segments, one per read.
+    struct Segments(std::collections::VecDeque<Vec<u8>>);
+
+    impl Read for Segments {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(mut seg) = self.0.pop_front() else {
+                return Ok(0);
+            };
+            let n = seg.len().min(buf.len());
+            buf[..n].copy_from_slice(&seg[..n]);
+            if n < seg.len() {
+                self.0.push_front(seg.split_off(n));
+            }
+            Ok(n)
+        }
+    }
+
+    fn parse_segments(segments: &[&[u8]]) -> Vec<Owned> {
+        let segs = segments.iter().map(|s| s.to_vec()).collect();
+        collect(BufReader::new(Segments(segs)))
+    }
+
+    /// A realistic OpenAI(-compatible) stream: comments, multi-byte UTF-8,
+    /// tool calls, mixed line endings, an id and retry, `[DONE]`.
+    const OPENAI_STREAM: &[u8] = b": OPENROUTER PROCESSING\n\n\
+retry: 3000\n\
+data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n\
+data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"H\xc3\xa9llo \xf0\x9f\x91\x8b \xe4\xb8\x96\xe7\x95\x8c\"}}]}\r\n\r\n\
+: keep-alive\r\r\
+id: 42\n\
+data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]}}]}\r\n\r\n\
+data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"city\\\":\\\"Z\xc3\xbcrich\\\"}\"}}]}}]}\r\r\
+data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,\"total_tokens\":15}}\n\n\
+data: [DONE]\n\n";
+
+    fn openai_expected() -> Vec<Owned> {
+        let datas: Vec<&[u8]> = vec![
+            b"{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}",
+            "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Héllo 👋 世界\"}}]}".as_bytes(),
+            b"{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]}}]}",
+            "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"city\\\":\\\"Zürich\\\"}\"}}]}}]}".as_bytes(),
+            b"{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,\"total_tokens\":15}}",
+            b"[DONE]",
+        ];
+        datas
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| ev("", d, (i >= 2).then_some("42"), Some(3000)))
+            .collect()
+    }
+
+    // ---- whole streams and chunking ----
+
+    #[test]
+    fn openai_stream_one_read() {
+        assert_eq!(parse(OPENAI_STREAM), openai_expected());
+    }
+
+    #[test]
+    fn openai_stream_one_byte_per_read() {
+        assert_eq!(parse_chunked(OPENAI_STREAM, 1), openai_expected());
+    }
+
+    #[test]
+    fn openai_stream_two_bytes_per_read() {
+        assert_eq!(parse_chunked(OPENAI_STREAM, 2), openai_expected());
+    }
+
+    #[test]
+    fn openai_stream_seven_bytes_per_read() {
+        assert_eq!(parse_chunked(OPENAI_STREAM, 7), openai_expected());
+    }
+
+    #[test]
+    fn openai_stream_every_chunk_size_with_bom_and_interrupts() {
+        let mut input = BOM.to_vec();
+        input.extend_from_slice(OPENAI_STREAM);
+        for chunk in 1..=70 {
+            let reader = Chunked {
+                data: &input,
+                chunk,
+                interrupt: true,
+                interrupted_last: false,
+            };
+            let got = collect(BufReader::with_capacity(chunk, reader));
+            assert_eq!(got, openai_expected(), "chunk size {chunk}");
+        }
+    }
+
+    #[test]
+    fn multibyte_utf8_split_across_reads() {
+        // "€" is E2 82 AC; split after each of its first two bytes.
+        let got = parse_segments(&[b"data: a\xe2", b"\x82", b"\xac b\n\n"]);
+        assert_eq!(got, vec![msg("a€ b".as_bytes())]);
+    }
+
+    #[test]
+    fn invalid_utf8_data_passed_through_and_small_fields_lossy() {
+        let got = parse(b"event: a\xffb\nid: x\xfe\ndata: \xff\xfe\x00z\n\n");
+        assert_eq!(
+            got,
+            vec![ev("a\u{FFFD}b", b"\xff\xfe\x00z", Some("x\u{FFFD}"), None)]
+        );
+    }
+
+    // ---- line endings ----
+
+    #[test]
+    fn lf_cr_crlf_and_mixed_line_endings() {
+        let expected = vec![msg(b"a\nb"), msg(b"c")];
+        assert_eq!(parse(b"data: a\ndata: b\n\ndata: c\n\n"), expected);
+        assert_eq!(parse(b"data: a\rdata: b\r\rdata: c\r\r"), expected);
+        assert_eq!(
+            parse(b"data: a\r\ndata: b\r\n\r\ndata: c\r\n\r\n"),
+            expected
+        );
+        assert_eq!(parse(b"data: a\rdata: b\r\n\ndata: c\n\r"), expected);
+    }
+
+    #[test]
+    fn crlf_split_at_read_boundary_gives_no_spurious_dispatch() {
+        // If the LF after "a\r" were an extra blank line, "a" and "b" would
+        // be dispatched separately.
+        let got = parse_segments(&[b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"]);
+        assert_eq!(got, vec![msg(b"a\nb")]);
+        // A lone CR at the end of a read followed by another line is fine.
+        let got = parse_segments(&[b"data: a\r", b"data: b\r", b"\r"]);
+        assert_eq!(got, vec![msg(b"a\nb")]);
+        // CR LF LF: the second LF is a real blank line.
+        let got = parse_segments(&[b"data: a\r", b"\n", b"\n", b"data: b\n\n"]);
+        assert_eq!(got, vec![msg(b"a"), msg(b"b")]);
+    }
+
+    // ---- BOM ----
+
+    #[test]
+    fn leading_bom_stripped_once() {
+        assert_eq!(parse(b"\xEF\xBB\xBFdata: x\n\n"), vec![msg(b"x")]);
+        assert_eq!(
+            parse_chunked(b"\xEF\xBB\xBFdata: x\n\n", 1),
+            vec![msg(b"x")]
+        );
+        // A second BOM is part of the field name, which is then unknown.
+        assert_eq!(parse(b"\xEF\xBB\xBF\xEF\xBB\xBFdata: x\n\n"), vec![]);
+        // A BOM that is not at the very start is not stripped.
+        assert_eq!(parse(b"\n\xEF\xBB\xBFdata: x\n\n"), vec![]);
+        // A BOM alone on the first line leaves a blank line.
+        assert_eq!(parse(b"\xEF\xBB\xBF\ndata: x\n\n"), vec![msg(b"x")]);
+    }
+
+    // ---- comments ----
+
+    #[test]
+    fn comments_ignored() {
+        let got = parse(b": OPENROUTER PROCESSING\ndata: a\n: keep-alive\ndata: b\n:\n\n");
+        assert_eq!(got, vec![msg(b"a\nb")]);
+    }
+
+    #[test]
+    fn stream_of_only_comments() {
+        assert_eq!(
+            parse(b": OPENROUTER PROCESSING\n\n: keep-alive\n\n:\n"),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn empty_stream() {
+        assert_eq!(parse(b""), vec![]);
+        assert_eq!(parse(b"\n\n\r\n\r"), vec![]);
+    }
+
+    // ---- field parsing ----
+
+    #[test]
+    fn field_value_forms() {
+        assert_eq!(parse(b"data:x\n\n"), vec![msg(b"x")]);
+        assert_eq!(parse(b"data: x\n\n"), vec![msg(b"x")]);
+        // Only one space is removed.
+        assert_eq!(parse(b"data:  x \n\n"), vec![msg(b" x ")]);
+        // Later colons belong to the value.
+        assert_eq!(parse(b"data: a: b:c\n\n"), vec![msg(b"a: b:c")]);
+        // No colon: the whole line is the field name, the value is empty.
+        assert_eq!(parse(b"data\n\n"), vec![msg(b"")]);
+        assert_eq!(parse(b"data:\n\n"), vec![msg(b"")]);
+        assert_eq!(parse(b"data\ndata\n\n"), vec![msg(b"\n")]);
+        // Field names are exact and case-sensitive.
+        assert_eq!(parse(b"data : x\nDATA: y\n data: z\n\n"), vec![]);
+    }
+
+    #[test]
+    fn done_marker_with_and_without_space() {
+        assert_eq!(
+            parse(b"data:[DONE]\n\ndata: [DONE]\n\n"),
+            vec![msg(b"[DONE]"), msg(b"[DONE]")]
+        );
+    }
+
+    #[test]
+    fn several_data_lines_joined_with_newline() {
+        assert_eq!(
+            parse(b"data: {\ndata:  \"a\": 1\ndata: }\n\n"),
+            vec![msg(b"{\n \"a\": 1\n}")]
+        );
+    }
+
+    #[test]
+    fn unknown_fields_ignored() {
+        let got = parse(b"foo: bar\ndata: a\nx-custom\nmessage: hi\n: c\nretr: 5\n\n");
+        assert_eq!(got, vec![msg(b"a")]);
+        // An event with only unknown fields dispatches nothing.
+        assert_eq!(parse(b"foo: bar\n\n"), vec![]);
+    }
+
+    #[test]
+    fn event_type_set_and_reset() {
+        let got = parse(b"event: delta\ndata: a\n\ndata: b\n\nevent: x\nevent: y\ndata: c\n\n");
+        assert_eq!(
+            got,
+            vec![
+                ev("delta", b"a", None, None),
+                msg(b"b"),
+                ev("y", b"c", None, None)
+            ]
+        );
+        // A blank line with no data resets the event type without dispatching.
+        assert_eq!(parse(b"event: foo\n\ndata: x\n\n"), vec![msg(b"x")]);
+    }
+
+    #[test]
+    fn blank_lines_without_data_dispatch_nothing() {
+        assert_eq!(parse(b"\n\n\ndata: a\n\n\n\n"), vec![msg(b"a")]);
+        assert_eq!(parse(b"event: ping\nid: 1\nretry: 5\n\n"), vec![]);
+    }
+
+    #[test]
+    fn id_persists_and_can_be_emptied() {
+        let got =
+            parse(b"data: a\n\nid: 1\ndata: b\n\ndata: c\n\nid\ndata: d\n\nid: 2\n\ndata: e\n\n");
+        assert_eq!(
+            got,
+            vec![
+                msg(b"a"),
+                ev("", b"b", Some("1"), None),
+                ev("", b"c", Some("1"), None),
+                ev("", b"d", Some(""), None),
+                ev("", b"e", Some("2"), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn id_with_nul_ignored() {
+        let got = parse(b"id: 7\n\nid: a\x00b\ndata: x\n\nid: \x00\ndata: y\n\n");
+        assert_eq!(
+            got,
+            vec![ev("", b"x", Some("7"), None), ev("", b"y", Some("7"), None)]
+        );
+    }
+
+    #[test]
+    fn retry_valid_and_invalid_values() {
+        let got = parse(
+            b"retry: 3000\ndata: a\n\n\
+              retry: 10x\ndata: b\n\n\
+              retry:\nretry: -5\nretry:  7\nretry: 1.5\nretry: +5\ndata: c\n\n\
+              retry: 99999999999999999999999\ndata: d\n\n\
+              retry:0\ndata: e\n\n",
+        );
+        assert_eq!(
+            got,
+            vec![
+                ev("", b"a", None, Some(3000)),
+                ev("", b"b", None, Some(3000)),
+                ev("", b"c", None, Some(3000)),
+                ev("", b"d", None, Some(3000)),
+                ev("", b"e", None, Some(0)),
+            ]
+        );
+        assert_eq!(parse(b"retry: 10x\ndata: a\n\n"), vec![msg(b"a")]);
+    }
+
+    // ---- end of stream ----
+
+    #[test]
+    fn pending_event_dispatched_at_eof() {
+        assert_eq!(parse(b"data: a\n"), vec![msg(b"a")]);
+        assert_eq!(parse(b"data: a\ndata: b\r\n"), vec![msg(b"a\nb")]);
+        assert_eq!(parse(b"data: a\n\ndata: b\n"), vec![msg(b"a"), msg(b"b")]);
+        // Without data there is nothing to dispatch.
+        assert_eq!(parse(b"event: x\nid: 1\n"), vec![]);
+    }
+
+    #[test]
+    fn final_line_without_terminator_is_processed() {
+        assert_eq!(parse(b"data: a"), vec![msg(b"a")]);
+        assert_eq!(parse(b"data: a\n\ndata: b"), vec![msg(b"a"), msg(b"b")]);
+        assert_eq!(
+            parse(b"data: x\nevent: last"),
+            vec![ev("last", b"x", None, None)]
+        );
+        assert_eq!(
+            parse_chunked(b"data: x\nid: 9", 1),
+            vec![ev("", b"x", Some("9"), None)]
+        );
+        // Comment as final unterminated line.
+        assert_eq!(parse(b"data: x\n: bye"), vec![msg(b"x")]);
+    }
+
+    // ---- error extension ----
+
+    #[test]
+    fn bare_error_line_becomes_error_event() {
+        let body =
+            br#"{"error":{"code":500,"message":"context size exceeded","type":"server_error"}}"#;
+        let mut input = b"error: ".to_vec();
+        input.extend_from_slice(body);
+        input.extend_from_slice(b"\n\n");
+        assert_eq!(parse(&input), vec![ev("error", body, None, None)]);
+        // Also without the blank line (connection closed right after).
+        assert_eq!(
+            parse(&input[..input.len() - 2]),
+            vec![ev("error", body, None, None)]
+        );
+    }
+
+    #[test]
+    fn error_line_overrides_event_type_and_resets_after() {
+        let got = parse(b"event: delta\ndata: a\nerror: b\n\ndata: c\n\nerror\n\n");
+        assert_eq!(
+            got,
+            vec![
+                ev("error", b"a\nb", None, None),
+                msg(b"c"),
+                ev("error", b"", None, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn event_error_with_data() {
+        let got = parse(b"event: error\ndata: {\"error\":{\"message\":\"boom\"}}\n\n");
+        assert_eq!(
+            got,
+            vec![ev(
+                "error",
+                b"{\"error\":{\"message\":\"boom\"}}",
+                None,
+                None
+            )]
+        );
+    }
+
+    // ---- limits, errors ----
+
+    #[test]
+    fn line_of_exactly_max_len_is_accepted() {
+        let mut input = b"data:".to_vec();
+        input.resize(MAX_LINE_BYTES, b'x');
+        input.extend_from_slice(b"\n\n");
+        let got = parse(&input);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].data.len(), MAX_LINE_BYTES - 5);
+    }
+
+    #[test]
+    fn line_too_long() {
+        let mut input = b"data:".to_vec();
+        input.resize(MAX_LINE_BYTES + 1, b'x');
+        input.extend_from_slice(b"\n\n");
+        let mut sse = SseReader::new(BufReader::with_capacity(4096, &input[..]));
+        let err = sse.next_event().err().unwrap();
+        assert!(matches!(err, SseError::LineTooLong { limit } if limit == MAX_LINE_BYTES));
+        assert!(sse.buffered_capacity() <= MAX_LINE_BYTES);
+        // Fused afterwards.
+        assert!(sse.next_event().unwrap().is_none());
+        assert!(sse.next_event().unwrap().is_none());
+    }
+
+    #[test]
+    fn endless_line_is_bounded_not_buffered_forever() {
+        // A stream that never sends a line terminator, with odd read sizes.
+        for byte in [b'x', b':'] {
+            let reader = BufReader::with_capacity(3001, io::repeat(byte));
+            let mut sse = SseReader::new(reader);
+            let err = sse.next_event().err().unwrap();
+            assert!(matches!(err, SseError::LineTooLong { .. }));
+            assert!(sse.buffered_capacity() <= MAX_LINE_BYTES);
+            assert!(sse.next_event().unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn event_of_exactly_max_size_is_accepted() {
+        // 16 lines of 1_000_000 bytes + 16 joining newlines + remainder.
+        let mut input = Vec::with_capacity(MAX_EVENT_BYTES + 200);
+        for _ in 0..16 {
+            input.extend_from_slice(b"data:");
+            input.resize(input.len() + 1_000_000, b'y');
+            input.push(b'\n');
+        }
+        let rest = MAX_EVENT_BYTES - 16 * 1_000_000 - 16;
+        input.extend_from_slice(b"data:");
+        input.resize(input.len() + rest, b'z');
+        input.extend_from_slice(b"\n\n");
+        let mut sse = SseReader::new(&input[..]);
+        let event = sse.next_event().unwrap().unwrap();
+        assert_eq!(event.data.len(), MAX_EVENT_BYTES);
+        assert_eq!(event.data.iter().filter(|&&b| b == b'\n').count(), 16);
+        assert_eq!(&event.data[16 * 1_000_001 - 2..16 * 1_000_001 + 1], b"y\nz");
+        assert!(event.data.ends_with(b"zzz"));
+        assert!(sse.next_event().unwrap().is_none());
+
+        // One more byte is too much.
+        let at = input.len() - 2;
+        input.insert(at, b'z');
+        let mut sse = SseReader::new(&input[..]);
+        let err = sse.next_event().err().unwrap();
+        assert!(matches!(err, SseError::EventTooLarge { limit } if limit == MAX_EVENT_BYTES));
+    }
+
+    /// Endless `data:` lines, never a blank line.
+    struct EndlessData {
+        pos: usize,
+    }
+
+    impl Read for EndlessData {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            const LINE: &[u8] = b"data: 0123456789abcdef0123456789abcdef\n";
+            let mut n = 0;
+            for slot in buf.iter_mut() {
+                *slot = LINE[self.pos % LINE.len()];
+                self.pos += 1;
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn event_too_large() {
+        let mut sse = SseReader::new(BufReader::with_capacity(65536, EndlessData { pos: 0 }));
+        let err = sse.next_event().err().unwrap();
+        assert!(matches!(err, SseError::EventTooLarge { limit } if limit == MAX_EVENT_BYTES));
+        assert!(sse.buffered_capacity() <= MAX_EVENT_BYTES + 1 + MAX_LINE_BYTES);
+        assert!(sse.next_event().unwrap().is_none());
+        assert!(sse.next_event().unwrap().is_none());
+    }
+
+    /// Delivers `data` then fails with a non-retryable error.
+    struct FailAfter<'a> {
+        data: &'a [u8],
+    }
+
+    impl Read for FailAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.data.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset"));
+            }
+            let n = buf.len().min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn io_error_is_reported_then_fused() {
+        let reader = BufReader::new(FailAfter {
+            data: b"data: a\n\ndata: partial\n",
+        });
+        let mut sse = SseReader::new(reader);
+        assert_eq!(sse.next_event().unwrap().unwrap().data, b"a");
+        let err = sse.next_event().err().unwrap();
+        assert!(matches!(&err, SseError::Io(e) if e.kind() == io::ErrorKind::ConnectionReset));
+        assert!(std::error::Error::source(&err).is_some());
+        assert!(!err.to_string().is_empty());
+        // The partial event is not dispatched after an error.
+        assert!(sse.next_event().unwrap().is_none());
+    }
+
+    #[test]
+    fn interrupted_reads_are_retried() {
+        let reader = Chunked {
+            data: b"data: a\r\n\r\ndata: b\n\n",
+            chunk: 3,
+            interrupt: true,
+            interrupted_last: false,
+        };
+        assert_eq!(
+            collect(BufReader::with_capacity(3, reader)),
+            vec![msg(b"a"), msg(b"b")]
+        );
+    }
+
+    // ---- accessors, buffers ----
+
+    #[test]
+    fn accessors_and_no_over_consumption() {
+        let mut sse = SseReader::new(&b"data: a\n\nREST"[..]);
+        assert_eq!(sse.get_ref().len(), 13);
+        assert_eq!(sse.next_event().unwrap().unwrap().data, b"a");
+        assert_eq!(*sse.get_ref(), b"REST");
+        assert_eq!(*sse.get_mut(), b"REST");
+        assert_eq!(sse.into_inner(), b"REST");
+    }
+
+    /// Generates `total` realistic events on the fly, without holding the
+    /// whole stream in memory. Event sizes cycle with period 7 so the
+    /// largest shape already appears among the first 10 events.
+    struct EventGen {
+        next: usize,
+        total: usize,
+        pending: Vec<u8>,
+        pos: usize,
+    }
+
+    impl Read for EventGen {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            use std::io::Write;
+            if self.pos == self.pending.len() {
+                if self.next == self.total {
+                    return Ok(0);
+                }
+                let i = self.next;
+                self.next += 1;
+                self.pending.clear();
+                self.pos = 0;
+                let p = &mut self.pending;
+                if i % 5 == 0 {
+                    p.extend_from_slice(b": keep-alive\n\n");
+                }
+                write!(p, "id: {i:08}\r\n")?;
+                writeln!(
+                    p,
+                    "data: {{\"id\":\"chatcmpl-{i:08}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{}\"}}}}]}}",
+                    "tok ".repeat(i % 7)
+                )?;
+                if i % 3 == 0 {
+                    p.extend_from_slice(b"data: second line\r\n");
+                }
+                p.extend_from_slice(if i % 2 == 0 { b"\n" } else { b"\r\n" });
+            }
+            let n = buf.len().min(self.pending.len() - self.pos);
+            buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn memory_stays_constant_over_200k_events() {
+        const TOTAL: usize = 200_000;
+        let gen = EventGen {
+            next: 0,
+            total: TOTAL,
+            pending: Vec::new(),
+            pos: 0,
+        };
+        let mut sse = SseReader::new(BufReader::new(gen));
+        let mut count = 0;
+        let mut after_tenth = 0;
+        let mut last_id = String::new();
+        while let Some(event) = sse.next_event().unwrap() {
+            let expected_prefix = format!("{{\"id\":\"chatcmpl-{count:08}\"");
+            assert!(event.data.starts_with(expected_prefix.as_bytes()));
+            assert_eq!(event.data.ends_with(b"\nsecond line"), count % 3 == 0);
+            last_id.clear();
+            last_id.push_str(event.id.unwrap());
+            count += 1;
+            if count == 10 {
+                after_tenth = sse.buffered_capacity();
+            }
+        }
+        assert_eq!(count, TOTAL);
+        assert_eq!(last_id, format!("{:08}", TOTAL - 1));
+        assert!(after_tenth > 0);
+        let at_end = sse.buffered_capacity();
+        assert!(
+            at_end <= after_tenth,
+            "capacity grew from {after_tenth} to {at_end}"
+        );
+    }
+
+    #[test]
+    fn parse_retry_values() {
+        assert_eq!(parse_retry(b"0"), Some(0));
+        assert_eq!(parse_retry(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_retry(b"18446744073709551616"), None);
+        assert_eq!(parse_retry(b""), None);
+        assert_eq!(parse_retry(b"1 "), None);
+    }
+}

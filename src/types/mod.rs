@@ -1,0 +1,85 @@
+//! Wire types of the Chat Completions API: plain serde data, named after the spec's schemas.
+//!
+//! Fields are `pub` and named as on the wire (snake_case). A field the wire calls `type` is
+//! spelled `r#type` in Rust (serde writes it as `type`); where `type` selects a variant, it is
+//! the enum's tag instead and has no field.
+//!
+//! # What we send
+//!
+//! [`CreateChatCompletionRequest`] is its own builder: `new(model, messages)` plus one consuming
+//! setter per optional field. Every unset `Option` is left out of the JSON, never sent as
+//! `null`. Request-side unions have no catch-all variant, so a malformed known variant is an
+//! error rather than silently sent. `extra` maps carry vendor fields.
+//!
+//! # What we receive
+//!
+//! Response types never fail on the quirks of OpenAI-compatible servers: missing or `null`
+//! ids, timestamps, indexes and token counts default (to `""` or 0), token counts accept
+//! floats, unknown enum values land in `Other(String)`, unknown tool-call and annotation kinds
+//! in `Other(Value)`, and unknown keys in `extra`, so they survive a decode → encode round
+//! trip. When serialized, response types leave out fields that are `None`.
+//!
+//! # Open enums
+//!
+//! String enums such as [`FinishReason`] or [`Role`] have an `Other(String)` variant. Match on
+//! `as_str()` for values this crate may add as variants later.
+
+mod de;
+mod enums;
+mod message;
+mod request;
+mod response;
+mod stored;
+mod stream;
+mod tool;
+
+pub use enums::{
+    AllowedToolsMode, AudioFormat, FinishReason, FunctionCallMode, GrammarSyntax, ImageDetail,
+    InputAudioFormat, Modality, ModerationInputType, ModerationMode, Order, PromptCacheMode,
+    PromptCacheRetention, PromptCacheTtl, ReasoningEffort, Role, ServiceTier, ToolChoiceMode,
+    ToolType, Verbosity, Voice, WebSearchContextSize,
+};
+pub use message::{
+    ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageAudio,
+    ChatCompletionRequestAssistantMessageContentPart, ChatCompletionRequestDeveloperMessage,
+    ChatCompletionRequestDeveloperMessageContentPart, ChatCompletionRequestFunctionMessage,
+    ChatCompletionRequestMessage, ChatCompletionRequestMessageContent,
+    ChatCompletionRequestMessageContentPart, ChatCompletionRequestMessageContentPartAudio,
+    ChatCompletionRequestMessageContentPartFile, ChatCompletionRequestMessageContentPartImage,
+    ChatCompletionRequestMessageContentPartRefusal, ChatCompletionRequestMessageContentPartText,
+    ChatCompletionRequestSystemMessage, ChatCompletionRequestSystemMessageContentPart,
+    ChatCompletionRequestToolMessage, ChatCompletionRequestToolMessageContentPart,
+    ChatCompletionRequestUserMessage, ChatCompletionRequestUserMessageContentPart, FileInput,
+    ImageUrl, InputAudio, PromptCacheBreakpointParam,
+};
+pub use request::{
+    ChatCompletionAudio, ChatCompletionStreamOptions, CreateChatCompletionRequest,
+    ModerationConfigParam, ModerationParam, ModerationPolicyParam, PredictionContent,
+    PromptCacheOptionsParam, ResponseFormat, ResponseFormatJsonSchema, StopConfiguration,
+    VoiceIdsOrCustomVoice, WebSearchLocation, WebSearchOptions, WebSearchUserLocation,
+};
+pub use response::{
+    ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionModeration,
+    ChatCompletionModerationError, ChatCompletionModerationOutcome,
+    ChatCompletionModerationResults, ChatCompletionResponseMessage,
+    ChatCompletionResponseMessageAnnotation, ChatCompletionResponseMessageAudio,
+    ChatCompletionTokenLogprob, CompletionTokensDetails, CompletionUsage,
+    CreateChatCompletionResponse, ModerationResultBody, PromptTokensDetails, ResponseContent,
+    TopLogprob, UrlCitation,
+};
+pub use stored::{
+    ChatCompletionDeleted, ChatCompletionList, ChatCompletionMessageList,
+    ChatCompletionMessageListContentPart, ChatCompletionMessageListData,
+    GetChatCompletionMessagesParams, ListChatCompletionsParams, UpdateChatCompletionRequest,
+};
+pub use stream::{
+    ChatCompletionMessageToolCallChunk, ChatCompletionStreamChoice,
+    ChatCompletionStreamResponseDelta, CreateChatCompletionStreamResponse, FunctionCallStream,
+};
+pub use tool::{
+    ChatCompletionAllowedTools, ChatCompletionFunctionCallOption, ChatCompletionFunctions,
+    ChatCompletionMessageCustomToolCall, ChatCompletionMessageToolCall,
+    ChatCompletionMessageToolCalls, ChatCompletionTool, ChatCompletionToolChoiceOption,
+    CustomToolCall, CustomToolFormat, CustomToolGrammar, CustomToolProperties, FunctionCall,
+    FunctionObject,
+};

@@ -1,0 +1,369 @@
+//! Stored chat completions: listings, deletion, messages, and their query parameters.
+
+use std::collections::BTreeMap;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::de::null_default;
+use super::enums::Order;
+use super::message::{
+    ChatCompletionRequestMessageContentPartImage, ChatCompletionRequestMessageContentPartText,
+};
+use super::response::{ChatCompletionResponseMessage, CreateChatCompletionResponse};
+
+/// An object representing a list of Chat Completions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionList {
+    /// The type of this object. It is always set to `list`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub object: String,
+    /// An array of chat completion objects.
+    #[serde(default, deserialize_with = "null_default")]
+    pub data: Vec<CreateChatCompletionResponse>,
+    /// The identifier of the first chat completion in the data array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_id: Option<String>,
+    /// The identifier of the last chat completion in the data array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_id: Option<String>,
+    /// Indicates whether there are more Chat Completions available.
+    #[serde(default, deserialize_with = "null_default")]
+    pub has_more: bool,
+    /// Fields this crate does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The result of deleting a stored chat completion.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionDeleted {
+    /// The type of object being deleted (`chat.completion.deleted`).
+    #[serde(default, deserialize_with = "null_default")]
+    pub object: String,
+    /// The ID of the chat completion that was deleted.
+    #[serde(default, deserialize_with = "null_default")]
+    pub id: String,
+    /// Whether the chat completion was deleted.
+    #[serde(default, deserialize_with = "null_default")]
+    pub deleted: bool,
+    /// Fields this crate does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An object representing a list of chat completion messages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionMessageList {
+    /// The type of this object. It is always set to `list`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub object: String,
+    /// An array of chat completion message objects.
+    #[serde(default, deserialize_with = "null_default")]
+    pub data: Vec<ChatCompletionMessageListData>,
+    /// The identifier of the first chat message in the data array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_id: Option<String>,
+    /// The identifier of the last chat message in the data array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_id: Option<String>,
+    /// Indicates whether there are more chat messages available.
+    #[serde(default, deserialize_with = "null_default")]
+    pub has_more: bool,
+    /// Fields this crate does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One stored message: a message with its identifier and, when parts were sent, its parts.
+///
+/// Stored messages include the request's messages, so `role` may be `user` and keys such as
+/// `name` (kept in `message.extra`) may appear.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionMessageListData {
+    /// The identifier of the chat message.
+    #[serde(default, deserialize_with = "null_default")]
+    pub id: String,
+    /// The message itself (its fields are inlined on the wire).
+    #[serde(flatten)]
+    pub message: ChatCompletionResponseMessage,
+    /// If a content parts array was provided, this is an array of `text` and `image_url` parts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_parts: Option<Vec<ChatCompletionMessageListContentPart>>,
+}
+
+/// A content part of a stored message: text, image, or a kind this crate does not know (kept
+/// as raw JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatCompletionMessageListContentPart {
+    /// A `text` part.
+    Text(ChatCompletionRequestMessageContentPartText),
+    /// An `image_url` part.
+    ImageUrl(ChatCompletionRequestMessageContentPartImage),
+    /// A part of a type this crate does not know, as received.
+    Other(Value),
+}
+
+impl Serialize for ChatCompletionMessageListContentPart {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Tagged<'a> {
+            Text(&'a ChatCompletionRequestMessageContentPartText),
+            ImageUrl(&'a ChatCompletionRequestMessageContentPartImage),
+        }
+        match self {
+            Self::Text(p) => Tagged::Text(p).serialize(serializer),
+            Self::ImageUrl(p) => Tagged::ImageUrl(p).serialize(serializer),
+            Self::Other(v) => v.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ChatCompletionMessageListContentPart {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        match value.get("type").and_then(Value::as_str) {
+            Some("text") => ChatCompletionRequestMessageContentPartText::deserialize(value)
+                .map(Self::Text)
+                .map_err(D::Error::custom),
+            Some("image_url") => ChatCompletionRequestMessageContentPartImage::deserialize(value)
+                .map(Self::ImageUrl)
+                .map_err(D::Error::custom),
+            _ => Ok(Self::Other(value)),
+        }
+    }
+}
+
+/// Query parameters of `GET /chat/completions` (list stored Chat Completions).
+///
+/// Not JSON: [`query_pairs`](Self::query_pairs) gives the unencoded pairs for the URL.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::types::{ListChatCompletionsParams, Order};
+///
+/// let p = ListChatCompletionsParams::new()
+///     .model("gpt-4o")
+///     .metadata("project", "demo")
+///     .limit(20)
+///     .order(Order::Desc);
+/// assert_eq!(p.query_pairs(), vec![
+///     ("model".to_string(), "gpt-4o".to_string()),
+///     ("metadata[project]".to_string(), "demo".to_string()),
+///     ("limit".to_string(), "20".to_string()),
+///     ("order".to_string(), "desc".to_string()),
+/// ]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListChatCompletionsParams {
+    /// The model used to generate the Chat Completions.
+    pub model: Option<String>,
+    /// Metadata key-value pairs to filter the Chat Completions by
+    /// (`metadata[key1]=value1&metadata[key2]=value2`).
+    pub metadata: BTreeMap<String, String>,
+    /// Identifier for the last chat completion from the previous pagination request.
+    pub after: Option<String>,
+    /// Number of Chat Completions to retrieve (the server's default is 20).
+    pub limit: Option<u32>,
+    /// Sort order for Chat Completions by timestamp (the server's default is `asc`).
+    pub order: Option<Order>,
+}
+
+impl ListChatCompletionsParams {
+    /// No filters: the server's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`model`](#structfield.model). Defaults to unset.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// Adds one metadata filter `metadata[key]=value`. Defaults to none.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets [`after`](#structfield.after). Defaults to unset.
+    pub fn after(mut self, after: impl Into<String>) -> Self {
+        self.after = Some(after.into());
+        self
+    }
+
+    /// Sets [`limit`](#structfield.limit). Defaults to unset.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Sets [`order`](#structfield.order). Defaults to unset.
+    pub fn order(mut self, order: impl Into<Order>) -> Self {
+        self.order = Some(order.into());
+        self
+    }
+
+    /// The set parameters as unencoded `(name, value)` pairs, in the order `model`,
+    /// `metadata[…]` (sorted by key), `after`, `limit`, `order`. The caller URL-encodes them.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        if let Some(model) = &self.model {
+            pairs.push(("model".to_owned(), model.clone()));
+        }
+        for (k, v) in &self.metadata {
+            pairs.push((format!("metadata[{k}]"), v.clone()));
+        }
+        push_paging(&mut pairs, &self.after, self.limit, &self.order);
+        pairs
+    }
+}
+
+fn push_paging(
+    pairs: &mut Vec<(String, String)>,
+    after: &Option<String>,
+    limit: Option<u32>,
+    order: &Option<Order>,
+) {
+    if let Some(after) = after {
+        pairs.push(("after".to_owned(), after.clone()));
+    }
+    if let Some(limit) = limit {
+        pairs.push(("limit".to_owned(), limit.to_string()));
+    }
+    if let Some(order) = order {
+        pairs.push(("order".to_owned(), order.as_str().to_owned()));
+    }
+}
+
+/// Query parameters of `GET /chat/completions/{completion_id}/messages`.
+///
+/// Not JSON: [`query_pairs`](Self::query_pairs) gives the unencoded pairs for the URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GetChatCompletionMessagesParams {
+    /// Identifier for the last message from the previous pagination request.
+    pub after: Option<String>,
+    /// Number of messages to retrieve (the server's default is 20).
+    pub limit: Option<u32>,
+    /// Sort order for messages by timestamp (the server's default is `asc`).
+    pub order: Option<Order>,
+}
+
+impl GetChatCompletionMessagesParams {
+    /// No parameters: the server's defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`after`](#structfield.after). Defaults to unset.
+    pub fn after(mut self, after: impl Into<String>) -> Self {
+        self.after = Some(after.into());
+        self
+    }
+
+    /// Sets [`limit`](#structfield.limit). Defaults to unset.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Sets [`order`](#structfield.order). Defaults to unset.
+    pub fn order(mut self, order: impl Into<Order>) -> Self {
+        self.order = Some(order.into());
+        self
+    }
+
+    /// The set parameters as unencoded `(name, value)` pairs, in the order `after`, `limit`,
+    /// `order`. The caller URL-encodes them.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        push_paging(&mut pairs, &self.after, self.limit, &self.order);
+        pairs
+    }
+}
+
+/// The body of `POST /chat/completions/{completion_id}`: new metadata for a stored completion.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateChatCompletionRequest {
+    /// Set of 16 key-value pairs that can be attached to an object.
+    #[serde(default, deserialize_with = "null_default")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl UpdateChatCompletionRequest {
+    /// A body with the given metadata pairs.
+    pub fn new<K, V>(metadata: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self {
+            metadata: metadata
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+}
+
+impl From<BTreeMap<String, String>> for UpdateChatCompletionRequest {
+    fn from(metadata: BTreeMap<String, String>) -> Self {
+        Self { metadata }
+    }
+}
+
+#[cfg(test)]
+// Tests may unwrap: a panic is the failure report.
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn message_params_pairs() {
+        assert!(GetChatCompletionMessagesParams::new()
+            .query_pairs()
+            .is_empty());
+        let p = GetChatCompletionMessagesParams::new()
+            .after("m_1")
+            .limit(5)
+            .order(Order::Asc);
+        assert_eq!(
+            p.query_pairs(),
+            vec![
+                ("after".to_owned(), "m_1".to_owned()),
+                ("limit".to_owned(), "5".to_owned()),
+                ("order".to_owned(), "asc".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn list_params_metadata_sorted_and_unencoded() {
+        let p = ListChatCompletionsParams::new()
+            .metadata("b", "x y")
+            .metadata("a", "1")
+            .after("c&d");
+        assert_eq!(
+            p.query_pairs(),
+            vec![
+                ("metadata[a]".to_owned(), "1".to_owned()),
+                ("metadata[b]".to_owned(), "x y".to_owned()),
+                ("after".to_owned(), "c&d".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn update_body() {
+        let body = UpdateChatCompletionRequest::new([("foo", "bar")]);
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"metadata": {"foo": "bar"}})
+        );
+    }
+}
