@@ -279,9 +279,11 @@ impl ChatApi {
                 }
                 Err(e) => {
                     let error = transport_error(e);
+                    // A connection that broke before any response (a stale pooled
+                    // connection, a reset) is retried like one that could not be made.
                     let outcome = Outcome::Transport {
                         is_timeout: error.is_timeout(),
-                        is_connect: error.is_connect(),
+                        is_connect: error.is_connect() || is_broken_connection(&error),
                     };
                     let decision = self.decide(&outcome, retries, max_retries, deadline);
                     (error, decision)
@@ -467,6 +469,10 @@ fn redact(text: &mut String, key: &str) {
     }
 }
 
+fn is_broken_connection(error: &Error) -> bool {
+    matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Io)
+}
+
 /// Maps ureq's error to ours, keeping it as the source.
 pub(crate) fn transport_error(e: ureq::Error) -> Error {
     use std::io::ErrorKind as Io;
@@ -534,15 +540,14 @@ pub(crate) fn encode_query_component(component: &str) -> String {
 }
 
 fn percent_encode(s: &str, keep: impl Fn(u8) -> bool) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    use std::fmt::Write;
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         if keep(b) {
             out.push(char::from(b));
         } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+            // Writing to a String cannot fail.
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out

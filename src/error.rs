@@ -73,7 +73,8 @@ impl Error {
 
     /// Whether trying the same request again may succeed.
     ///
-    /// True for connection failures and timeouts, and for the statuses 408, 409, 429 and
+    /// True for connection failures (refused, reset, closed before the response) and
+    /// timeouts, and for the statuses 408, 409, 429 and
     /// 5xx, unless the server said otherwise with `x-should-retry`, or the 429 is
     /// `insufficient_quota` (waiting does not add credit).
     pub fn is_retryable(&self) -> bool {
@@ -84,7 +85,10 @@ impl Error {
                 error_code: e.code.as_deref(),
                 error_type: e.error_type.as_deref(),
             }),
-            Error::Transport(e) => e.is_timeout() || e.is_connect(),
+            Error::Transport(e) => matches!(
+                e.kind(),
+                TransportErrorKind::Timeout | TransportErrorKind::Connect | TransportErrorKind::Io
+            ),
             _ => false,
         }
     }

@@ -71,6 +71,7 @@ mod error;
 mod response;
 mod retry;
 mod sse;
+mod stored;
 mod stream;
 pub mod types;
 
@@ -84,6 +85,7 @@ pub use error::{
     StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
 };
 pub use response::{ApiResponse, RateLimit};
+pub use stored::Pages;
 pub use stream::ChatCompletionStream;
 
 /// The `http` crate that ureq 3 uses, for [`HeaderMap`](http::HeaderMap) and friends.

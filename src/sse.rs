@@ -220,6 +220,7 @@ impl<R: BufRead> SseReader<R> {
         Ok(Some(self.fields.event()))
     }
 
+    #[cfg(test)]
     /// The underlying reader.
     pub(crate) fn get_ref(&self) -> &R {
         &self.reader
@@ -231,6 +232,7 @@ impl<R: BufRead> SseReader<R> {
         &mut self.reader
     }
 
+    #[cfg(test)]
     /// The underlying reader. Bytes are consumed from it only as far as the
     /// parser has used them, so after an event dispatched by a blank line the
     /// rest of the stream is still there (if that blank line ended with a
@@ -240,6 +242,7 @@ impl<R: BufRead> SseReader<R> {
         self.reader
     }
 
+    #[cfg(test)]
     /// Bytes currently held in internal buffers (their capacity), for tests
     /// and benches proving memory stays constant. Does not include the
     /// underlying reader's own buffer.

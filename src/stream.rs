@@ -342,18 +342,15 @@ impl ChunkAccumulator {
             self.extra.entry(key).or_insert(value);
         }
         for choice in chunk.choices {
-            let acc = match self.choices.iter().position(|c| c.index == choice.index) {
-                Some(i) => &mut self.choices[i],
-                None => {
-                    self.choices.push(ChoiceAccumulator {
-                        index: choice.index,
-                        ..ChoiceAccumulator::default()
-                    });
-                    let last = self.choices.len() - 1;
-                    &mut self.choices[last]
-                }
-            };
-            acc.add(choice);
+            if !self.choices.iter().any(|c| c.index == choice.index) {
+                self.choices.push(ChoiceAccumulator {
+                    index: choice.index,
+                    ..ChoiceAccumulator::default()
+                });
+            }
+            if let Some(acc) = self.choices.iter_mut().find(|c| c.index == choice.index) {
+                acc.add(choice);
+            }
         }
     }
 

@@ -1,5 +1,10 @@
 //! What the client sends and what `create_chat_completion(_with_http_info)` returns.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests fail by panicking
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests fail by panicking
 
 mod common;
 

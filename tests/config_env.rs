@@ -1,5 +1,10 @@
 //! `ChatApi::from_env`. One test only: environment variables are process-wide.
-#![allow(clippy::unwrap_used)] // tests fail by panicking
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests fail by panicking
 
 use sync_openai::{ChatApi, Config, Error};
 

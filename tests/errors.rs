@@ -1,5 +1,10 @@
 //! Every error shape servers send, mapped to what the user sees.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests fail by panicking
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests fail by panicking
 
 mod common;
 

@@ -1,0 +1,282 @@
+//! Stored chat completions: get, update, delete, list and messages, with auto-paging.
+
+use std::collections::VecDeque;
+use std::iter::FusedIterator;
+
+use crate::api::{encode_body, encode_path_segment, with_query, Call, ChatApi};
+use crate::error::Error;
+use crate::http::Method;
+use crate::response::ApiResponse;
+use crate::types::{
+    ChatCompletionDeleted, ChatCompletionList, ChatCompletionMessageList,
+    ChatCompletionMessageListData, CreateChatCompletionResponse, GetChatCompletionMessagesParams,
+    ListChatCompletionsParams, UpdateChatCompletionRequest,
+};
+
+impl ChatApi {
+    fn completion_url(&self, completion_id: &str, tail: &str) -> String {
+        format!(
+            "{}/chat/completions/{}{tail}",
+            self.config().base_url,
+            encode_path_segment(completion_id)
+        )
+    }
+
+    /// Gets a stored chat completion (one created with `store: true`).
+    ///
+    /// `GET /chat/completions/{completion_id}`. The id is percent-encoded, so no id can
+    /// reach another path.
+    pub fn get_chat_completion(
+        &self,
+        completion_id: &str,
+    ) -> Result<CreateChatCompletionResponse, Error> {
+        self.get_chat_completion_with_http_info(completion_id)
+            .map(ApiResponse::into_data)
+    }
+
+    /// [`get_chat_completion`](ChatApi::get_chat_completion) with status and headers.
+    pub fn get_chat_completion_with_http_info(
+        &self,
+        completion_id: &str,
+    ) -> Result<ApiResponse<CreateChatCompletionResponse>, Error> {
+        let url = self.completion_url(completion_id, "");
+        self.call_json(Call::new(Method::GET, url), "CreateChatCompletionResponse")
+    }
+
+    /// Replaces the metadata of a stored chat completion.
+    ///
+    /// `POST /chat/completions/{completion_id}` with the body `{"metadata": {...}}`.
+    ///
+    /// ```no_run
+    /// # let api = sync_openai::ChatApi::new(sync_openai::Config::new().api_key("sk-..."));
+    /// api.update_chat_completion("chatcmpl-abc", [("reviewed", "yes")])?;
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    pub fn update_chat_completion<K, V>(
+        &self,
+        completion_id: &str,
+        metadata: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<CreateChatCompletionResponse, Error>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.update_chat_completion_with_http_info(completion_id, metadata)
+            .map(ApiResponse::into_data)
+    }
+
+    /// [`update_chat_completion`](ChatApi::update_chat_completion) with status and headers.
+    pub fn update_chat_completion_with_http_info<K, V>(
+        &self,
+        completion_id: &str,
+        metadata: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<ApiResponse<CreateChatCompletionResponse>, Error>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let body = encode_body(&UpdateChatCompletionRequest::new(metadata))?;
+        let url = self.completion_url(completion_id, "");
+        self.call_json(
+            Call::new(Method::POST, url).body(&body),
+            "CreateChatCompletionResponse",
+        )
+    }
+
+    /// Deletes a stored chat completion.
+    ///
+    /// `DELETE /chat/completions/{completion_id}`.
+    pub fn delete_chat_completion(
+        &self,
+        completion_id: &str,
+    ) -> Result<ChatCompletionDeleted, Error> {
+        self.delete_chat_completion_with_http_info(completion_id)
+            .map(ApiResponse::into_data)
+    }
+
+    /// [`delete_chat_completion`](ChatApi::delete_chat_completion) with status and headers.
+    pub fn delete_chat_completion_with_http_info(
+        &self,
+        completion_id: &str,
+    ) -> Result<ApiResponse<ChatCompletionDeleted>, Error> {
+        let url = self.completion_url(completion_id, "");
+        self.call_json(Call::new(Method::DELETE, url), "ChatCompletionDeleted")
+    }
+
+    /// Lists one page of stored chat completions.
+    ///
+    /// `GET /chat/completions?model=&metadata[key]=value&after=&limit=&order=`. For all
+    /// pages, use [`iter_chat_completions`](ChatApi::iter_chat_completions).
+    pub fn list_chat_completions(
+        &self,
+        params: &ListChatCompletionsParams,
+    ) -> Result<ChatCompletionList, Error> {
+        self.list_chat_completions_with_http_info(params)
+            .map(ApiResponse::into_data)
+    }
+
+    /// [`list_chat_completions`](ChatApi::list_chat_completions) with status and headers.
+    pub fn list_chat_completions_with_http_info(
+        &self,
+        params: &ListChatCompletionsParams,
+    ) -> Result<ApiResponse<ChatCompletionList>, Error> {
+        let base = format!("{}/chat/completions", self.config().base_url);
+        let url = with_query(base, &params.query_pairs());
+        self.call_json(Call::new(Method::GET, url), "ChatCompletionList")
+    }
+
+    /// Lists one page of the messages of a stored chat completion.
+    ///
+    /// `GET /chat/completions/{completion_id}/messages?after=&limit=&order=`. For all
+    /// pages, use [`iter_chat_completion_messages`](ChatApi::iter_chat_completion_messages).
+    pub fn get_chat_completion_messages(
+        &self,
+        completion_id: &str,
+        params: &GetChatCompletionMessagesParams,
+    ) -> Result<ChatCompletionMessageList, Error> {
+        self.get_chat_completion_messages_with_http_info(completion_id, params)
+            .map(ApiResponse::into_data)
+    }
+
+    /// [`get_chat_completion_messages`](ChatApi::get_chat_completion_messages) with status
+    /// and headers.
+    pub fn get_chat_completion_messages_with_http_info(
+        &self,
+        completion_id: &str,
+        params: &GetChatCompletionMessagesParams,
+    ) -> Result<ApiResponse<ChatCompletionMessageList>, Error> {
+        let url = with_query(
+            self.completion_url(completion_id, "/messages"),
+            &params.query_pairs(),
+        );
+        self.call_json(Call::new(Method::GET, url), "ChatCompletionMessageList")
+    }
+
+    /// Every stored chat completion matching `params`, fetched one page at a time.
+    ///
+    /// Follows `has_more` and `last_id`; yields each completion, and stops after the
+    /// first error (which it yields).
+    ///
+    /// ```no_run
+    /// use sync_openai::types::ListChatCompletionsParams;
+    /// # let api = sync_openai::ChatApi::new(sync_openai::Config::new().api_key("sk-..."));
+    /// for completion in api.iter_chat_completions(ListChatCompletionsParams::new().metadata("app", "demo")) {
+    ///     println!("{}", completion?.id);
+    /// }
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    pub fn iter_chat_completions(
+        &self,
+        params: ListChatCompletionsParams,
+    ) -> Pages<CreateChatCompletionResponse> {
+        let api = self.clone();
+        let first_after = params.after.clone();
+        Pages::new(
+            first_after,
+            Box::new(move |after| {
+                let mut params = params.clone();
+                params.after = after;
+                let page = api.list_chat_completions(&params)?;
+                Ok((page.data, page.has_more, page.last_id))
+            }),
+            |c| Some(c.id.clone()),
+        )
+    }
+
+    /// Every message of a stored chat completion, fetched one page at a time.
+    ///
+    /// Follows `has_more` and `last_id`; yields each message, and stops after the first
+    /// error (which it yields).
+    pub fn iter_chat_completion_messages(
+        &self,
+        completion_id: &str,
+        params: GetChatCompletionMessagesParams,
+    ) -> Pages<ChatCompletionMessageListData> {
+        let api = self.clone();
+        let id = completion_id.to_owned();
+        let first_after = params.after.clone();
+        Pages::new(
+            first_after,
+            Box::new(move |after| {
+                let mut params = params.clone();
+                params.after = after;
+                let page = api.get_chat_completion_messages(&id, &params)?;
+                Ok((page.data, page.has_more, page.last_id))
+            }),
+            |m| Some(m.id.clone()),
+        )
+    }
+}
+
+type FetchPage<T> =
+    Box<dyn FnMut(Option<String>) -> Result<(Vec<T>, bool, Option<String>), Error> + Send>;
+
+/// An iterator over the items of a paginated list, fetching a page when the previous one
+/// is used up.
+///
+/// Made by [`ChatApi::iter_chat_completions`] and
+/// [`ChatApi::iter_chat_completion_messages`]. After an error, or when the server says
+/// there is no more, it yields `None` for good. A server that answers `has_more: true`
+/// without moving its cursor ends the iteration instead of looping.
+pub struct Pages<T> {
+    fetch: FetchPage<T>,
+    id_of: fn(&T) -> Option<String>,
+    buffer: VecDeque<T>,
+    after: Option<String>,
+    more: bool,
+}
+
+impl<T> Pages<T> {
+    fn new(after: Option<String>, fetch: FetchPage<T>, id_of: fn(&T) -> Option<String>) -> Self {
+        Pages {
+            fetch,
+            id_of,
+            buffer: VecDeque::new(),
+            after,
+            more: true,
+        }
+    }
+}
+
+impl<T> Iterator for Pages<T> {
+    type Item = Result<T, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.buffer.pop_front() {
+                return Some(Ok(item));
+            }
+            if !self.more {
+                return None;
+            }
+            match (self.fetch)(self.after.clone()) {
+                Err(e) => {
+                    self.more = false;
+                    return Some(Err(e));
+                }
+                Ok((items, has_more, last_id)) => {
+                    let next = last_id
+                        .filter(|id| !id.is_empty())
+                        .or_else(|| items.last().and_then(self.id_of));
+                    // Stop on an empty page, a missing cursor, or a cursor that did not move.
+                    self.more =
+                        has_more && !items.is_empty() && next.is_some() && next != self.after;
+                    self.after = next;
+                    self.buffer.extend(items);
+                }
+            }
+        }
+    }
+}
+
+impl<T> FusedIterator for Pages<T> {}
+
+impl<T> std::fmt::Debug for Pages<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages")
+            .field("buffered", &self.buffer.len())
+            .field("after", &self.after)
+            .field("more", &self.more)
+            .finish_non_exhaustive()
+    }
+}
