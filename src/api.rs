@@ -77,7 +77,11 @@ impl ChatApi {
             .timeout_per_call(Some(config.timeout))
             .build()
             .into();
-        ChatApi::with_agent(agent, config, Arc::new(ThreadSleeper))
+        let sleeper: Arc<dyn Sleeper> = match &config.retry_sleep {
+            Some(sleep) => Arc::new(sleep.clone()),
+            None => Arc::new(ThreadSleeper),
+        };
+        ChatApi::with_agent(agent, config, sleeper)
     }
 
     /// A client configured from the environment; see [`Config::from_env`].

@@ -1,6 +1,7 @@
 //! Client configuration: where to send requests, with which credentials and limits.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
@@ -67,6 +68,7 @@ pub struct Config {
     pub(crate) max_retries: u32,
     pub(crate) max_response_bytes: u64,
     pub(crate) total_timeout: Option<Duration>,
+    pub(crate) retry_sleep: Option<RetrySleep>,
     /// The first invalid setting, reported by every call (setters cannot fail).
     pub(crate) invalid: Option<String>,
 }
@@ -92,6 +94,7 @@ impl Config {
             max_retries: DEFAULT_MAX_RETRIES,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             total_timeout: None,
+            retry_sleep: None,
             invalid: None,
         }
     }
@@ -245,6 +248,26 @@ impl Config {
         self
     }
 
+    /// What the client calls to wait before a retry, with the delay it chose.
+    ///
+    /// Replace it to log retries, or in tests to retry without waiting:
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use sync_openai::Config;
+    ///
+    /// let waits = Arc::new(Mutex::new(Vec::new()));
+    /// let seen = Arc::clone(&waits);
+    /// let config = Config::new().retry_sleep(move |delay| seen.lock().unwrap().push(delay));
+    /// # drop(config);
+    /// ```
+    ///
+    /// Defaults to [`std::thread::sleep`].
+    pub fn retry_sleep(mut self, sleep: impl Fn(Duration) + Send + Sync + 'static) -> Config {
+        self.retry_sleep = Some(RetrySleep(Arc::new(sleep)));
+        self
+    }
+
     /// The base URL in use, without a trailing `/`.
     pub fn get_base_url(&self) -> &str {
         &self.base_url
@@ -301,7 +324,18 @@ impl fmt::Debug for Config {
             .field("max_retries", &self.max_retries)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("total_timeout", &self.total_timeout)
+            .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
             .field("invalid", &self.invalid)
             .finish()
+    }
+}
+
+/// A user-supplied sleep between retries.
+#[derive(Clone)]
+pub(crate) struct RetrySleep(pub(crate) Arc<dyn Fn(Duration) + Send + Sync>);
+
+impl crate::retry::Sleeper for RetrySleep {
+    fn sleep(&self, d: Duration) {
+        (self.0)(d)
     }
 }
