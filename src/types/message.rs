@@ -270,6 +270,37 @@ impl ChatCompletionRequestAssistantMessage {
     }
 }
 
+impl From<super::response::ChatCompletionResponseMessage>
+    for ChatCompletionRequestAssistantMessage
+{
+    /// Turns a message the model returned into the assistant message to send back in the next
+    /// turn: content (as text), refusal, tool calls, function call, the audio id, and every
+    /// vendor field in `extra` (e.g. `reasoning_content`, which some servers want back during
+    /// tool use; remove keys a server rejects). `role` and `annotations` are not request fields
+    /// and are dropped.
+    fn from(m: super::response::ChatCompletionResponseMessage) -> Self {
+        Self {
+            content: m.content.map(|c| c.into_string().into()),
+            refusal: m.refusal,
+            name: None,
+            audio: m
+                .audio
+                .map(|a| ChatCompletionRequestAssistantMessageAudio { id: a.id }),
+            tool_calls: m.tool_calls,
+            function_call: m.function_call,
+            extra: m.extra,
+        }
+    }
+}
+
+impl From<super::response::ChatCompletionResponseMessage> for ChatCompletionRequestMessage {
+    /// The assistant message to send back; see the conversion to
+    /// [`ChatCompletionRequestAssistantMessage`].
+    fn from(m: super::response::ChatCompletionResponseMessage) -> Self {
+        Self::Assistant(m.into())
+    }
+}
+
 /// Data about a previous audio response from the model.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatCompletionRequestAssistantMessageAudio {

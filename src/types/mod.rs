@@ -83,3 +83,21 @@ pub use tool::{
     CustomToolCall, CustomToolFormat, CustomToolGrammar, CustomToolProperties, FunctionCall,
     FunctionObject,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn key_types_are_send_and_sync() {
+        assert_send_sync::<CreateChatCompletionRequest>();
+        assert_send_sync::<CreateChatCompletionResponse>();
+        assert_send_sync::<CreateChatCompletionStreamResponse>();
+        assert_send_sync::<ChatCompletionList>();
+        assert_send_sync::<ChatCompletionMessageList>();
+        assert_send_sync::<ChatCompletionDeleted>();
+        assert_send_sync::<ListChatCompletionsParams>();
+    }
+}

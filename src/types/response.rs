@@ -214,7 +214,7 @@ impl ChatCompletionResponseMessage {
 /// assert_eq!(c, "Hi");
 /// assert_eq!(c.parts().map(<[_]>::len), Some(2));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResponseContent {
     text: String,
     parts: Option<Vec<Value>>,
