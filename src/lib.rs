@@ -86,7 +86,7 @@ pub use error::{
 };
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;
-pub use stream::ChatCompletionStream;
+pub use stream::{ChatCompletionStream, ChunkAccumulator};
 
 /// The `http` crate that ureq 3 uses, for [`HeaderMap`](http::HeaderMap) and friends.
 pub use ureq::http;

@@ -278,9 +278,30 @@ impl fmt::Debug for ChatCompletionStream {
     }
 }
 
-/// Folds stream chunks into one completion; see [`ChatCompletionStream::collect_completion`].
+/// Folds stream chunks into one completion, for code that looks at each chunk as it
+/// arrives and wants the whole answer at the end.
+///
+/// It is what [`ChatCompletionStream::collect_completion`] uses; see there for how
+/// chunks are combined.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::{ChatCompletionStream, ChunkAccumulator};
+///
+/// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+/// let mut acc = ChunkAccumulator::new();
+/// for chunk in ChatCompletionStream::from_reader(body.as_bytes()) {
+///     let chunk = chunk?;
+///     // ... print chunk.choices[0].delta.content here ...
+///     acc.add(chunk);
+/// }
+/// let completion = acc.finish();
+/// assert_eq!(completion.choices[0].message.content.as_deref(), Some("Hi"));
+/// # Ok::<(), sync_openai::Error>(())
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct ChunkAccumulator {
+pub struct ChunkAccumulator {
     id: String,
     model: String,
     created: u64,
@@ -317,7 +338,13 @@ struct ToolCallAccumulator {
 }
 
 impl ChunkAccumulator {
-    pub(crate) fn add(&mut self, chunk: CreateChatCompletionStreamResponse) {
+    /// An empty accumulator.
+    pub fn new() -> ChunkAccumulator {
+        ChunkAccumulator::default()
+    }
+
+    /// Adds the next chunk of the stream.
+    pub fn add(&mut self, chunk: CreateChatCompletionStreamResponse) {
         if self.id.is_empty() && !chunk.id.is_empty() {
             self.id = chunk.id;
         }
@@ -354,7 +381,8 @@ impl ChunkAccumulator {
         }
     }
 
-    pub(crate) fn finish(self) -> CreateChatCompletionResponse {
+    /// The completion the chunks added so far make up.
+    pub fn finish(self) -> CreateChatCompletionResponse {
         let mut choices: Vec<ChatCompletionChoice> = self
             .choices
             .into_iter()
