@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::error::{
@@ -15,6 +16,7 @@ use crate::error::{
     MAX_ERROR_BODY_BYTES,
 };
 use crate::http::{self, HeaderName, HeaderValue, Method};
+use crate::options::RequestOptions;
 use crate::response::ApiResponse;
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::stream::ChatCompletionStream;
@@ -56,6 +58,12 @@ struct Inner {
     invalid: Option<String>,
     sleeper: Arc<dyn Sleeper>,
     jitter: Mutex<SeededJitter>,
+    /// Query parameters added to every URL (from [`RequestOptions::query`]).
+    query: Vec<(String, String)>,
+    /// Fields merged into every JSON body (from [`RequestOptions::body_field`]).
+    body_fields: Map<String, Value>,
+    /// Whether `config.timeout` differs from the agent's and must be set per request.
+    timeout_overridden: bool,
 }
 
 impl ChatApi {
@@ -130,8 +138,82 @@ impl ChatApi {
                 sleeper,
                 jitter: Mutex::new(SeededJitter::from_entropy()),
                 config,
+                query: Vec::new(),
+                body_fields: Map::new(),
+                timeout_overridden: false,
             }),
         }
+    }
+
+    /// A client for some calls with other settings, sharing this one's connection pool.
+    ///
+    /// Cheap: no new pool, no new TLS setup. The options add to or override this
+    /// client's configuration and any options it already has.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sync_openai::{ChatApi, Config, RequestOptions};
+    ///
+    /// let api = ChatApi::new(Config::new().api_key("sk-..."));
+    /// let quick = api.with_options(RequestOptions::new().timeout(Duration::from_secs(20)).max_retries(0));
+    /// # drop(quick);
+    /// ```
+    pub fn with_options(&self, options: RequestOptions) -> ChatApi {
+        let inner = &self.inner;
+        let mut config = inner.config.clone();
+        if let Some(timeout) = options.timeout {
+            config.timeout = timeout;
+        }
+        if let Some(timeout) = options.stream_idle_timeout {
+            config.stream_idle_timeout = timeout;
+        }
+        if let Some(timeout) = options.total_timeout {
+            config.total_timeout = Some(timeout);
+        }
+        if let Some(max_retries) = options.max_retries {
+            config.max_retries = max_retries;
+        }
+        let mut headers = inner.headers.clone();
+        for (name, value) in options.headers {
+            headers.retain(|(n, _)| *n != name);
+            headers.push((name, value));
+        }
+        let mut query = inner.query.clone();
+        query.extend(options.query);
+        let mut body_fields = inner.body_fields.clone();
+        body_fields.extend(options.body);
+        ChatApi {
+            agent: self.agent.clone(),
+            inner: Arc::new(Inner {
+                chat_url: inner.chat_url.clone(),
+                headers,
+                invalid: inner.invalid.clone().or(options.invalid),
+                sleeper: Arc::clone(&inner.sleeper),
+                jitter: Mutex::new(SeededJitter::from_entropy()),
+                config,
+                query,
+                body_fields,
+                timeout_overridden: inner.timeout_overridden || options.timeout.is_some(),
+            }),
+        }
+    }
+
+    /// Serializes a request body, with the fields of [`RequestOptions::body_field`] merged in.
+    pub(crate) fn encode<T: Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>, Error> {
+        self.merge_body_fields(encode_body(value)?)
+    }
+
+    fn merge_body_fields(&self, body: Vec<u8>) -> Result<Vec<u8>, Error> {
+        if self.inner.body_fields.is_empty() {
+            return Ok(body);
+        }
+        let mut map: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| {
+            Error::invalid_request(format!("the request body is not a JSON object: {e}"))
+        })?;
+        for (key, value) in &self.inner.body_fields {
+            map.insert(key.clone(), value.clone());
+        }
+        encode_body(&map)
     }
 
     /// The configuration this client was built with.
@@ -168,7 +250,7 @@ impl ChatApi {
                 "the request has stream set to true: call create_chat_completion_stream for a streamed answer, or unset stream",
             ));
         }
-        let body = encode_body(req)?;
+        let body = self.encode(req)?;
         self.call_json(
             Call::new(Method::POST, self.inner.chat_url.as_str()).body(&body),
             "CreateChatCompletionResponse",
@@ -214,7 +296,7 @@ impl ChatApi {
         &self,
         req: &CreateChatCompletionRequest,
     ) -> Result<ChatCompletionStream, Error> {
-        let body = encode_stream_body(req)?;
+        let body = self.merge_body_fields(encode_stream_body(req)?)?;
         let call = Call::new(Method::POST, self.inner.chat_url.as_str())
             .body(&body)
             .stream();
@@ -329,9 +411,13 @@ impl ChatApi {
     }
 
     fn build_request<'b>(&self, call: &Call<'b>) -> Result<http::Request<&'b [u8]>, Error> {
+        let url = match self.inner.query.is_empty() {
+            true => Cow::Borrowed(call.url.as_ref()),
+            false => Cow::Owned(with_query(call.url.to_string(), &self.inner.query)),
+        };
         let mut builder = http::Request::builder()
             .method(call.method.clone())
-            .uri(call.url.as_ref());
+            .uri(url.as_ref());
         if let Some(headers) = builder.headers_mut() {
             headers.reserve(self.inner.headers.len() + 2);
             for (name, value) in &self.inner.headers {
@@ -360,10 +446,17 @@ impl ChatApi {
                 Some(Box::new(e)),
             ))
         })?;
-        if !call.stream {
-            return Ok(request);
-        }
         let config = &self.inner.config;
+        if !call.stream {
+            if !self.inner.timeout_overridden {
+                return Ok(request);
+            }
+            return Ok(self
+                .agent
+                .configure_request(request)
+                .timeout_per_call(Some(config.timeout))
+                .build());
+        }
         Ok(self
             .agent
             .configure_request(request)
@@ -385,9 +478,9 @@ impl ChatApi {
             .take(MAX_ERROR_BODY_BYTES as u64)
             .read_to_end(&mut bytes);
         let mut error = ApiError::new(parts.status.as_u16(), parts.headers, &bytes);
-        if let Some(key) = self.inner.config.api_key.as_deref() {
-            redact(&mut error.message, key);
-            redact(&mut error.body, key);
+        for secret in self.secrets() {
+            redact(&mut error.message, secret);
+            redact(&mut error.body, secret);
         }
         if (300..400).contains(&error.status) {
             if let Some(location) = header_str(&error.headers, "location") {
@@ -395,6 +488,25 @@ impl ChatApi {
             }
         }
         error
+    }
+}
+
+impl ChatApi {
+    /// The credentials this client sends: the key and the values of secret headers.
+    fn secrets(&self) -> impl Iterator<Item = &str> {
+        const SECRET_HEADERS: [&str; 4] = [
+            "authorization",
+            "api-key",
+            "x-api-key",
+            "proxy-authorization",
+        ];
+        self.inner
+            .headers
+            .iter()
+            .filter(|(name, _)| SECRET_HEADERS.contains(&name.as_str()))
+            .filter_map(|(_, value)| value.to_str().ok())
+            .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
+            .chain(self.inner.config.api_key.as_deref())
     }
 }
 
@@ -559,8 +671,8 @@ fn percent_encode(s: &str, keep: impl Fn(u8) -> bool) -> String {
 
 /// `url?k=v&k=v` with every key and value percent-encoded.
 pub(crate) fn with_query(mut url: String, pairs: &[(String, String)]) -> String {
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        url.push(if i == 0 { '?' } else { '&' });
+    for (k, v) in pairs {
+        url.push(if url.contains('?') { '&' } else { '?' });
         url.push_str(&encode_query_component(k));
         url.push('=');
         url.push_str(&encode_query_component(v));

@@ -68,6 +68,7 @@
 mod api;
 mod config;
 mod error;
+mod options;
 mod response;
 mod retry;
 mod sse;
@@ -84,6 +85,7 @@ pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, StreamError,
     StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
 };
+pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;
 pub use stream::{ChatCompletionStream, ChunkAccumulator};

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::iter::FusedIterator;
 
-use crate::api::{encode_body, encode_path_segment, with_query, Call, ChatApi};
+use crate::api::{encode_path_segment, with_query, Call, ChatApi};
 use crate::error::Error;
 use crate::http::Method;
 use crate::response::ApiResponse;
@@ -75,7 +75,7 @@ impl ChatApi {
         K: Into<String>,
         V: Into<String>,
     {
-        let body = encode_body(&UpdateChatCompletionRequest::new(metadata))?;
+        let body = self.encode(&UpdateChatCompletionRequest::new(metadata))?;
         let url = self.completion_url(completion_id, "");
         self.call_json(
             Call::new(Method::POST, url).body(&body),

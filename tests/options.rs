@@ -1,0 +1,169 @@
+//! `ChatApi::with_options`: per-call timeout, retries, headers, query and body fields.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests fail by panicking
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{config, COMPLETION};
+use httpmock::MockServer;
+use serde_json::json;
+use sync_openai::types::{
+    ChatCompletionRequestMessage as Message, CreateChatCompletionRequest, ListChatCompletionsParams,
+};
+use sync_openai::{ChatApi, Config, Error, RequestOptions};
+
+fn req() -> CreateChatCompletionRequest {
+    CreateChatCompletionRequest::new("m", vec![Message::user("Hi")]).temperature(0.5)
+}
+
+#[test]
+fn headers_query_and_body_fields_are_added() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method("POST")
+            .path("/v1/chat/completions")
+            .query_param("api-version", "2024-10-21")
+            .header("x-custom", "from-options")
+            .header("x-trace", "t1")
+            .json_body(json!({
+                "model": "m",
+                "messages": [{"role": "user", "content": "Hi"}],
+                "temperature": 0.9,
+                "top_k": 40
+            }));
+        then.status(200).body(COMPLETION);
+    });
+    let api = ChatApi::new(
+        config(&server)
+            .header("X-Custom", "from-config")
+            .max_retries(0),
+    );
+    let scoped = api.with_options(
+        RequestOptions::new()
+            .header("X-Custom", "from-options")
+            .header("X-Trace", "t1")
+            .query("api-version", "2024-10-21")
+            .body_field("top_k", 40)
+            .body_field("temperature", 0.9),
+    );
+    scoped.create_chat_completion(&req()).unwrap();
+    mock.assert();
+}
+
+#[test]
+fn query_is_appended_to_urls_that_already_have_one() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method("GET")
+            .path("/v1/chat/completions")
+            .query_param("limit", "2")
+            .query_param("api-version", "v1");
+        then.status(200)
+            .body(r#"{"object":"list","data":[],"first_id":null,"last_id":null,"has_more":false}"#);
+    });
+    let api = ChatApi::new(config(&server).max_retries(0))
+        .with_options(RequestOptions::new().query("api-version", "v1"));
+    let page = api
+        .list_chat_completions(&ListChatCompletionsParams::new().limit(2))
+        .unwrap();
+    assert!(page.data.is_empty());
+    mock.assert();
+}
+
+#[test]
+fn max_retries_override() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.any_request();
+        then.status(503).body("{}");
+    });
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&waits);
+    let api = ChatApi::new(
+        config(&server)
+            .max_retries(0)
+            .retry_sleep(move |d| seen.lock().unwrap().push(d)),
+    );
+    let err = api
+        .with_options(RequestOptions::new().max_retries(3))
+        .create_chat_completion(&req())
+        .unwrap_err();
+    assert_eq!(err.retries(), 3);
+    assert_eq!(waits.lock().unwrap().len(), 3);
+    mock.assert_calls(4);
+    // The original client is unchanged.
+    let err = api.create_chat_completion(&req()).unwrap_err();
+    assert_eq!(err.retries(), 0);
+    mock.assert_calls(5);
+}
+
+#[test]
+fn timeout_override() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let conn = listener.accept();
+        std::thread::sleep(Duration::from_secs(5));
+        drop(conn);
+    });
+    let api = ChatApi::new(
+        Config::new()
+            .base_url(format!("http://127.0.0.1:{port}/v1"))
+            .max_retries(0),
+    );
+    let start = Instant::now();
+    let err = api
+        .with_options(RequestOptions::new().timeout(Duration::from_millis(300)))
+        .create_chat_completion(&req())
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn total_timeout_stops_retrying_before_the_deadline() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.any_request();
+        then.status(500).header("retry-after-ms", "400").body("{}");
+    });
+    let api = ChatApi::new(config(&server).max_retries(5).retry_sleep(|_| {}));
+    // The server asks for 400 ms before each retry: that wait does not fit a 100 ms
+    // deadline, so the client gives up at once instead of sleeping past it.
+    let err = api
+        .with_options(RequestOptions::new().total_timeout(Duration::from_millis(100)))
+        .create_chat_completion(&req())
+        .unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    assert_eq!(
+        err.retries(),
+        0,
+        "a 400 ms wait does not fit a 100 ms deadline"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn invalid_option_header_is_a_config_error() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.any_request();
+        then.status(200).body(COMPLETION);
+    });
+    let api =
+        ChatApi::new(config(&server)).with_options(RequestOptions::new().header("X-A", "1\r\n2"));
+    let err = api.create_chat_completion(&req()).unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    mock.assert_calls(0);
+}
