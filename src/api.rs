@@ -115,6 +115,12 @@ impl ChatApi {
                 headers.push((http::header::AUTHORIZATION, value));
             }
         }
+        if let Some(key) = &config.azure_api_key {
+            if let Ok(mut value) = HeaderValue::from_str(key) {
+                value.set_sensitive(true);
+                headers.push((HeaderName::from_static("api-key"), value));
+            }
+        }
         let named = [
             ("openai-organization", &config.organization),
             ("openai-project", &config.project),
@@ -129,6 +135,7 @@ impl ChatApi {
             headers.push((name.clone(), value.clone()));
         }
         let invalid = config.validate().err().map(|e| e.to_string());
+        let query = config.query.clone();
         ChatApi {
             agent,
             inner: Arc::new(Inner {
@@ -138,7 +145,7 @@ impl ChatApi {
                 sleeper,
                 jitter: Mutex::new(SeededJitter::from_entropy()),
                 config,
-                query: Vec::new(),
+                query,
                 body_fields: Map::new(),
                 timeout_overridden: false,
             }),
@@ -345,13 +352,19 @@ impl ChatApi {
         let max_retries = self.inner.config.max_retries;
         let mut retries = 0u32;
         loop {
-            let request = self.build_request(call)?;
+            let mut request = self.build_request(call)?;
+            let token = self.fresh_token()?;
+            if let Some(token) = &token {
+                request
+                    .headers_mut()
+                    .insert(http::header::AUTHORIZATION, bearer(token)?);
+            }
             let (error, decision) = match self.agent.run(request) {
                 Ok(response) if response.status().is_success() => {
                     return Ok((response, retries));
                 }
                 Ok(response) => {
-                    let error = self.api_error(response);
+                    let error = self.api_error(response, token.as_deref());
                     let decision = {
                         let outcome = Outcome::Response {
                             status: error.status,
@@ -383,6 +396,16 @@ impl ChatApi {
                 Decision::GiveUp { .. } => return Err(error.with_retries(retries)),
             }
         }
+    }
+
+    /// A token from the configured provider, asked for before each attempt.
+    fn fresh_token(&self) -> Result<Option<String>, Error> {
+        let Some(provider) = &self.inner.config.token_provider else {
+            return Ok(None);
+        };
+        (provider.0)()
+            .map(|t| Some(t.trim().to_owned()))
+            .map_err(|e| Error::config(format!("the token provider failed: {e}")))
     }
 
     fn decide(
@@ -469,7 +492,7 @@ impl ChatApi {
     }
 
     /// Reads a non-2xx response into an [`ApiError`], with a bounded body.
-    fn api_error(&self, response: http::Response<ureq::Body>) -> ApiError {
+    fn api_error(&self, response: http::Response<ureq::Body>, token: Option<&str>) -> ApiError {
         let (parts, body) = response.into_parts();
         let mut bytes = Vec::new();
         // A broken body still leaves the status and headers to report: keep what came.
@@ -478,7 +501,7 @@ impl ChatApi {
             .take(MAX_ERROR_BODY_BYTES as u64)
             .read_to_end(&mut bytes);
         let mut error = ApiError::new(parts.status.as_u16(), parts.headers, &bytes);
-        for secret in self.secrets() {
+        for secret in self.secrets().chain(token) {
             redact(&mut error.message, secret);
             redact(&mut error.body, secret);
         }
@@ -545,6 +568,17 @@ impl<'a> Call<'a> {
         self.stream = true;
         self
     }
+}
+
+/// An `Authorization: Bearer` value, marked sensitive.
+fn bearer(token: &str) -> Result<HeaderValue, Error> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+        Error::config(
+            "the token provider returned a token with a byte that cannot go in an HTTP header",
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// Serializes a request body once; retries resend the same bytes.

@@ -24,6 +24,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// a local model on a CPU) is never cut, while a dead connection does not hang forever.
 pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The `api-version` [`Config::azure`] sends unless told otherwise: the latest GA version
+/// of the Azure OpenAI data-plane API when this crate was released.
+pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
+
 /// How many times a failed request is retried by default (3 attempts in all).
 pub const DEFAULT_MAX_RETRIES: u32 = crate::retry::DEFAULT_MAX_RETRIES;
 
@@ -69,6 +73,11 @@ pub struct Config {
     pub(crate) max_response_bytes: u64,
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) retry_sleep: Option<RetrySleep>,
+    /// Sent as the `api-key` header (Azure OpenAI).
+    pub(crate) azure_api_key: Option<String>,
+    pub(crate) token_provider: Option<TokenProvider>,
+    /// Query parameters sent with every request (Azure's `api-version`).
+    pub(crate) query: Vec<(String, String)>,
     /// The first invalid setting, reported by every call (setters cannot fail).
     pub(crate) invalid: Option<String>,
 }
@@ -95,6 +104,9 @@ impl Config {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             total_timeout: None,
             retry_sleep: None,
+            azure_api_key: None,
+            token_provider: None,
+            query: Vec::new(),
             invalid: None,
         }
     }
@@ -268,14 +280,143 @@ impl Config {
         self
     }
 
+    /// A configuration for an Azure OpenAI deployment:
+    /// `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`.
+    ///
+    /// `endpoint` is the resource's address, such as `https://my-resource.openai.azure.com`.
+    /// The `api-version` defaults to [`AZURE_DEFAULT_API_VERSION`]; change it with
+    /// [`api_version`](Config::api_version). Authenticate with
+    /// [`azure_api_key`](Config::azure_api_key), [`bearer_token`](Config::bearer_token) (a
+    /// Microsoft Entra ID token) or [`token_provider`](Config::token_provider).
+    ///
+    /// ```
+    /// use sync_openai::{ChatApi, Config};
+    ///
+    /// let api = ChatApi::new(
+    ///     Config::azure("https://my-resource.openai.azure.com", "gpt-4o-prod")
+    ///         .api_version("2024-10-21")
+    ///         .azure_api_key("..."),
+    /// );
+    /// # drop(api);
+    /// ```
+    pub fn azure(endpoint: impl AsRef<str>, deployment: impl AsRef<str>) -> Config {
+        let endpoint = endpoint.as_ref().trim().trim_end_matches('/');
+        let deployment = crate::api::encode_path_segment(deployment.as_ref().trim());
+        Config::new()
+            .base_url(format!("{endpoint}/openai/deployments/{deployment}"))
+            .api_version(AZURE_DEFAULT_API_VERSION)
+    }
+
+    /// A configuration for Azure OpenAI's v1 API: `{endpoint}/openai/v1/chat/completions`,
+    /// with the model (deployment) named in each request and no `api-version`.
+    pub fn azure_v1(endpoint: impl AsRef<str>) -> Config {
+        let endpoint = endpoint.as_ref().trim().trim_end_matches('/');
+        Config::new().base_url(format!("{endpoint}/openai/v1"))
+    }
+
+    /// A configuration for Azure OpenAI from the environment, like the official SDKs.
+    ///
+    /// | variable | meaning |
+    /// |---|---|
+    /// | `AZURE_OPENAI_ENDPOINT` | the resource's address (required) |
+    /// | `AZURE_OPENAI_DEPLOYMENT` | the deployment; without it the v1 API is used |
+    /// | `OPENAI_API_VERSION` | the `api-version` for the deployment API |
+    /// | `AZURE_OPENAI_API_KEY` | sent as `api-key` |
+    /// | `AZURE_OPENAI_AD_TOKEN` | a Microsoft Entra ID token, sent as `Authorization: Bearer` |
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] without `AZURE_OPENAI_ENDPOINT`, or without either credential.
+    pub fn azure_from_env() -> Result<Config, Error> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let endpoint = var("AZURE_OPENAI_ENDPOINT").ok_or_else(|| {
+            Error::config(
+                "no Azure endpoint: set AZURE_OPENAI_ENDPOINT (https://RESOURCE.openai.azure.com)",
+            )
+        })?;
+        let mut config = match var("AZURE_OPENAI_DEPLOYMENT") {
+            Some(deployment) => {
+                let config = Config::azure(&endpoint, deployment);
+                match var("OPENAI_API_VERSION") {
+                    Some(version) => config.api_version(version),
+                    None => config,
+                }
+            }
+            None => Config::azure_v1(&endpoint),
+        };
+        match (var("AZURE_OPENAI_API_KEY"), var("AZURE_OPENAI_AD_TOKEN")) {
+            (Some(key), _) => config = config.azure_api_key(key),
+            (None, Some(token)) => config = config.bearer_token(token),
+            (None, None) => {
+                return Err(Error::config(
+                    "no Azure credential: set AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN",
+                ))
+            }
+        }
+        Ok(config)
+    }
+
+    /// The `api-version` query parameter sent with every request (Azure OpenAI).
+    /// Defaults to none, or [`AZURE_DEFAULT_API_VERSION`] for [`Config::azure`].
+    pub fn api_version(self, version: impl Into<String>) -> Config {
+        self.query_param("api-version", version)
+    }
+
+    /// A query parameter sent with every request, replacing one of the same name.
+    /// Defaults to none.
+    pub fn query_param(mut self, key: impl Into<String>, value: impl Into<String>) -> Config {
+        let key = key.into();
+        self.query.retain(|(k, _)| *k != key);
+        self.query.push((key, value.into()));
+        self
+    }
+
+    /// The Azure OpenAI key, sent as the `api-key` header. Defaults to none.
+    pub fn azure_api_key(mut self, key: impl Into<String>) -> Config {
+        let key = key.into();
+        let trimmed = key.trim();
+        if HeaderValue::from_str(trimmed).is_err() {
+            self.note_invalid("the Azure API key contains a byte that cannot go in an HTTP header (a control character?)".to_owned());
+        }
+        self.azure_api_key = Some(trimmed.to_owned());
+        self
+    }
+
+    /// A static bearer token, such as a Microsoft Entra ID token for Azure OpenAI, sent as
+    /// `Authorization: Bearer <token>`. The same as [`api_key`](Config::api_key).
+    pub fn bearer_token(self, token: impl Into<String>) -> Config {
+        self.api_key(token)
+    }
+
+    /// A function that returns a fresh bearer token, called before every attempt (retries
+    /// included), so an expiring token (Microsoft Entra ID) is renewed as needed. It
+    /// replaces [`api_key`](Config::api_key) for the `Authorization` header.
+    ///
+    /// An `Err` from it fails the call with [`Error::Config`] carrying its message.
+    ///
+    /// ```
+    /// use sync_openai::Config;
+    ///
+    /// let config = Config::azure_v1("https://my-resource.openai.azure.com")
+    ///     .token_provider(|| std::env::var("MY_TOKEN").map_err(|e| e.to_string()));
+    /// # drop(config);
+    /// ```
+    pub fn token_provider(
+        mut self,
+        provider: impl Fn() -> Result<String, String> + Send + Sync + 'static,
+    ) -> Config {
+        self.token_provider = Some(TokenProvider(Arc::new(provider)));
+        self
+    }
+
     /// The base URL in use, without a trailing `/`.
     pub fn get_base_url(&self) -> &str {
         &self.base_url
     }
 
-    /// Whether an API key is set.
+    /// Whether a credential is set: an API key, an Azure `api-key`, or a token provider.
     pub fn has_api_key(&self) -> bool {
-        self.api_key.is_some()
+        self.api_key.is_some() || self.azure_api_key.is_some() || self.token_provider.is_some()
     }
 
     /// Checks the configuration without sending anything.
@@ -286,7 +427,7 @@ impl Config {
         if let Some(message) = &self.invalid {
             return Err(Error::config(message.clone()));
         }
-        if self.api_key.is_none() && self.base_url == DEFAULT_BASE_URL {
+        if !self.has_api_key() && self.base_url == DEFAULT_BASE_URL {
             return Err(Error::config(
                 "no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)",
             ));
@@ -325,10 +466,30 @@ impl fmt::Debug for Config {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
+            .field(
+                "azure_api_key",
+                &self.azure_api_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "token_provider",
+                &self.token_provider.as_ref().map(|_| "custom"),
+            )
+            .field(
+                "query",
+                &self
+                    .query
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .field("invalid", &self.invalid)
             .finish()
     }
 }
+
+/// A user-supplied source of bearer tokens.
+#[derive(Clone)]
+pub(crate) struct TokenProvider(pub(crate) Arc<dyn Fn() -> Result<String, String> + Send + Sync>);
 
 /// A user-supplied sleep between retries.
 #[derive(Clone)]

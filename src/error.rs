@@ -261,6 +261,27 @@ impl ApiError {
         }
     }
 
+    /// Azure OpenAI's content-filter details, when the server refused the prompt with its
+    /// `content_filter` error (its `innererror` or `inner_error`); `None` for other errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::ApiError;
+    /// use sync_openai::http::HeaderMap;
+    ///
+    /// let body = br#"{"error":{"code":"content_filter","status":400,"message":"filtered",
+    ///   "innererror":{"code":"ResponsibleAIPolicyViolation",
+    ///     "content_filter_result":{"violence":{"filtered":true,"severity":"medium"}}}}}"#;
+    /// let err = ApiError::new(400, HeaderMap::new(), body);
+    /// let filter = err.content_filter().unwrap();
+    /// assert_eq!(filter.code.as_deref(), Some("ResponsibleAIPolicyViolation"));
+    /// assert!(filter.results.unwrap().violence.unwrap().filtered);
+    /// ```
+    pub fn content_filter(&self) -> Option<crate::types::ContentFilterError> {
+        crate::types::ContentFilterError::from_body(&self.body)
+    }
+
     /// What kind of error this is, from the status and the `insufficient_quota` code.
     pub fn kind(&self) -> ApiErrorKind {
         let quota = |s: &Option<String>| s.as_deref() == Some("insufficient_quota");

@@ -141,6 +141,20 @@ open_enum! {
 }
 
 open_enum! {
+    /// The severity an Azure OpenAI content filter found in a category.
+    pub enum ContentFilterSeverity {
+        /// `safe`: nothing found.
+        Safe => "safe",
+        /// `low`: low severity.
+        Low => "low",
+        /// `medium`: medium severity.
+        Medium => "medium",
+        /// `high`: high severity.
+        High => "high",
+    }
+}
+
+open_enum! {
     /// Specifies the processing type used for serving the request.
     ///
     /// In a response it is the tier actually used, which may differ from the one requested.

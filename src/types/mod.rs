@@ -24,6 +24,7 @@
 //! String enums such as [`FinishReason`] or [`Role`] have an `Other(String)` variant. Match on
 //! `as_str()` for values this crate may add as variants later.
 
+mod azure;
 mod de;
 mod enums;
 mod message;
@@ -33,11 +34,15 @@ mod stored;
 mod stream;
 mod tool;
 
+pub use azure::{
+    ContentFilterCitation, ContentFilterDetectedResult, ContentFilterError, ContentFilterResults,
+    ContentFilterRunError, ContentFilterSeverityResult, PromptFilterResult,
+};
 pub use enums::{
-    AllowedToolsMode, AudioFormat, FinishReason, FunctionCallMode, GrammarSyntax, ImageDetail,
-    InputAudioFormat, Modality, ModerationInputType, ModerationMode, Order, PromptCacheMode,
-    PromptCacheRetention, PromptCacheTtl, ReasoningEffort, Role, ServiceTier, ToolChoiceMode,
-    ToolType, Verbosity, Voice, WebSearchContextSize,
+    AllowedToolsMode, AudioFormat, ContentFilterSeverity, FinishReason, FunctionCallMode,
+    GrammarSyntax, ImageDetail, InputAudioFormat, Modality, ModerationInputType, ModerationMode,
+    Order, PromptCacheMode, PromptCacheRetention, PromptCacheTtl, ReasoningEffort, Role,
+    ServiceTier, ToolChoiceMode, ToolType, Verbosity, Voice, WebSearchContextSize,
 };
 pub use message::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageAudio,
