@@ -45,6 +45,11 @@ pub enum Error {
     InvalidRequest(InvalidRequestError),
     /// The client configuration is unusable, e.g. no API key for api.openai.com.
     Config(ConfigError),
+    /// A successful answer could not be turned into the value asked for: structured output
+    /// or tool-call arguments that are not the expected JSON, a refusal, an answer cut off at
+    /// the token limit or stopped by the content filter. Returned by the `parse` helpers,
+    /// never by the calls themselves.
+    Parse(Box<ParseError>),
 }
 
 impl Error {
@@ -156,6 +161,7 @@ impl fmt::Display for Error {
             Error::Stream(e) => e.fmt(f),
             Error::InvalidRequest(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
+            Error::Parse(e) => e.fmt(f),
         }
     }
 }
@@ -166,6 +172,95 @@ impl StdError for Error {
             Error::Transport(e) => e.source(),
             Error::Decode(e) => e.source(),
             Error::Stream(e) => e.source(),
+            Error::Parse(e) => e.source(),
+            _ => None,
+        }
+    }
+}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Error {
+        Error::Parse(Box::new(e))
+    }
+}
+
+/// Why a model's answer could not be parsed into the type asked for; see [`Error::Parse`].
+///
+/// Each variant keeps what the model sent, so nothing is lost: the refusal text, the
+/// truncated content, or the JSON that did not decode.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The model refused to answer (the message's `refusal`), with its explanation.
+    Refusal(String),
+    /// The answer stopped at the token limit (`finish_reason: length`), so its JSON is
+    /// incomplete. Raise `max_completion_tokens` or shorten the task.
+    Truncated {
+        /// The partial content.
+        content: String,
+    },
+    /// The content filter stopped the answer (`finish_reason: content_filter`).
+    ContentFilter {
+        /// Whatever content came before the filter stopped it.
+        content: Option<String>,
+    },
+    /// The response has no choices.
+    NoChoices,
+    /// The message has no content (it may have called a tool instead).
+    NoContent,
+    /// The text is not JSON of the expected shape.
+    InvalidJson {
+        /// What was parsed, e.g. ``arguments of tool `get_weather` (call call_1)``.
+        what: String,
+        /// The text, whole, as the model sent it.
+        json: String,
+        /// serde's description, with line and column.
+        source: serde_json::Error,
+    },
+}
+
+impl ParseError {
+    /// The text the model sent that failed to parse, refused or was cut off, if any.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            ParseError::Refusal(text) => Some(text),
+            ParseError::Truncated { content } => Some(content),
+            ParseError::ContentFilter { content } => content.as_deref(),
+            ParseError::InvalidJson { json, .. } => Some(json),
+            ParseError::NoChoices | ParseError::NoContent => None,
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::Refusal(text) => write!(f, "the model refused: {text}"),
+            ParseError::Truncated { content } => write!(
+                f,
+                "the answer was cut off at the token limit (finish_reason `length`) after {} bytes, so it is not complete JSON; raise max_completion_tokens",
+                content.len()
+            ),
+            ParseError::ContentFilter { .. } => f.write_str(
+                "the content filter stopped the answer (finish_reason `content_filter`)",
+            ),
+            ParseError::NoChoices => f.write_str("the response has no choices to parse"),
+            ParseError::NoContent => f.write_str(
+                "the message has no content to parse (did the model call a tool instead?)",
+            ),
+            ParseError::InvalidJson { what, json, source } => write!(
+                f,
+                "{what} is not the expected JSON: {source}; the text was: {}",
+                truncate_chars(json, 2 * SNIPPET_RADIUS)
+            ),
+        }
+    }
+}
+
+impl StdError for ParseError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            ParseError::InvalidJson { source, .. } => Some(source),
             _ => None,
         }
     }

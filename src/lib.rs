@@ -82,8 +82,8 @@ pub use config::{
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use error::{
-    ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, StreamError,
-    StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
+    ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
+    StreamError, StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
 };
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};

@@ -136,6 +136,23 @@ pub(crate) fn lenient_metadata<'de, D: Deserializer<'de>>(
     d.deserialize_any(MetaVisitor)
 }
 
+/// A string as is; any other JSON (an object of arguments, as some servers send) as its JSON
+/// text; `null` (or missing, with `default`) as `""`.
+pub(crate) fn string_or_json<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(lenient_opt_string(d)?.unwrap_or_default())
+}
+
+/// Like [`string_or_json`], with `null` as `None`.
+pub(crate) fn lenient_opt_string<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
+}
+
 #[cfg(test)]
 // Tests may unwrap: a panic is the failure report.
 #[allow(clippy::unwrap_used)]

@@ -28,6 +28,7 @@ mod azure;
 mod de;
 mod enums;
 mod message;
+mod parse;
 mod request;
 mod response;
 mod stored;

@@ -193,6 +193,27 @@ impl ChatCompletionResponseMessage {
     pub fn tool_calls(&self) -> &[ChatCompletionMessageToolCalls] {
         self.tool_calls.as_deref().unwrap_or_default()
     }
+
+    /// The assistant message to send back in the next request of a conversation, keeping
+    /// the tool calls and every vendor key (DeepSeek's `reasoning_content`, Gemini's
+    /// tool-call `extra_content`) as received. The same as `ChatCompletionRequestMessage::from`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::types::{ChatCompletionRequestMessage, ChatCompletionResponseMessage};
+    ///
+    /// let answer: ChatCompletionResponseMessage = serde_json::from_str(
+    ///     r#"{"role":"assistant","content":"4","reasoning_content":"2+2=4"}"#,
+    /// ).unwrap();
+    /// let next: ChatCompletionRequestMessage = answer.into_request_message();
+    /// let json = serde_json::to_value(&next).unwrap();
+    /// assert_eq!(json["reasoning_content"], "2+2=4");
+    /// assert_eq!(json["role"], "assistant");
+    /// ```
+    pub fn into_request_message(self) -> super::ChatCompletionRequestMessage {
+        self.into()
+    }
 }
 
 /// The content of a response message or stream delta: a string, or (from some servers) an

@@ -145,7 +145,12 @@ pub struct FunctionCallStream {
     /// The name of the function to call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// A fragment of the arguments to call the function with, in JSON format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A fragment of the arguments to call the function with, in JSON format (a JSON object
+    /// sent in place of a string is kept as its JSON text).
+    #[serde(
+        default,
+        deserialize_with = "super::de::lenient_opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub arguments: Option<String>,
 }
