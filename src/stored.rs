@@ -14,18 +14,29 @@ use crate::types::{
 };
 
 impl ChatApi {
-    fn completion_url(&self, completion_id: &str, tail: &str) -> String {
-        format!(
+    /// `{base}/chat/completions/{id}{tail}`, the id percent-encoded as one segment.
+    ///
+    /// An empty id, `.` or `..` is refused: percent-encoding leaves them as they are (and
+    /// servers decode `%2E` back to `.`), so they would name another resource —
+    /// `/chat/completions/..` is `/chat/`, `/chat/completions/` is the listing.
+    fn completion_url(&self, completion_id: &str, tail: &str) -> Result<String, Error> {
+        if matches!(completion_id, "" | "." | "..") {
+            return Err(Error::invalid_request(format!(
+                "invalid completion id {completion_id:?}: it would not name one completion"
+            )));
+        }
+        Ok(format!(
             "{}/chat/completions/{}{tail}",
             self.config().base_url,
             encode_path_segment(completion_id)
-        )
+        ))
     }
 
     /// Gets a stored chat completion (one created with `store: true`).
     ///
     /// `GET /chat/completions/{completion_id}`. The id is percent-encoded, so no id can
-    /// reach another path.
+    /// reach another path; an empty id, `.` or `..` is refused with
+    /// [`Error::InvalidRequest`] before anything is sent.
     pub fn get_chat_completion(
         &self,
         completion_id: &str,
@@ -39,7 +50,7 @@ impl ChatApi {
         &self,
         completion_id: &str,
     ) -> Result<ApiResponse<CreateChatCompletionResponse>, Error> {
-        let url = self.completion_url(completion_id, "");
+        let url = self.completion_url(completion_id, "")?;
         self.call_json(Call::new(Method::GET, url), "CreateChatCompletionResponse")
     }
 
@@ -76,7 +87,7 @@ impl ChatApi {
         V: Into<String>,
     {
         let body = self.encode(&UpdateChatCompletionRequest::new(metadata))?;
-        let url = self.completion_url(completion_id, "");
+        let url = self.completion_url(completion_id, "")?;
         self.call_json(
             Call::new(Method::POST, url).body(&body),
             "CreateChatCompletionResponse",
@@ -99,7 +110,7 @@ impl ChatApi {
         &self,
         completion_id: &str,
     ) -> Result<ApiResponse<ChatCompletionDeleted>, Error> {
-        let url = self.completion_url(completion_id, "");
+        let url = self.completion_url(completion_id, "")?;
         self.call_json(Call::new(Method::DELETE, url), "ChatCompletionDeleted")
     }
 
@@ -146,7 +157,7 @@ impl ChatApi {
         params: &GetChatCompletionMessagesParams,
     ) -> Result<ApiResponse<ChatCompletionMessageList>, Error> {
         let url = with_query(
-            self.completion_url(completion_id, "/messages"),
+            self.completion_url(completion_id, "/messages")?,
             &params.query_pairs(),
         );
         self.call_json(Call::new(Method::GET, url), "ChatCompletionMessageList")
