@@ -1,6 +1,6 @@
 //! Stored chat completions: get, update, delete, list and messages, with auto-paging.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::iter::FusedIterator;
 
 use crate::api::{encode_path_segment, with_query, Call, ChatApi};
@@ -228,12 +228,15 @@ type FetchPage<T> =
 /// Made by [`ChatApi::iter_chat_completions`] and
 /// [`ChatApi::iter_chat_completion_messages`]. After an error, or when the server says
 /// there is no more, it yields `None` for good. A server that answers `has_more: true`
-/// without moving its cursor ends the iteration instead of looping.
+/// with a cursor it already gave (the same page again, or a cycle of pages) ends the
+/// iteration instead of looping.
 pub struct Pages<T> {
     fetch: FetchPage<T>,
     id_of: fn(&T) -> Option<String>,
     buffer: VecDeque<T>,
     after: Option<String>,
+    /// Every cursor followed so far.
+    seen: HashSet<String>,
     more: bool,
 }
 
@@ -243,6 +246,7 @@ impl<T> Pages<T> {
             fetch,
             id_of,
             buffer: VecDeque::new(),
+            seen: after.iter().cloned().collect(),
             after,
             more: true,
         }
@@ -269,9 +273,10 @@ impl<T> Iterator for Pages<T> {
                     let next = last_id
                         .filter(|id| !id.is_empty())
                         .or_else(|| items.last().and_then(self.id_of));
-                    // Stop on an empty page, a missing cursor, or a cursor that did not move.
-                    self.more =
-                        has_more && !items.is_empty() && next.is_some() && next != self.after;
+                    // Stop on an empty page, a missing cursor, or a cursor seen before.
+                    self.more = has_more
+                        && !items.is_empty()
+                        && next.as_ref().is_some_and(|n| self.seen.insert(n.clone()));
                     self.after = next;
                     self.buffer.extend(items);
                 }

@@ -1054,6 +1054,36 @@ fn a_server_that_ignores_the_cursor_does_not_loop_forever() {
 }
 
 #[test]
+fn a_server_that_cycles_cursors_does_not_loop_forever() {
+    // Page A points to B, B points back to A.
+    let server = MockServer::start();
+    let a = server.mock(|when, then| {
+        when.path("/v1/chat/completions")
+            .query_param_missing("after");
+        then.status(200)
+            .json_body(completions_page(&["a1", "a2"], true));
+    });
+    let b = server.mock(|when, then| {
+        when.path("/v1/chat/completions").query_param("after", "a2");
+        then.status(200)
+            .json_body(completions_page(&["b1", "b2"], true));
+    });
+    let back = server.mock(|when, then| {
+        when.path("/v1/chat/completions").query_param("after", "b2");
+        then.status(200)
+            .json_body(completions_page(&["x1", "a2"], true));
+    });
+    let all: Vec<_> = api(&server)
+        .iter_chat_completions(ListChatCompletionsParams::new())
+        .take(100)
+        .collect();
+    assert_eq!(ids(&all, |c| &c.id), ["a1", "a2", "b1", "b2", "x1", "a2"]);
+    a.assert_calls(1);
+    b.assert_calls(1);
+    back.assert_calls(1);
+}
+
+#[test]
 fn pages_debug_shows_the_cursor_not_the_client() {
     let server = MockServer::start();
     server.mock(|when, then| {
