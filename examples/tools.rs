@@ -165,7 +165,7 @@ fn mock_server() -> httpmock::MockServer {
         move |req: &httpmock::HttpMockRequest| {
             serde_json::from_slice::<serde_json::Value>(req.body_ref())
                 .ok()
-                .and_then(|v| v["messages"].as_array().map(Vec::len))
+                .and_then(|v| v.get("messages")?.as_array().map(Vec::len))
                 == Some(n)
         }
     };

@@ -312,19 +312,23 @@ impl ChatApi {
     }
 
     /// Sends a call and decodes its 2xx JSON body into `T`.
+    ///
+    /// The body is read inside the retry loop: a body cut short, broken or stalled is a
+    /// failed attempt like a connection that broke before the headers, and is retried
+    /// by the same policy. A body over the size limit and a body that is not the
+    /// expected JSON are final.
     pub(crate) fn call_json<T: DeserializeOwned>(
         &self,
         call: Call<'_>,
         target: &'static str,
     ) -> Result<ApiResponse<T>, Error> {
-        let (response, retries) = self.execute(&call)?;
-        let (parts, body) = response.into_parts();
+        let limit = self.inner.config.max_response_bytes;
+        let ((parts, bytes), retries) = self.execute_then(&call, |response| {
+            let (parts, body) = response.into_parts();
+            let bytes = body.into_with_config().limit(limit).read_to_vec()?;
+            Ok((parts, bytes))
+        })?;
         let status = parts.status.as_u16();
-        let bytes = body
-            .into_with_config()
-            .limit(self.inner.config.max_response_bytes)
-            .read_to_vec()
-            .map_err(|e| transport_error(e).with_retries(retries))?;
         let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
             let request_id = header_str(&parts.headers, "x-request-id").map(str::to_owned);
             Error::Decode(Box::new(DecodeError::new(
@@ -345,6 +349,17 @@ impl ChatApi {
         &self,
         call: &Call<'_>,
     ) -> Result<(http::Response<ureq::Body>, u32), Error> {
+        self.execute_then(call, Ok)
+    }
+
+    /// Like [`execute`](ChatApi::execute), with `finish` applied to the 2xx response
+    /// inside the retry loop: a transport failure in `finish` (reading the body) counts
+    /// as a failed attempt and is retried by the same policy as one before the headers.
+    fn execute_then<R>(
+        &self,
+        call: &Call<'_>,
+        mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,
+    ) -> Result<(R, u32), Error> {
         if let Some(message) = &self.inner.invalid {
             return Err(Error::config(message.clone()));
         }
@@ -360,9 +375,10 @@ impl ChatApi {
                     .insert(http::header::AUTHORIZATION, bearer(token)?);
             }
             let (error, decision) = match self.agent.run(request) {
-                Ok(response) if response.status().is_success() => {
-                    return Ok((response, retries));
-                }
+                Ok(response) if response.status().is_success() => match finish(response) {
+                    Ok(value) => return Ok((value, retries)),
+                    Err(e) => self.transport_failure(e, retries, max_retries, deadline),
+                },
                 Ok(response) => {
                     let error = self.api_error(response, token.as_deref());
                     let decision = {
@@ -376,17 +392,7 @@ impl ChatApi {
                     };
                     (Error::Api(Box::new(error)), decision)
                 }
-                Err(e) => {
-                    let error = transport_error(e);
-                    // A connection that broke before any response (a stale pooled
-                    // connection, a reset) is retried like one that could not be made.
-                    let outcome = Outcome::Transport {
-                        is_timeout: error.is_timeout(),
-                        is_connect: error.is_connect() || is_broken_connection(&error),
-                    };
-                    let decision = self.decide(&outcome, retries, max_retries, deadline);
-                    (error, decision)
-                }
+                Err(e) => self.transport_failure(e, retries, max_retries, deadline),
             };
             match decision {
                 Decision::Retry(delay) => {
@@ -406,6 +412,26 @@ impl ChatApi {
         (provider.0)()
             .map(|t| Some(t.trim().to_owned()))
             .map_err(|e| Error::config(format!("the token provider failed: {e}")))
+    }
+
+    /// Maps a failed attempt's transport error and decides whether to retry it.
+    fn transport_failure(
+        &self,
+        e: ureq::Error,
+        retries: u32,
+        max_retries: u32,
+        deadline: Option<Instant>,
+    ) -> (Error, Decision) {
+        let error = transport_error(e);
+        // A connection that broke before the response was complete (a stale pooled
+        // connection, a reset, a body cut short) is retried like one that could not be
+        // made.
+        let outcome = Outcome::Transport {
+            is_timeout: error.is_timeout(),
+            is_connect: error.is_connect() || is_broken_connection(&error),
+        };
+        let decision = self.decide(&outcome, retries, max_retries, deadline);
+        (error, decision)
     }
 
     fn decide(

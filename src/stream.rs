@@ -157,6 +157,15 @@ impl ChatCompletionStream {
         Some(Err(Error::Stream(Box::new(error))))
     }
 
+    /// Whether the response said its body is JSON rather than an event stream.
+    fn json_body(&self) -> bool {
+        header_str(&self.headers, "content-type").is_some_and(|t| {
+            t.trim_start()
+                .get(..16)
+                .is_some_and(|p| p.eq_ignore_ascii_case("application/json"))
+        })
+    }
+
     fn note_choices(&mut self, chunk: &CreateChatCompletionStreamResponse) {
         for choice in &chunk.choices {
             let finished = choice.finish_reason.is_some();
@@ -192,7 +201,11 @@ impl Iterator for ChatCompletionStream {
                         // Some servers close without `[DONE]` once every choice finished.
                         return None;
                     }
-                    let what = if self.choices.is_empty() {
+                    let what = if self.choices.is_empty() && self.json_body() {
+                        // A proxy or server that ignores `"stream": true` answers with one
+                        // JSON document, which has no `data:` lines.
+                        "the server answered with a JSON body instead of an event stream: it may not support streaming; use create_chat_completion"
+                    } else if self.choices.is_empty() {
                         "the stream ended before the server sent any answer"
                     } else {
                         "the connection closed before the answer finished (no finish_reason and no [DONE])"
