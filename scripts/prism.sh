@@ -9,7 +9,8 @@
 #
 # Usage: bash scripts/prism.sh [extra cargo test args, e.g. a test name filter]
 # Environment: OPENAPI_SPEC (default ../shared/openai-openapi/chat.openapi.yaml beside the
-# repository), PRISM_PORT (default: a free port). Needs node + npm, python3, cargo.
+# repository), PRISM_PORT (default: a free port), PRISM_DYNAMIC_PER_OPERATION (random bodies
+# decoded per operation, default 200). Needs node + npm, python3, cargo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

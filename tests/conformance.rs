@@ -51,8 +51,15 @@ use sync_openai::types::{
 };
 use sync_openai::{ApiResponse, ChatApi, Config, Error, RequestOptions};
 
-/// Dynamic bodies decoded per operation.
+/// Dynamic bodies decoded per operation, unless `PRISM_DYNAMIC_PER_OPERATION` says otherwise.
 const DYNAMIC_PER_OPERATION: usize = 200;
+
+fn dynamic_per_operation() -> usize {
+    std::env::var("PRISM_DYNAMIC_PER_OPERATION")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(DYNAMIC_PER_OPERATION)
+}
 
 /// Prism's address, or `None` (and a note) when the conformance run is not set up.
 fn prism_url(test: &str) -> Option<String> {
@@ -1171,7 +1178,7 @@ fn random_schema_valid_responses_decode() {
     };
     // `Prefer: dynamic=true` makes Prism generate a random schema-valid body per request.
     let api = client(&url).with_options(RequestOptions::new().header("Prefer", "dynamic=true"));
-    let n = DYNAMIC_PER_OPERATION;
+    let n = dynamic_per_operation();
     let create = hello();
     let list = ListChatCompletionsParams::new().limit(3);
     let msgs = GetChatCompletionMessagesParams::new().limit(3);
