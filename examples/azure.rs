@@ -41,7 +41,9 @@ fn run() -> Result<(), Error> {
     let model = std::env::var("OPENAI_MODEL").unwrap_or_else(|_| "gpt-4o".to_owned());
     let request = CreateChatCompletionRequest::new(
         model,
-        vec![Message::user("Name three rivers of Europe, comma-separated.")],
+        vec![Message::user(
+            "Name three rivers of Europe, comma-separated.",
+        )],
     )
     .max_completion_tokens(100);
 

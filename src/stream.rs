@@ -64,10 +64,27 @@ pub struct ChatCompletionStream {
 }
 
 impl ChatCompletionStream {
-    pub(crate) fn from_response(response: crate::http::Response<ureq::Body>) -> Self {
+    pub(crate) fn from_response(response: crate::http::Response<ureq::Body>, limit: u64) -> Self {
         let (parts, body) = response.into_parts();
+        let status = parts.status.as_u16();
+        if is_json(&parts.headers) {
+            // A server or proxy that ignores `"stream": true` answers with one JSON document:
+            // replay it as a one-chunk stream rather than lose the answer.
+            let mut bytes = Vec::new();
+            let read = body
+                .into_reader()
+                .take(limit)
+                .read_to_end(&mut bytes)
+                .map(|_| ());
+            let replay: Box<dyn BufRead + Send> = match (read, completion_as_events(&bytes)) {
+                (Ok(()), Some(events)) => Box::new(io::Cursor::new(events)),
+                // Not JSON (or cut short): the SSE reader reports what it finds.
+                _ => Box::new(io::Cursor::new(bytes)),
+            };
+            return ChatCompletionStream::new(replay, status, parts.headers);
+        }
         let reader = BufReader::with_capacity(READ_BUFFER_BYTES, body.into_reader());
-        ChatCompletionStream::new(Box::new(reader), parts.status.as_u16(), parts.headers)
+        ChatCompletionStream::new(Box::new(reader), status, parts.headers)
     }
 
     /// A stream over any source of server-sent-event bytes: a recorded response, a file,
@@ -159,11 +176,7 @@ impl ChatCompletionStream {
 
     /// Whether the response said its body is JSON rather than an event stream.
     fn json_body(&self) -> bool {
-        header_str(&self.headers, "content-type").is_some_and(|t| {
-            t.trim_start()
-                .get(..16)
-                .is_some_and(|p| p.eq_ignore_ascii_case("application/json"))
-        })
+        is_json(&self.headers)
     }
 
     fn note_choices(&mut self, chunk: &CreateChatCompletionStreamResponse) {
@@ -544,6 +557,46 @@ fn merge_vendor_value(map: &mut Map<String, Value>, key: String, value: Value) {
             map.insert(key, value);
         }
     }
+}
+
+/// Whether `content-type` says JSON.
+fn is_json(headers: &HeaderMap) -> bool {
+    header_str(headers, "content-type").is_some_and(|t| {
+        t.trim_start()
+            .get(..16)
+            .is_some_and(|p| p.eq_ignore_ascii_case("application/json"))
+    })
+}
+
+/// A whole JSON answer as the events of a stream: `data: <chunk>` then `data: [DONE]`.
+///
+/// A completion's choices become deltas (`message` → `delta`, each tool call given its
+/// `index`), every other key kept as it came; a JSON error body passes through unchanged, so
+/// the stream reports it as the in-band error it is. `None` when the body is not a JSON object.
+fn completion_as_events(body: &[u8]) -> Option<Vec<u8>> {
+    let mut value: Value = serde_json::from_slice(body).ok()?;
+    let object = value.as_object_mut()?;
+    if let Some(Value::Array(choices)) = object.get_mut("choices") {
+        for choice in choices.iter_mut().filter_map(Value::as_object_mut) {
+            if let Some(mut message) = choice.remove("message") {
+                if let Some(Value::Array(calls)) = message.get_mut("tool_calls") {
+                    for (i, call) in calls.iter_mut().enumerate() {
+                        if let Some(call) = call.as_object_mut() {
+                            call.entry("index").or_insert_with(|| Value::from(i));
+                        }
+                    }
+                }
+                choice.insert("delta".to_owned(), message);
+            }
+        }
+        if object.get("object").and_then(Value::as_str) == Some("chat.completion") {
+            object.insert("object".to_owned(), Value::from("chat.completion.chunk"));
+        }
+    }
+    let mut events = b"data: ".to_vec();
+    serde_json::to_writer(&mut events, &value).ok()?;
+    events.extend_from_slice(b"\n\ndata: [DONE]\n\n");
+    Some(events)
 }
 
 #[cfg(test)]

@@ -1204,7 +1204,7 @@ fn stream_opening_is_retried_on_503() {
 }
 
 #[test]
-fn server_that_ignores_stream_true_is_an_error_not_a_silent_empty_answer() {
+fn server_that_ignores_stream_true_gets_its_answer_replayed_as_one_chunk() {
     // Some proxies drop `"stream": true` and answer with one JSON completion.
     let server = FaultServer::per_request(|_, conn| {
         conn.respond(
@@ -1220,6 +1220,33 @@ fn server_that_ignores_stream_true_is_an_error_not_a_silent_empty_answer() {
     report("stream_ignored", elapsed);
     let items = result.unwrap();
     assert_eq!(items.len(), 1, "{items:?}");
+    let chunk = items[0].as_ref().unwrap();
+    assert_eq!(chunk.id, "chatcmpl-abc");
+    assert_eq!(chunk.object, "chat.completion.chunk");
+    assert_eq!(
+        chunk.choices[0].delta.content.as_deref(),
+        Some("Hello there!")
+    );
+    assert_eq!(chunk.usage.as_ref().map(|u| u.total_tokens), Some(22));
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
+fn broken_json_answer_to_a_stream_request_says_so() {
+    let server = FaultServer::per_request(|_, conn| {
+        conn.respond(
+            "200 OK",
+            &[("content-type", "application/json")],
+            b"{\"choices\": [",
+        );
+        After::KeepAlive
+    });
+    let sleeps = Sleeps::default();
+    let api = ChatApi::new(server.config(&sleeps));
+    let (result, elapsed) = stream_items(&api);
+    report("stream_broken_json", elapsed);
+    let items = result.unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
     let Err(Error::Stream(e)) = &items[0] else {
         panic!("{items:?}")
     };
@@ -1228,7 +1255,6 @@ fn server_that_ignores_stream_true_is_an_error_not_a_silent_empty_answer() {
         e.message().contains("JSON body instead of an event stream"),
         "{e}"
     );
-    assert_eq!(server.requests(), 1);
 }
 
 // ----- odd but valid HTTP ------------------------------------------------------------

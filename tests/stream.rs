@@ -468,3 +468,60 @@ fn split_utf8_and_crlf_across_network_chunks() {
         .unwrap();
     assert_eq!(done.choices[0].message.content.as_deref(), Some("héllo 🦀"));
 }
+
+#[test]
+fn json_answers_to_a_stream_request_are_replayed() {
+    let server = MockServer::start();
+    // A whole completion with a tool call and a vendor key, as a server that ignores
+    // `"stream": true` sends it.
+    server.mock(|when, then| {
+        when.header("x-case", "completion");
+        then.status(200)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(r#"{"id":"c1","object":"chat.completion","created":5,"model":"m",
+                "choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant",
+                "content":null,"reasoning_content":"think","tool_calls":[{"id":"t1","type":"function",
+                "function":{"name":"f","arguments":"{\"a\":1}"}}]}}],
+                "usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"#);
+    });
+    // An error object with status 200, as some gateways send.
+    server.mock(|when, then| {
+        when.header("x-case", "error");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(r#"{"error":{"message":"model overloaded","type":"server_error","code":"overloaded"}}"#);
+    });
+    let api = |case: &str| {
+        ChatApi::new(
+            sync_openai::Config::new()
+                .base_url(server.url("/v1"))
+                .header("x-case", case)
+                .max_retries(0),
+        )
+    };
+    let completion = api("completion")
+        .create_chat_completion_stream(&req())
+        .unwrap()
+        .collect_completion()
+        .unwrap();
+    assert_eq!(completion.id, "c1");
+    let message = &completion.choices[0].message;
+    assert_eq!(message.reasoning(), Some("think"));
+    let call = message.tool_calls()[0].as_function().unwrap();
+    assert_eq!(
+        (call.id.as_str(), call.function.arguments.as_str()),
+        ("t1", "{\"a\":1}")
+    );
+    assert_eq!(completion.usage.unwrap().total_tokens, 3);
+
+    let items: Vec<_> = api("error")
+        .create_chat_completion_stream(&req())
+        .unwrap()
+        .collect();
+    assert_eq!(items.len(), 1);
+    let Err(sync_openai::Error::Stream(e)) = &items[0] else {
+        panic!("{items:?}")
+    };
+    assert_eq!(e.message(), "model overloaded");
+    assert_eq!(e.code(), Some("overloaded"));
+}
