@@ -90,3 +90,38 @@ fn no_public_type_prints_the_key() {
         }
     }
 }
+
+#[test]
+fn azure_credentials_are_hidden_too() {
+    let server = MockServer::start();
+    server.mock(|_, then| {
+        // A gateway that echoes the credentials it got.
+        then.status(401).body(format!(
+            r#"{{"error":{{"message":"bad api-key {KEY} / Bearer {KEY}"}}}}"#
+        ));
+    });
+    let req = CreateChatCompletionRequest::new("m", vec![Message::user("hi")]);
+    let keyed = Config::azure(server.base_url(), "d")
+        .azure_api_key(KEY)
+        .max_retries(0);
+    let token = Config::azure_v1(server.base_url())
+        .token_provider(|| Ok(KEY.to_owned()))
+        .max_retries(0);
+    let bearer = Config::azure_v1(server.base_url())
+        .bearer_token(KEY)
+        .max_retries(0);
+    for config in [keyed, token, bearer] {
+        assert_hidden("Config", &format!("{config:?}"));
+        let api = ChatApi::new(config);
+        assert_hidden("ChatApi", &format!("{api:?}"));
+        let err = api.create_chat_completion(&req).unwrap_err();
+        assert_eq!(err.status(), Some(401));
+        assert_hidden("error", &format!("{err:?}"));
+        assert_hidden("error", &format!("{err}"));
+        let Some(e) = api_error_details(&err) else {
+            panic!("{err:?}")
+        };
+        assert_hidden("ApiError body", &e.body);
+        assert!(e.message.contains("<redacted>"), "{}", e.message);
+    }
+}
