@@ -5,17 +5,17 @@
 #
 # 1. Downloads the llama-cpp-python source distribution (pinned, hash-checked) from PyPI with
 #    pip; it vendors llama.cpp, its gguf-py package and vocab-only models.
-# 2. Builds only the llama-server target with CMake (Release, -j2; about 5 minutes on 2 idle
-#    cores) and caches the binary.
+# 2. Builds only the llama-server target with CMake (Release, -j2) and caches the binary: about
+#    21 CPU-minutes, so some 11 minutes on 2 idle cores (45 minutes measured on 2 busy ones).
 # 3. Writes a tiny random-weight GGUF model (scripts/make_tiny_gguf.py: the llama-spm tokenizer,
-#    two layers of width 64, a ChatML template; about 5 MB). It talks gibberish, but the
+#    two layers of width 64, ChatML with tool calls; about 9 MB). It talks gibberish, but the
 #    protocol is the real one.
 # 4. Starts llama-server on 127.0.0.1 with a 256-token context, waits for /health, runs
 #    tests/llama.rs and `examples/chat.rs --prompt`, and stops the server (by its PID) on exit.
 #
 # Everything downloaded or built lives in $SYNC_OPENAI_LLAMA_CACHE (default
-# ~/.cache/sync-openai-llama), outside the repository; a second run reuses it and takes
-# about a minute. Needs python3 with pip and venv, a C++ compiler, make and network access to
+# ~/.cache/sync-openai-llama), outside the repository; a run that finds it takes under
+# 20 seconds. Needs python3 with pip and venv, a C++ compiler, make and network access to
 # PyPI; cmake is installed into the cache with pip when it is missing.
 set -euo pipefail
 
@@ -64,7 +64,7 @@ fi
 
 # ---- 2. llama-server
 if [ ! -x "$SERVER" ]; then
-    say "building llama-server with $JOBS jobs (about 5 minutes on 2 idle cores)"
+    say "building llama-server with $JOBS jobs (about 21 CPU-minutes)"
     BUILD_START=$SECONDS
     "$CMAKE" -S "$LLAMA" -B "$CACHE/build-$PIN" -DCMAKE_BUILD_TYPE=Release \
         -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_OPENSSL=OFF \
