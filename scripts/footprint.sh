@@ -37,6 +37,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The same dependency versions for both programs: the repository's lock file.
+for p in sync-openai plain-ureq mock-server; do
+    cp "$root/Cargo.lock" "$fp/$p/Cargo.lock"
+done
+
 count_crates() { # dir, cargo tree flags...
     (cd "$1" && shift && cargo tree -e normal --prefix none "$@") |
         sed 's/ (\*)//; s/ (proc-macro)//' | sort -u | wc -l
@@ -53,31 +58,32 @@ echo
 echo "== unique crates in cargo tree -e normal (each counting itself)"
 printf '%-28s %10s %22s\n' "" "default" "--no-default-features"
 printf '%-28s %10s %22s\n' "sync-openai" "$(count_crates "$root")" "$(count_crates "$root" --no-default-features)"
-printf '%-28s %10s %22s\n' "plain ureq + serde_json" "$(count_crates "$fp/plain-ureq")" "$(count_crates "$fp/plain-ureq" --no-default-features -p footprint-plain-ureq)"
-echo "(plain-ureq's --no-default-features only switches off its own features: ureq keeps rustls and gzip there)"
+printf '%-28s %10s %22s\n' "plain ureq + serde_json" "$(count_crates "$fp/plain-ureq")" "-"
 echo
 
 echo "== clean release builds, fresh target directories, one after the other"
 # Download first so that only compiling is timed.
 for p in sync-openai plain-ureq mock-server; do
-    (cd "$fp/$p" && cargo fetch --locked --quiet)
+    (cd "$fp/$p" && cargo fetch --quiet)
 done
-declare -A build_times
+declare -A build_times build_cpu
 for i in $(seq "$builds"); do
     for p in sync-openai plain-ureq; do
         target=$work/target-$p-$i
-        start=$(date +%s.%N)
-        (cd "$fp/$p" && CARGO_TARGET_DIR=$target cargo build --release --locked --quiet)
-        end=$(date +%s.%N)
-        t=$(awk -v s="$start" -v e="$end" 'BEGIN {printf "%.1f", e-s}')
+        (cd "$fp/$p" && CARGO_TARGET_DIR=$target /usr/bin/time -f '%e %U %S' -o "$work/build-time.txt" cargo build --release --locked --quiet)
+        read -r t user sys <"$work/build-time.txt"
+        cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.1f", u+s}')
         build_times[$p]="${build_times[$p]:-} $t"
-        echo "build $i $p: ${t} s (load $(cut -d' ' -f1 /proc/loadavg))"
+        build_cpu[$p]="${build_cpu[$p]:-} $cpu"
+        echo "build $i $p: ${t} s wall, ${cpu} s CPU (load $(cut -d' ' -f1 /proc/loadavg))"
         cp "$target/release/footprint-$p" "$work/$p"
         [ "$i" = "$builds" ] || rm -rf "$target"
     done
 done
 b_sync=$(echo "${build_times[sync-openai]}" | tr ' ' '\n' | grep . | median)
 b_plain=$(echo "${build_times[plain-ureq]}" | tr ' ' '\n' | grep . | median)
+c_sync=$(echo "${build_cpu[sync-openai]}" | tr ' ' '\n' | grep . | median)
+c_plain=$(echo "${build_cpu[plain-ureq]}" | tr ' ' '\n' | grep . | median)
 
 for p in sync-openai plain-ureq; do
     strip -o "$work/$p.stripped" "$work/$p"
@@ -85,7 +91,7 @@ done
 s_sync=$(stat -c %s "$work/sync-openai.stripped")
 s_plain=$(stat -c %s "$work/plain-ureq.stripped")
 
-(cd "$fp/mock-server" && CARGO_TARGET_DIR=$work/target-server cargo build --release --locked --quiet)
+(cd "$fp/mock-server" && CARGO_TARGET_DIR=$work/target-server cargo build --release --quiet)
 "$work/target-server/release/footprint-mock-server" >"$work/server.out" &
 server_pid=$!
 for _ in $(seq 50); do [ -s "$work/server.out" ] && break; sleep 0.1; done
@@ -116,7 +122,8 @@ echo
 echo "== quickstart (sync-openai) vs the same requests on plain ureq + serde_json"
 echo "(build: median of $builds clean build(s); RSS and start-to-exit: median of $runs runs, each one completion + one stream against a local server)"
 printf '%-34s %14s %14s %8s\n' "" "sync-openai" "plain ureq" "ratio"
-printf '%-34s %14s %14s %8s\n' "clean release build (s)" "$b_sync" "$b_plain" "$(ratio "$b_sync" "$b_plain")"
+printf '%-34s %14s %14s %8s\n' "clean release build, wall (s)" "$b_sync" "$b_plain" "$(ratio "$b_sync" "$b_plain")"
+printf '%-34s %14s %14s %8s\n' "clean release build, CPU (s)" "$c_sync" "$c_plain" "$(ratio "$c_sync" "$c_plain")"
 printf '%-34s %14s %14s %8s\n' "stripped binary (KiB)" "$((s_sync / 1024))" "$((s_plain / 1024))" "$(ratio "$s_sync" "$s_plain")"
 printf '%-34s %14s %14s %8s\n' "peak RSS (KiB)" "$r_sync" "$r_plain" "$(ratio "$r_sync" "$r_plain")"
 printf '%-34s %14s %14s %8s\n' "start-to-exit (ms)" "$(awk -v u="$w_sync" 'BEGIN {printf "%.2f", u/1000}')" "$(awk -v u="$w_plain" 'BEGIN {printf "%.2f", u/1000}')" "$(ratio "$w_sync" "$w_plain")"
