@@ -37,7 +37,7 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -61,40 +61,57 @@ use sync_openai::{ChatApi, Config};
 struct CountingAlloc;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+/// Bytes allocated and not yet freed by the counting thread, and their high-water mark.
+static LIVE: AtomicI64 = AtomicI64::new(0);
+static PEAK: AtomicI64 = AtomicI64::new(0);
 
 thread_local! {
     /// Only the bench's client thread counts, never the server threads.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
 }
 
-fn note_allocation() {
-    if COUNTING.try_with(Cell::get).unwrap_or(false) {
+fn counting() -> bool {
+    COUNTING.try_with(Cell::get).unwrap_or(false)
+}
+
+fn note_allocation(grow: usize, shrink: usize) {
+    if counting() {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        note_size(grow, shrink);
     }
+}
+
+fn note_size(grow: usize, shrink: usize) {
+    let delta = grow as i64 - shrink as i64;
+    let live = LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
+    PEAK.fetch_max(live, Ordering::Relaxed);
 }
 
 // SAFETY: every method forwards to `System` with the caller's own arguments, so `System`'s
 // guarantees are passed through unchanged; the counter touches no allocator state.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
+        note_allocation(layout.size(), 0);
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
+        note_allocation(layout.size(), 0);
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
+        note_allocation(new_size, layout.size());
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if counting() {
+            note_size(0, layout.size());
+        }
         // SAFETY: same contract as our caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -105,12 +122,22 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 
 /// Runs `f` with allocation counting on for this thread; returns its result and the count.
 fn count_allocations<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let (out, count, _) = count_allocations_and_peak(f);
+    (out, count)
+}
+
+/// Like [`count_allocations`], also returning the most bytes `f` held allocated at once
+/// (what it allocated and had not freed yet, at the worst moment).
+fn count_allocations_and_peak<T>(f: impl FnOnce() -> T) -> (T, u64, u64) {
+    LIVE.store(0, Ordering::Relaxed);
+    PEAK.store(0, Ordering::Relaxed);
     COUNTING.with(|c| c.set(true));
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let out = f();
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     COUNTING.with(|c| c.set(false));
-    (out, after - before)
+    let peak = u64::try_from(PEAK.load(Ordering::Relaxed)).unwrap_or(0);
+    (out, after - before, peak)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -512,6 +539,8 @@ struct Row {
     /// JSON rows: the mean request time of each round (the table shows medians).
     means: Vec<f64>,
     allocs_per_unit: f64,
+    /// Most bytes held allocated at once by one measured run (a JSON batch or one stream).
+    peak_bytes: u64,
 }
 
 struct Bench {
@@ -734,6 +763,7 @@ fn main() {
             times: Vec::new(),
             means: Vec::new(),
             allocs_per_unit: 0.0,
+            peak_bytes: 0,
         })
         .collect();
 
@@ -772,9 +802,10 @@ fn main() {
         bench.run(row, n, &mut digest);
         check(row, digest, n);
         let mut digest = Digest::new();
-        let (units, allocs) = count_allocations(|| bench.run(row, n, &mut digest));
+        let (units, allocs, peak) = count_allocations_and_peak(|| bench.run(row, n, &mut digest));
         check(row, digest, n);
         row.allocs_per_unit = allocs as f64 / units as f64;
+        row.peak_bytes = peak;
     }
 
     // Timed rounds. JSON rows are interleaved request by request (each request timed on
@@ -902,7 +933,7 @@ fn main() {
     println!();
     println!(
         "{:<56} {:>8} {:>17} {:>8} {:>7} {:>7} {:>10}",
-        "SSE row", "ms/strm", "[min–max]", "ns/chk", "", "×Value", "allocs/chk"
+        "SSE row", "ms/strm", "[min–max]", "ns/chk", "peakKiB", "×Value", "allocs/chk"
     );
     let chunks = bench.chunks as f64;
     for row in rows.iter().filter(|r| r.kind.mode() == Mode::Sse) {
@@ -914,7 +945,7 @@ fn main() {
             m,
             format!("[{lo:.2}–{hi:.2}]"),
             m * 1e6 / chunks,
-            "",
+            row.peak_bytes / 1024,
             ratio(&row.times, sse_value),
             row.allocs_per_unit
         );
@@ -945,6 +976,10 @@ fn main() {
     // The transport's own allocations are plain ureq's minus its typed decode.
     let json_budget = allocs(RowKind::JsonPlainTyped);
     let chunk_budget = chunk_typed_allocs as f64;
+    let stream_peak = rows
+        .iter()
+        .find(|r| r.kind == RowKind::SseApiStream)
+        .map_or(u64::MAX, |r| r.peak_bytes);
     let targets = [
         (
             format!("create_chat_completion ≤ 1.03 × plain+typed: {api:.3}"),
@@ -973,6 +1008,14 @@ fn main() {
                 allocs(RowKind::SseApiStream)
             ),
             allocs(RowKind::SseApiStream) < chunk_budget + 0.5,
+        ),
+        (
+            format!(
+                "stream memory constant: peak {} KiB held for a {} KiB stream (≤ 64 KiB)",
+                stream_peak / 1024,
+                sse_response_len / 1024
+            ),
+            stream_peak <= 64 * 1024,
         ),
     ];
     println!("targets:");
