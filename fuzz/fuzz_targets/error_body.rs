@@ -24,10 +24,9 @@ fn headers_from(head: &[u8]) -> HeaderMap {
         };
         let name = &line[..colon];
         let value = line[colon + 1..].trim_ascii();
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name),
-            HeaderValue::from_bytes(value),
-        ) {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        {
             headers.append(name, value);
         }
     }
@@ -68,7 +67,12 @@ fuzz_target!(|data: &[u8]| {
     let api = ApiError::new(status, headers.clone(), body);
     assert_eq!(api.status, status);
     assert!(!api.message.trim().is_empty(), "empty message: {api:?}");
-    let _ = (api.kind(), api.request_id(), api.retry_after(), api.retries());
+    let _ = (
+        api.kind(),
+        api.request_id(),
+        api.retry_after(),
+        api.retries(),
+    );
     let _ = format!("{api} {api:?}");
     show(&Error::Api(Box::new(api.clone())));
 

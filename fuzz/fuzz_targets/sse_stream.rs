@@ -62,7 +62,10 @@ impl Read for Sliced {
         // Never two interruptions in a row, so a reader of all zeros still makes progress.
         if size == 0 && !self.interrupted_last {
             self.interrupted_last = true;
-            return Err(io::Error::new(io::ErrorKind::Interrupted, "fuzz: interrupted"));
+            return Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "fuzz: interrupted",
+            ));
         }
         self.interrupted_last = false;
         let n = size.max(1).min(buf.len()).min(rest.len());
@@ -96,9 +99,21 @@ fn describe(e: &Error) -> String {
     let shown = e.to_string();
     assert!(!shown.is_empty(), "empty Display for {e:?}");
     let _ = format!("{e:?} {:?} {:?}", std::error::Error::source(e), e.status());
-    let _ = (e.is_retryable(), e.is_timeout(), e.request_id(), e.retry_after());
+    let _ = (
+        e.is_retryable(),
+        e.is_timeout(),
+        e.request_id(),
+        e.retry_after(),
+    );
     if let Error::Stream(s) = e {
-        let _ = (s.kind(), s.message(), s.error_type(), s.code(), s.param(), s.snippet());
+        let _ = (
+            s.kind(),
+            s.message(),
+            s.error_type(),
+            s.code(),
+            s.param(),
+            s.snippet(),
+        );
     }
     shown
 }
@@ -111,8 +126,14 @@ fuzz_target!(|data: &[u8]| {
     let (sizes, body) = rest.split_at(n_sizes);
     let reset = flags & 0x10 != 0;
 
-    let sliced = drain(ChatCompletionStream::from_reader(Sliced::new(body, sizes, reset)));
-    let whole = drain(ChatCompletionStream::from_reader(Sliced::new(body, &[], reset)));
+    let sliced = drain(ChatCompletionStream::from_reader(Sliced::new(
+        body, sizes, reset,
+    )));
+    let whole = drain(ChatCompletionStream::from_reader(Sliced::new(
+        body,
+        &[],
+        reset,
+    )));
     assert_eq!(sliced, whole, "the stream depends on how reads are split");
     let errors = sliced.iter().filter(|i| i.is_err()).count();
     assert!(errors <= 1 && (errors == 0 || sliced.last().is_some_and(|i| i.is_err())));
