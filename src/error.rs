@@ -316,7 +316,8 @@ pub struct ApiError {
     pub param: Option<String>,
     /// Every response header, repeated ones included.
     pub headers: HeaderMap,
-    /// The raw body as text (lossy UTF-8), at most [`MAX_ERROR_BODY_BYTES`] bytes.
+    /// The raw body as text (lossy UTF-8), at most [`MAX_ERROR_BODY_BYTES`] bytes, ending in
+    /// `…` when it was cut.
     pub body: String,
     pub(crate) retries: u32,
 }
@@ -920,15 +921,26 @@ fn text_message(body: &[u8]) -> Option<String> {
     Some(truncate_chars(first, 2 * SNIPPET_RADIUS))
 }
 
-/// Lossy UTF-8 of at most `max` bytes of `bytes`, never splitting a character.
+/// Lossy UTF-8 of the first `max` bytes of `bytes`, never splitting a character, and
+/// itself at most `max` bytes long plus a closing `…` when anything was cut (each invalid
+/// byte becomes a 3-byte U+FFFD, so the text can outgrow its source).
 pub(crate) fn bounded_text(bytes: &[u8], max: usize) -> String {
     let cut = bytes.get(..max).unwrap_or(bytes);
     let mut s = String::from_utf8_lossy(cut).into_owned();
-    if cut.len() < bytes.len() {
+    let mut shortened = cut.len() < bytes.len();
+    if shortened && s.ends_with('\u{FFFD}') {
         // A character cut at the boundary shows as U+FFFD at the end; drop it.
-        if s.ends_with('\u{FFFD}') {
-            s.pop();
+        s.pop();
+    }
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
         }
+        s.truncate(end);
+        shortened = true;
+    }
+    if shortened {
         s.push('…');
     }
     s
@@ -1019,6 +1031,14 @@ mod tests {
     fn bounded_text_cuts_on_char_boundary() {
         let s = bounded_text("ééé".as_bytes(), 3);
         assert_eq!(s, "é…");
+    }
+
+    #[test]
+    fn bounded_text_stays_bounded_for_invalid_bytes() {
+        let s = bounded_text(&[0xFF; 100], 100);
+        assert!(s.len() <= 100 + '…'.len_utf8(), "{}", s.len());
+        assert!(s.ends_with('…'));
+        assert!(s.starts_with('\u{FFFD}'));
     }
 
     #[test]
