@@ -450,3 +450,34 @@ fn chunk_keeps_vendor_keys() {
     assert!(c.choices[0].extra.contains_key("content_filter_results"));
     assert_eq!(reencode!(&c), wire);
 }
+
+#[test]
+fn numeric_ids_and_string_logprobs() {
+    // Hobby servers number their completions; some print non-finite logprobs as strings.
+    let resp: sync_openai::types::CreateChatCompletionResponse = serde_json::from_str(
+        r#"{"id":123,"object":"chat.completion","created":"1700000000","model":7,
+            "system_fingerprint":42,
+            "choices":[{"index":0,"message":{"role":"assistant","content":"x"},
+              "logprobs":{"content":[{"token":"x","logprob":"-inf","bytes":null,
+                "top_logprobs":[{"token":"y","logprob":"-1.5"}]}]}}]}"#,
+    )
+    .unwrap();
+    assert_eq!(resp.id, "123");
+    assert_eq!(resp.model, "7");
+    assert_eq!(resp.created, 1_700_000_000);
+    assert_eq!(resp.system_fingerprint.as_deref(), Some("42"));
+    let lp = &resp.choices[0]
+        .logprobs
+        .as_ref()
+        .unwrap()
+        .content
+        .as_ref()
+        .unwrap()[0];
+    assert_eq!(lp.logprob, f64::NEG_INFINITY);
+    assert_eq!(lp.top_logprobs[0].logprob, -1.5);
+
+    let chunk: sync_openai::types::CreateChatCompletionStreamResponse =
+        serde_json::from_str(r#"{"id":9,"object":null,"model":"m","choices":[]}"#).unwrap();
+    assert_eq!(chunk.id, "9");
+    assert_eq!(chunk.object, "");
+}

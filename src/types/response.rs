@@ -32,16 +32,16 @@ use super::tool::{ChatCompletionMessageToolCalls, FunctionCall};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateChatCompletionResponse {
     /// A unique identifier for the chat completion.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::de::lenient_string")]
     pub id: String,
     /// The object type, which is always `chat.completion`.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::de::lenient_string")]
     pub object: String,
     /// The Unix timestamp (in seconds) of when the chat completion was created.
     #[serde(default, deserialize_with = "lenient_u64")]
     pub created: u64,
     /// The model used for the chat completion.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::de::lenient_string")]
     pub model: String,
     /// A list of chat completion choices. Can be more than one if `n` is greater than 1.
     #[serde(default, deserialize_with = "null_default")]
@@ -54,7 +54,11 @@ pub struct CreateChatCompletionResponse {
     pub service_tier: Option<ServiceTier>,
     /// This fingerprint represents the backend configuration that the model runs with
     /// (deprecated by OpenAI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::de::lenient_opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub system_fingerprint: Option<String>,
     /// Set of 16 key-value pairs attached to a stored completion. Non-string values a server
     /// sends are kept as their JSON text.
@@ -114,7 +118,7 @@ pub struct ChatCompletionTokenLogprob {
     pub token: String,
     /// The log probability of this token, if it is within the top 20 most likely tokens.
     /// Otherwise, the value `-9999.0` is used to signify that the token is very unlikely.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::de::lenient_f64")]
     pub logprob: f64,
     /// A list of integers representing the UTF-8 bytes representation of the token. `None` if
     /// there is no bytes representation for the token.
@@ -132,7 +136,7 @@ pub struct TopLogprob {
     #[serde(default, deserialize_with = "null_default")]
     pub token: String,
     /// The log probability of this token (`-9999.0` if very unlikely).
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::de::lenient_f64")]
     pub logprob: f64,
     /// The UTF-8 bytes of the token, `None` if it has no bytes representation.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -19,17 +19,17 @@ use super::response::{
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateChatCompletionStreamResponse {
     /// A unique identifier for the chat completion. Each chunk has the same ID.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::de::lenient_string")]
     pub id: String,
     /// The object type, which is always `chat.completion.chunk`.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::de::lenient_string")]
     pub object: String,
     /// The Unix timestamp (in seconds) of when the chat completion was created. Each chunk has
     /// the same timestamp.
     #[serde(default, deserialize_with = "lenient_u64")]
     pub created: u64,
     /// The model to generate the completion.
-    #[serde(default, deserialize_with = "null_default")]
+    #[serde(default, deserialize_with = "super::de::lenient_string")]
     pub model: String,
     /// A list of chat completion choices. Can contain more than one element if `n` is greater
     /// than 1. Empty for the last chunk if you set `stream_options: {"include_usage": true}`.
@@ -44,7 +44,11 @@ pub struct CreateChatCompletionStreamResponse {
     pub service_tier: Option<ServiceTier>,
     /// This fingerprint represents the backend configuration that the model runs with
     /// (deprecated by OpenAI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::de::lenient_opt_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub system_fingerprint: Option<String>,
     /// An obfuscation string added to normalize the size of streamed chunks as a mitigation to
     /// certain side-channel attacks.
