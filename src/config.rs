@@ -301,10 +301,17 @@ impl Config {
     /// ```
     pub fn azure(endpoint: impl AsRef<str>, deployment: impl AsRef<str>) -> Config {
         let endpoint = endpoint.as_ref().trim().trim_end_matches('/');
-        let deployment = crate::api::encode_path_segment(deployment.as_ref().trim());
-        Config::new()
+        let name = deployment.as_ref().trim();
+        let deployment = crate::api::encode_path_segment(name);
+        let mut config = Config::new()
             .base_url(format!("{endpoint}/openai/deployments/{deployment}"))
-            .api_version(AZURE_DEFAULT_API_VERSION)
+            .api_version(AZURE_DEFAULT_API_VERSION);
+        if matches!(name, "" | "." | "..") {
+            config.note_invalid(format!(
+                "the Azure deployment name {name:?} does not name a deployment: pass the name shown in the Azure portal"
+            ));
+        }
+        config
     }
 
     /// A configuration for Azure OpenAI's v1 API: `{endpoint}/openai/v1/chat/completions`,

@@ -344,3 +344,18 @@ fn content_filter_error_is_typed() {
     // A 400 is not retried.
     mock.assert_calls(1);
 }
+
+#[test]
+fn empty_or_dot_deployment_is_a_config_error() {
+    let server = MockServer::start();
+    let mock = server.mock(|_, then| {
+        then.status(200).body(common::COMPLETION);
+    });
+    for name in ["", " ", ".", ".."] {
+        let api = ChatApi::new(Config::azure(server.base_url(), name).azure_api_key("k"));
+        let err = api.create_chat_completion(&request()).unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{name:?}: {err:?}");
+        assert!(err.to_string().contains("deployment"), "{err}");
+    }
+    mock.assert_calls(0);
+}
