@@ -109,17 +109,11 @@ impl ChatApi {
         sleeper: Arc<dyn Sleeper>,
     ) -> ChatApi {
         let mut headers = Vec::with_capacity(config.headers.len() + 3);
-        if let Some(key) = &config.api_key {
-            if let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {key}")) {
-                value.set_sensitive(true);
-                headers.push((http::header::AUTHORIZATION, value));
-            }
+        if let Some(value) = config.api_key.as_deref().and_then(bearer_value) {
+            headers.push((http::header::AUTHORIZATION, value));
         }
-        if let Some(key) = &config.azure_api_key {
-            if let Ok(mut value) = HeaderValue::from_str(key) {
-                value.set_sensitive(true);
-                headers.push((HeaderName::from_static("api-key"), value));
-            }
+        if let Some(value) = config.azure_api_key.as_deref().and_then(secret_value) {
+            headers.push((HeaderName::from_static("api-key"), value));
         }
         let named = [
             ("openai-organization", &config.organization),
@@ -601,13 +595,23 @@ impl<'a> Call<'a> {
 
 /// An `Authorization: Bearer` value, marked sensitive.
 fn bearer(token: &str) -> Result<HeaderValue, Error> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+    bearer_value(token).ok_or_else(|| {
         Error::config(
             "the token provider returned a token with a byte that cannot go in an HTTP header",
         )
-    })?;
+    })
+}
+
+/// `Bearer <token>` as a header value marked sensitive, or `None` if it cannot be one.
+fn bearer_value(token: &str) -> Option<HeaderValue> {
+    secret_value(&format!("Bearer {token}"))
+}
+
+/// A header value marked sensitive (kept out of ureq's logs), or `None` if it cannot be one.
+fn secret_value(text: &str) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(text).ok()?;
     value.set_sensitive(true);
-    Ok(value)
+    Some(value)
 }
 
 /// Serializes a request body once; retries resend the same bytes.

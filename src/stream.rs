@@ -174,11 +174,6 @@ impl ChatCompletionStream {
         Some(Err(Error::Stream(Box::new(error))))
     }
 
-    /// Whether the response said its body is JSON rather than an event stream.
-    fn json_body(&self) -> bool {
-        is_json(&self.headers)
-    }
-
     fn note_choices(&mut self, chunk: &CreateChatCompletionStreamResponse) {
         for choice in &chunk.choices {
             let finished = choice.finish_reason.is_some();
@@ -214,7 +209,7 @@ impl Iterator for ChatCompletionStream {
                         // Some servers close without `[DONE]` once every choice finished.
                         return None;
                     }
-                    let what = if self.choices.is_empty() && self.json_body() {
+                    let what = if self.choices.is_empty() && is_json(&self.headers) {
                         // A proxy or server that ignores `"stream": true` answers with one
                         // JSON document, which has no `data:` lines.
                         "the server answered with a JSON body instead of an event stream: it may not support streaming; use create_chat_completion"

@@ -136,25 +136,25 @@ pub(crate) fn lenient_metadata<'de, D: Deserializer<'de>>(
     d.deserialize_any(MetaVisitor)
 }
 
-/// A string as is; any other JSON (an object of arguments, as some servers send) as its JSON
-/// text; `null` (or missing, with `default`) as `""`.
-pub(crate) fn string_or_json<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(lenient_opt_string(d)?.unwrap_or_default())
+/// Visits a string, or a number or bool as its text; `null` is `None`. With `json_text`, an
+/// object or array is kept as its JSON text too; without, it is an error.
+struct LenientString {
+    json_text: bool,
 }
 
-/// Like [`string_or_json`], with `null` as `None`.
-pub(crate) fn lenient_opt_string<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Null => None,
-        Value::String(s) => Some(s),
-        other => Some(other.to_string()),
-    })
+impl LenientString {
+    /// An object or array (read through `d`) as its JSON text, if allowed.
+    fn structured<'de, D: Deserializer<'de>>(
+        self,
+        d: D,
+        unexpected: de::Unexpected<'_>,
+    ) -> Result<Option<String>, D::Error> {
+        if !self.json_text {
+            return Err(de::Error::invalid_type(unexpected, &self));
+        }
+        Ok(Some(Value::deserialize(d)?.to_string()))
+    }
 }
-
-/// Visits a string, or a number or bool as its text; `null` is `None`.
-struct LenientString;
 
 impl<'de> Visitor<'de> for LenientString {
     type Value = Option<String>;
@@ -180,7 +180,8 @@ impl<'de> Visitor<'de> for LenientString {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
+        // As JSON writes it (`1.0`, not `1`).
+        Ok(Some(Value::from(v).to_string()))
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
@@ -198,18 +199,45 @@ impl<'de> Visitor<'de> for LenientString {
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.structured(
+            de::value::MapAccessDeserializer::new(map),
+            de::Unexpected::Map,
+        )
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        self.structured(
+            de::value::SeqAccessDeserializer::new(seq),
+            de::Unexpected::Seq,
+        )
+    }
 }
 
 /// A string; a number or bool (an `id` of `123`) as its text; `null` or missing as `""`.
 pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(d.deserialize_any(LenientString)?.unwrap_or_default())
+    Ok(lenient_opt_text(d)?.unwrap_or_default())
 }
 
 /// Like [`lenient_string`], with `null` as `None`.
 pub(crate) fn lenient_opt_text<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<String>, D::Error> {
-    d.deserialize_any(LenientString)
+    d.deserialize_any(LenientString { json_text: false })
+}
+
+/// A string as is; any other JSON (an object of arguments, as some servers send) as its JSON
+/// text; `null` (or missing, with `default`) as `""`.
+pub(crate) fn string_or_json<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(lenient_opt_string(d)?.unwrap_or_default())
+}
+
+/// Like [`string_or_json`], with `null` as `None`.
+pub(crate) fn lenient_opt_string<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    d.deserialize_any(LenientString { json_text: true })
 }
 
 /// Visits a number, or a numeric string (`"-inf"`, `"NaN"`, `"-1.5"`), as `f64`.
@@ -346,5 +374,25 @@ mod tests {
         assert_eq!(v.extra.get("z"), Some(&Value::from(1)));
         let v: Flat = serde_json::from_str(r#"{"a":null}"#).unwrap();
         assert_eq!(v.a, 0);
+    }
+
+    #[test]
+    fn lenient_text_modes() {
+        #[derive(Deserialize)]
+        struct T {
+            #[serde(default, deserialize_with = "lenient_string")]
+            id: String,
+            #[serde(default, deserialize_with = "string_or_json")]
+            args: String,
+        }
+        let t: T = serde_json::from_str(r#"{"id":1.5,"args":{"a":[1,true]}}"#).unwrap();
+        assert_eq!(
+            (t.id.as_str(), t.args.as_str()),
+            ("1.5", r#"{"a":[1,true]}"#)
+        );
+        let t: T = serde_json::from_str(r#"{"id":null,"args":[2.0]}"#).unwrap();
+        assert_eq!((t.id.as_str(), t.args.as_str()), ("", "[2.0]"));
+        assert!(serde_json::from_str::<T>(r#"{"id":{"x":1}}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"id":[1]}"#).is_err());
     }
 }

@@ -80,9 +80,20 @@ impl ChatCompletionResponseMessage {
     /// [`ParseError::NoContent`] when there is no content, and
     /// [`ParseError::InvalidJson`] when the content is not JSON of `T`'s shape.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        if let Some(refusal) = self.refusal.as_deref().filter(|r| !r.is_empty()) {
-            return Err(ParseError::Refusal(refusal.to_owned()).into());
+        self.check_refusal()?;
+        self.decode_content()
+    }
+
+    /// [`ParseError::Refusal`] when the model refused.
+    fn check_refusal(&self) -> Result<(), Error> {
+        match self.refusal.as_deref().filter(|r| !r.is_empty()) {
+            Some(refusal) => Err(ParseError::Refusal(refusal.to_owned()).into()),
+            None => Ok(()),
         }
+    }
+
+    /// The content decoded as `T`, without looking at a refusal.
+    fn decode_content<T: DeserializeOwned>(&self) -> Result<T, Error> {
         let Some(content) = self.content.as_deref() else {
             return Err(ParseError::NoContent.into());
         };
@@ -102,17 +113,18 @@ impl ChatCompletionChoice {
     /// stopped it, [`ParseError::NoContent`] and [`ParseError::InvalidJson`] as for
     /// [`ChatCompletionResponseMessage::parse`].
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        if let Some(refusal) = self.message.refusal.as_deref().filter(|r| !r.is_empty()) {
-            return Err(ParseError::Refusal(refusal.to_owned()).into());
-        }
-        let content = self.message.content.as_deref().map(str::to_owned);
+        self.message.check_refusal()?;
+        // Only the error paths copy the content.
+        let content = || self.message.content.as_deref().map(str::to_owned);
         match &self.finish_reason {
             Some(FinishReason::Length) => Err(ParseError::Truncated {
-                content: content.unwrap_or_default(),
+                content: content().unwrap_or_default(),
             }
             .into()),
-            Some(FinishReason::ContentFilter) => Err(ParseError::ContentFilter { content }.into()),
-            _ => self.message.parse(),
+            Some(FinishReason::ContentFilter) => {
+                Err(ParseError::ContentFilter { content: content() }.into())
+            }
+            _ => self.message.decode_content(),
         }
     }
 }
