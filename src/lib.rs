@@ -74,6 +74,7 @@ mod retry;
 mod sse;
 mod stored;
 mod stream;
+pub mod guide;
 pub mod types;
 
 pub use api::ChatApi;

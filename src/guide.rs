@@ -1,0 +1,3 @@
+//! Guides: how to use the crate for one job at a time.
+//!
+//! Each guide is a page of this module; every code block in them is a doctest.
