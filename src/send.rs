@@ -402,12 +402,24 @@ impl Sender {
     }
 }
 
-/// The short name of the type a body decodes into, for a [`DecodeError`]:
-/// `CreateChatCompletionResponse`, not its module path.
-fn type_label<T>() -> &'static str {
+/// The name of the type a body decodes into, for a [`DecodeError`], without module paths:
+/// `CreateChatCompletionResponse`, `List<ChatCompletionMessageListData>`.
+fn type_label<T>() -> String {
     let full = std::any::type_name::<T>();
-    let path = full.split('<').next().unwrap_or(full);
-    path.rsplit("::").next().unwrap_or(path)
+    let last = |path: &str| path.rsplit("::").next().unwrap_or_default().to_owned();
+    let mut label = String::with_capacity(full.len());
+    let mut path = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+        } else {
+            label.push_str(&last(&path));
+            path.clear();
+            label.push(c);
+        }
+    }
+    label.push_str(&last(&path));
+    label
 }
 
 /// Serializes a value as JSON; the only place a request body is serialized.
@@ -432,7 +444,13 @@ mod tests {
             type_label::<CreateChatCompletionResponse>(),
             "CreateChatCompletionResponse"
         );
-        assert_eq!(type_label::<ChatCompletionList>(), "ChatCompletionList");
-        assert_eq!(type_label::<Vec<u32>>(), "Vec");
+        assert_eq!(
+            type_label::<ChatCompletionList>(),
+            "List<CreateChatCompletionResponse>"
+        );
+        assert_eq!(
+            type_label::<Vec<Option<(u8, String)>>>(),
+            "Vec<Option<(u8, String)>>"
+        );
     }
 }
