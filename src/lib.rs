@@ -62,6 +62,7 @@
 //!
 //! The request and response types live in [`types`], named after the schemas of the
 //! OpenAI OpenAPI specification, with public fields named as on the wire.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
