@@ -18,34 +18,6 @@ use sync_openai::types::{
 };
 use sync_openai::{ChatApi, ChunkAccumulator, Config, Error};
 
-struct Args {
-    system: Option<String>,
-    prompt: Option<String>,
-    model: String,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        system: None,
-        prompt: None,
-        model: std::env::var("OPENAI_MODEL").unwrap_or_else(|_| "gpt-4o-mini".to_owned()),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
-        match arg.as_str() {
-            "--system" | "-s" => args.system = Some(value("--system")?),
-            "--prompt" | "-p" => args.prompt = Some(value("--prompt")?),
-            "--model" | "-m" => args.model = value("--model")?,
-            "--help" | "-h" => {
-                return Err("usage: chat [--system TEXT] [--model NAME] [--prompt TEXT]".to_owned())
-            }
-            other => return Err(format!("unknown argument {other:?}; try --help")),
-        }
-    }
-    Ok(args)
-}
-
 fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
@@ -157,6 +129,34 @@ fn turn(
         );
     }
     Ok(done)
+}
+
+struct Args {
+    system: Option<String>,
+    prompt: Option<String>,
+    model: String,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        system: None,
+        prompt: None,
+        model: std::env::var("OPENAI_MODEL").unwrap_or_else(|_| "gpt-4o-mini".to_owned()),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--system" | "-s" => args.system = Some(value("--system")?),
+            "--prompt" | "-p" => args.prompt = Some(value("--prompt")?),
+            "--model" | "-m" => args.model = value("--model")?,
+            "--help" | "-h" => {
+                return Err("usage: chat [--system TEXT] [--model NAME] [--prompt TEXT]".to_owned())
+            }
+            other => return Err(format!("unknown argument {other:?}; try --help")),
+        }
+    }
+    Ok(args)
 }
 
 /// The real API (or `OPENAI_BASE_URL`) when configured, else a local mock server.

@@ -8,8 +8,8 @@
 # by its PID on exit.
 #
 # Usage: bash scripts/prism.sh [extra cargo test args, e.g. a test name filter]
-# Environment: OPENAPI_SPEC (default ../shared/openai-openapi/chat.openapi.yaml beside the
-# repository), PRISM_PORT (default: a free port), PRISM_DYNAMIC_PER_OPERATION (random bodies
+# Environment: OPENAPI_SPEC (default spec/chat.openapi.yaml, the vendored Chat subset;
+# spec/openapi.yaml is the full spec), PRISM_PORT (default: a free port), PRISM_DYNAMIC_PER_OPERATION (random bodies
 # decoded per operation, default 200). Needs node + npm, python3, cargo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ ROOT=$PWD
 
 PRISM_VERSION=5.16.0
 TOOLS=$ROOT/.tools/prism
-SPEC=${OPENAPI_SPEC:-$ROOT/../shared/openai-openapi/chat.openapi.yaml}
+SPEC=${OPENAPI_SPEC:-$ROOT/spec/chat.openapi.yaml}
 NORMALIZED=$TOOLS/chat.openapi.json
 LOG=$TOOLS/prism.log
 

@@ -46,9 +46,36 @@
 //! # Configuration
 //!
 //! [`Config`] holds the base URL, credentials, extra headers, timeouts, retries and the
-//! response size limit; [`ChatApi::from_env`] reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`,
-//! `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`. A server at another base URL (Ollama,
-//! llama.cpp, vLLM) needs no key, and none is sent.
+//! response size limit, each with a consuming setter; [`ChatApi::from_env`] reads the
+//! environment variables below. A server at another base URL (Ollama, llama.cpp, vLLM)
+//! needs no key, and none is sent.
+//!
+//! | setter | environment variable | default |
+//! |---|---|---|
+//! | [`api_key`](Config::api_key) | `OPENAI_API_KEY` | none: no `Authorization` header (required only by api.openai.com) |
+//! | [`base_url`](Config::base_url) | `OPENAI_BASE_URL` | `https://api.openai.com/v1` (with or without a trailing `/`) |
+//! | [`organization`](Config::organization) | `OPENAI_ORG_ID` | none (`OpenAI-Organization` header) |
+//! | [`project`](Config::project) | `OPENAI_PROJECT_ID` | none (`OpenAI-Project` header) |
+//! | [`header`](Config::header)`(name, value)` | | none; sent on every request |
+//! | [`query_param`](Config::query_param)`(key, value)` | | none; sent on every request |
+//! | [`timeout`](Config::timeout) | | 10 minutes per attempt (for streams: until the response headers) |
+//! | [`connect_timeout`](Config::connect_timeout) | | 10 seconds |
+//! | [`stream_idle_timeout`](Config::stream_idle_timeout) | | 5 minutes of silence between stream reads |
+//! | [`total_timeout`](Config::total_timeout) | | none; a deadline across all attempts and waits |
+//! | [`max_retries`](Config::max_retries) | | 2 (3 attempts) |
+//! | [`max_response_bytes`](Config::max_response_bytes) | | 32 MiB |
+//! | [`retry_sleep`](Config::retry_sleep) | | [`std::thread::sleep`]; replace it to log retries or in tests |
+//!
+//! Azure has its own constructors and credentials; see [the Azure guide](guide::azure).
+//! [`ChatApi::with_options`] overrides timeouts, retries, headers, query parameters and
+//! body fields for some calls ([`RequestOptions`]).
+//!
+//! [`ChatApi::new`] never fails: an invalid setting (a header value with a newline, say) is
+//! reported by every call as [`Error::Config`], and [`Config::validate`] checks it up front.
+//! A `ChatApi` holds one connection pool; clones share it, and it is `Send + Sync`.
+//! Proxies come from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) as ureq reads
+//! them. Redirects are not followed: a POST is not replayed elsewhere and credentials never
+//! reach another host; a 3xx is an [`Error::Api`] naming the `Location`.
 //!
 //! # Errors
 //!
@@ -56,12 +83,47 @@
 //! message, status, type, code and request id), [`Error::Transport`] for connection
 //! failures and timeouts, [`Error::Decode`] for a 2xx body that is not the expected JSON,
 //! [`Error::Stream`] for a broken stream, [`Error::InvalidRequest`] and
-//! [`Error::Config`] for what is refused before sending.
+//! [`Error::Config`] for what is refused before sending, and [`Error::Parse`] from the
+//! `parse` helpers. Connection failures, timeouts, 408, 409, 429 and 5xx are retried; see
+//! [the errors guide](guide::errors) and [the retries guide](guide::retries).
 //!
 //! # Wire types
 //!
 //! The request and response types live in [`types`], named after the schemas of the
-//! OpenAI OpenAPI specification, with public fields named as on the wire.
+//! OpenAI OpenAPI specification (every schema of its `Chat` tag), with public fields named
+//! as on the wire. A request is built with
+//! [`CreateChatCompletionRequest::new(model, messages)`](types::CreateChatCompletionRequest::new)
+//! and one consuming setter per optional field; `.extra(key, value)` adds any vendor field
+//! (`top_k`, `min_p`, …). Unset options are never sent as `null`.
+//!
+//! Decoding never fails on what real servers send: missing `id`, `created`, `usage` or
+//! `index`, `choices: []`, `null` where a value was expected, unknown `finish_reason`, `role`
+//! or `service_tier` values (open enums with an `Other(String)` catch-all: match on
+//! `as_str()` for values this crate may add later), `content` as an array of parts, numbers
+//! where text was expected, logprobs as strings (`"-inf"`), tool-call arguments as an object.
+//! Vendor keys on the response, each choice, message, tool call and usage are kept in
+//! `extra` maps and serialize back out, so a response message can become the next
+//! request's assistant message without losing DeepSeek's `reasoning_content`.
+//!
+//! # Guides
+//!
+//! The [`guide`] module has a page per job: [streaming](guide::streaming),
+//! [errors](guide::errors), [retries and timeouts](guide::retries),
+//! [tools, structured outputs and reasoning](guide::tools),
+//! [stored completions](guide::stored), [Azure OpenAI](guide::azure),
+//! [build scripts](guide::build_scripts), [performance](guide::performance),
+//! [conformance](guide::conformance) and [fuzzing](guide::fuzzing).
+//!
+//! # Features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `rustls` | yes | TLS through rustls with the webpki roots (ureq's default) |
+//! | `native-tls` | no | TLS through the platform's native library instead of rustls |
+//! | `gzip` | yes | accept gzip-compressed responses |
+//!
+//! `--no-default-features` builds a plain-HTTP client for local servers.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -7,7 +7,7 @@
 //! Conformance with the official OpenAPI spec, checked by Stoplight Prism.
 //!
 //! Run by `scripts/prism.sh`, which starts Prism as a validating mock of
-//! `shared/openai-openapi/chat.openapi.yaml` and sets `PRISM_URL`. Without `PRISM_URL` every
+//! `spec/chat.openapi.yaml` (the vendored Chat subset of the spec) and sets `PRISM_URL`. Without `PRISM_URL` every
 //! test here prints "skipped" and passes, so `cargo test` stays offline.
 //!
 //! 1. Every request shape the public API builds (each message role and content part, each
