@@ -450,7 +450,7 @@ impl Config {
         }
     }
 
-    fn note_invalid(&mut self, message: String) {
+    pub(crate) fn note_invalid(&mut self, message: String) {
         if self.invalid.is_none() {
             self.invalid = Some(message);
         }

@@ -68,13 +68,15 @@
 mod api;
 mod config;
 mod error;
+pub mod guide;
 mod options;
 mod response;
 mod retry;
 mod sse;
 mod stored;
 mod stream;
-pub mod guide;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod types;
 
 pub use api::ChatApi;
