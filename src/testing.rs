@@ -146,6 +146,13 @@ impl MockServer {
         }
     }
 
+    /// The URL of a path on the server: `url("/openai")` is `http://127.0.0.1:PORT/openai`,
+    /// for clients that build their own paths, such as [`Config::azure`].
+    pub fn url(&self, path: &str) -> String {
+        let base = self.base_url();
+        format!("{}{path}", base.strip_suffix("/v1").unwrap_or(&base))
+    }
+
     /// A [`Config`] for this server: its base URL, no API key, and retries that do not
     /// wait (the retry policy runs as configured, but its delays are skipped).
     ///

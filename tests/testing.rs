@@ -1,5 +1,11 @@
 //! The test kit's mock server (`sync_openai::testing`) as a user's test sees it: what it
 //! records, how it answers raw HTTP, several threads at once, and stopping on drop.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests fail by panicking
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
