@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::http::{HeaderName, HeaderValue};
+use crate::retry::{self, Sleeper};
+use crate::util::encode_path_segment;
 
 /// OpenAI's own API, the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -29,7 +31,7 @@ pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
 
 /// How many times a failed request is retried by default (3 attempts in all).
-pub const DEFAULT_MAX_RETRIES: u32 = crate::retry::DEFAULT_MAX_RETRIES;
+pub const DEFAULT_MAX_RETRIES: u32 = retry::DEFAULT_MAX_RETRIES;
 
 /// The largest response body read into memory by default: 32 MiB.
 ///
@@ -80,6 +82,10 @@ pub struct Config {
     pub(crate) query: Vec<(String, String)>,
     /// The first invalid setting, reported by every call (setters cannot fail).
     pub(crate) invalid: Option<String>,
+    /// Where the response cache keeps its entries; no cache when `None`.
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// The cache mode chosen in code, over `SYNC_OPENAI_CACHE_MODE`.
+    pub(crate) cache_mode: Option<crate::cache::CacheMode>,
 }
 
 impl Default for Config {
@@ -108,6 +114,8 @@ impl Config {
             token_provider: None,
             query: Vec::new(),
             invalid: None,
+            cache_dir: None,
+            cache_mode: None,
         }
     }
 
@@ -137,7 +145,87 @@ impl Config {
         if let Some(project) = var("OPENAI_PROJECT_ID") {
             config = config.project(project);
         }
+        if let Some(dir) = var("SYNC_OPENAI_CACHE_DIR") {
+            config = config.cache_dir(dir);
+        }
         config
+    }
+
+    /// Keeps 2xx answers in this directory and replays them: a response cache for
+    /// tests, build scripts and tools that must work offline.
+    ///
+    /// Each answer is a JSON file named after the route and a hash of the request
+    /// (method, path below the base URL, query, body with its keys sorted; never a
+    /// header or a credential), with the request beside the response, meant to be
+    /// committed and reviewed. Streams are kept as their event text and replayed through
+    /// the same parser. No API key, token, `authorization`, `api-key` or cookie header,
+    /// nor any value that contains the key, is ever written; error answers are not kept.
+    /// A replayed [`ApiResponse`](crate::ApiResponse) says so with
+    /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`](crate::CacheMode)
+    /// for what happens on a miss, and the [testing guide](crate::guide::testing).
+    ///
+    /// [`Config::from_env`] reads it from `SYNC_OPENAI_CACHE_DIR`. Defaults to no cache.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::testing::{MockServer, Reply};
+    /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+    /// use sync_openai::{CacheMode, ChatApi};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-rw-{}", std::process::id()));
+    /// let server = MockServer::start();
+    /// server.reply(Reply::text("Recorded once"));
+    /// let api = ChatApi::new(server.config().cache_dir(&dir).cache_mode(CacheMode::ReadWrite));
+    /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
+    ///
+    /// let first = api.create_chat_completion_with_http_info(&req)?; // a miss: asks the server
+    /// let again = api.create_chat_completion_with_http_info(&req)?; // a hit: from the file
+    /// assert!(!first.is_replay() && again.is_replay());
+    /// assert_eq!(again.data.choices[0].message.content.as_deref(), Some("Recorded once"));
+    /// assert_eq!(server.requests().len(), 1);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    pub fn cache_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Config {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// How the response cache of [`cache_dir`](Config::cache_dir) is used.
+    ///
+    /// Defaults to `SYNC_OPENAI_CACHE_MODE` when it is set, else
+    /// [`CacheMode::ReadWrite`](crate::CacheMode::ReadWrite); with `CARGO_NET_OFFLINE=true`
+    /// or `DOCS_RS` set, `ReadWrite` acts as `ReadOnly`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::testing::{MockServer, Reply};
+    /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+    /// use sync_openai::{CacheMode, ChatApi};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-modes-{}", std::process::id()));
+    /// let server = MockServer::start();
+    /// server.reply(Reply::text("first")).reply(Reply::text("second"));
+    /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
+    /// let text = |mode| -> Result<String, sync_openai::Error> {
+    ///     let api = ChatApi::new(server.config().cache_dir(&dir).cache_mode(mode));
+    ///     let answer = api.create_chat_completion(&req)?;
+    ///     Ok(answer.choices[0].message.content.as_deref().unwrap_or("").to_owned())
+    /// };
+    ///
+    /// assert_eq!(text(CacheMode::Refresh)?, "first"); // always calls, and records
+    /// assert_eq!(text(CacheMode::ReadOnly)?, "first"); // never calls
+    /// assert_eq!(text(CacheMode::Refresh)?, "second"); // overwrites
+    /// assert_eq!(text(CacheMode::ReadWrite)?, "second"); // a hit
+    /// assert_eq!(server.requests().len(), 2);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    pub fn cache_mode(mut self, mode: crate::cache::CacheMode) -> Config {
+        self.cache_mode = Some(mode);
+        self
     }
 
     /// The API key, sent as `Authorization: Bearer <key>`.
@@ -302,7 +390,7 @@ impl Config {
     pub fn azure(endpoint: impl AsRef<str>, deployment: impl AsRef<str>) -> Config {
         let endpoint = endpoint.as_ref().trim().trim_end_matches('/');
         let name = deployment.as_ref().trim();
-        let deployment = crate::api::encode_path_segment(name);
+        let deployment = encode_path_segment(name);
         let mut config = Config::new()
             .base_url(format!("{endpoint}/openai/deployments/{deployment}"))
             .api_version(AZURE_DEFAULT_API_VERSION);
@@ -473,6 +561,8 @@ impl fmt::Debug for Config {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
+            .field("cache_dir", &self.cache_dir)
+            .field("cache_mode", &self.cache_mode)
             .field(
                 "azure_api_key",
                 &self.azure_api_key.as_ref().map(|_| "<redacted>"),
@@ -502,7 +592,7 @@ pub(crate) struct TokenProvider(pub(crate) Arc<dyn Fn() -> Result<String, String
 #[derive(Clone)]
 pub(crate) struct RetrySleep(pub(crate) Arc<dyn Fn(Duration) + Send + Sync>);
 
-impl crate::retry::Sleeper for RetrySleep {
+impl Sleeper for RetrySleep {
     fn sleep(&self, d: Duration) {
         (self.0)(d)
     }

@@ -65,29 +65,39 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod agent;
 mod api;
+mod cache;
 mod config;
 mod error;
+mod error_body;
 pub mod guide;
+mod http_date;
 mod options;
 mod response;
 mod retry;
+mod send;
 mod sse;
 mod stored;
 mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod transport_error;
 pub mod types;
+mod util;
 
 pub use api::ChatApi;
+pub use cache::CacheMode;
 pub use config::{
     Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use error::{
-    ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
-    StreamError, StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
+    ApiError, ApiErrorKind, CacheError, CacheErrorKind, ConfigError, DecodeError, Error,
+    InvalidRequestError, ParseError, StreamError, StreamErrorKind, TransportError,
+    TransportErrorKind,
 };
+pub use error_body::MAX_ERROR_BODY_BYTES;
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;

@@ -6,15 +6,18 @@ use std::iter::FusedIterator;
 
 use serde_json::{Map, Value};
 
-use crate::error::{bounded_text, header_str, Error, StreamError, StreamErrorKind};
-use crate::http::HeaderMap;
+use crate::error::{Error, StreamError, StreamErrorKind};
+use crate::http::{self, HeaderMap};
+use crate::response::Replayed;
 use crate::sse::{SseError, SseReader};
+use crate::transport_error::transport_error;
 use crate::types::{
     ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionMessageToolCall,
     ChatCompletionMessageToolCalls, ChatCompletionResponseMessage, CompletionUsage,
     CreateChatCompletionResponse, CreateChatCompletionStreamResponse, FinishReason, FunctionCall,
     ResponseContent, Role,
 };
+use crate::util::{bounded_text, header_str};
 
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
@@ -61,10 +64,18 @@ pub struct ChatCompletionStream {
     /// Each choice index seen, and whether it has had its `finish_reason`.
     choices: Vec<(u32, bool)>,
     done: bool,
+    replayed: bool,
 }
 
 impl ChatCompletionStream {
-    pub(crate) fn from_response(response: crate::http::Response<ureq::Body>, limit: u64) -> Self {
+    pub(crate) fn from_response(response: http::Response<ureq::Body>, limit: u64) -> Self {
+        let replayed = response.extensions().get::<Replayed>().is_some();
+        let mut stream = ChatCompletionStream::from_parts(response, limit);
+        stream.replayed = replayed;
+        stream
+    }
+
+    fn from_parts(response: http::Response<ureq::Body>, limit: u64) -> Self {
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
         if is_json(&parts.headers) {
@@ -103,6 +114,7 @@ impl ChatCompletionStream {
             headers,
             choices: Vec::new(),
             done: false,
+            replayed: false,
         }
     }
 
@@ -114,6 +126,13 @@ impl ChatCompletionStream {
     /// The headers of the response, repeated ones included.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    /// Whether this stream is replayed from the response cache
+    /// ([`Config::cache_dir`](crate::Config::cache_dir)): the recorded events, through
+    /// the same parser, instead of the server's.
+    pub fn is_replay(&self) -> bool {
+        self.replayed
     }
 
     /// The `x-request-id` header of the response.
@@ -276,7 +295,7 @@ impl ChatCompletionStream {
             || matches!(&e, ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut)
         {
             self.done = true;
-            return Some(Err(crate::api::transport_error(e)));
+            return Some(Err(transport_error(e)));
         }
         let mut error = StreamError::new(
             StreamErrorKind::Truncated,
