@@ -85,7 +85,58 @@ pub struct Config {
     /// Where the response cache keeps its entries; no cache when `None`.
     pub(crate) cache_dir: Option<std::path::PathBuf>,
     /// The cache mode chosen in code, over `SYNC_OPENAI_CACHE_MODE`.
-    pub(crate) cache_mode: Option<crate::cache::CacheMode>,
+    pub(crate) cache_mode: Option<CacheMode>,
+}
+
+/// How a client with a [`Config::cache_dir`] uses its response cache.
+///
+/// The mode comes from [`Config::cache_mode`], else from `SYNC_OPENAI_CACHE_MODE`
+/// (`read-write`, `read-only`, `refresh`), else it is `ReadWrite`. When
+/// `CARGO_NET_OFFLINE=true` or `DOCS_RS` is set, `ReadWrite` acts as `ReadOnly`, so an
+/// offline build or docs.rs never reaches for the network.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::{CacheMode, Config};
+///
+/// assert_eq!(CacheMode::parse("read-only"), Some(CacheMode::ReadOnly));
+/// assert_eq!(CacheMode::ReadOnly.as_str(), "read-only");
+/// let config = Config::new().cache_dir("tests/answers").cache_mode(CacheMode::ReadOnly);
+/// # drop(config);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CacheMode {
+    /// Replay a recorded answer; on a miss, call the server and record its 2xx answer.
+    #[default]
+    ReadWrite,
+    /// Replay a recorded answer; a miss is an [`Error::Cache`] and nothing is sent.
+    ReadOnly,
+    /// Always call the server, and overwrite the entry with its 2xx answer.
+    Refresh,
+}
+
+impl CacheMode {
+    /// The mode named as in `SYNC_OPENAI_CACHE_MODE`: `read-write`, `read-only` or
+    /// `refresh` (case and `_` for `-` do not matter).
+    pub fn parse(name: &str) -> Option<CacheMode> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "read-write" | "readwrite" => Some(CacheMode::ReadWrite),
+            "read-only" | "readonly" => Some(CacheMode::ReadOnly),
+            "refresh" => Some(CacheMode::Refresh),
+            _ => None,
+        }
+    }
+
+    /// The mode's name: `read-write`, `read-only` or `refresh`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CacheMode::ReadWrite => "read-write",
+            CacheMode::ReadOnly => "read-only",
+            CacheMode::Refresh => "refresh",
+        }
+    }
 }
 
 impl Default for Config {
@@ -223,7 +274,7 @@ impl Config {
     /// # std::fs::remove_dir_all(&dir).ok();
     /// # Ok::<(), sync_openai::Error>(())
     /// ```
-    pub fn cache_mode(mut self, mode: crate::cache::CacheMode) -> Config {
+    pub fn cache_mode(mut self, mode: CacheMode) -> Config {
         self.cache_mode = Some(mode);
         self
     }
