@@ -20,7 +20,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use crate::config::{CacheMode, Config};
-use crate::error::{CacheError, CacheErrorKind, Error};
+use crate::error::{CacheError, CacheErrorKind, ConfigProblem, Error};
 use crate::http::{self, HeaderMap, HeaderName, HeaderValue};
 use crate::response::Replayed;
 
@@ -39,7 +39,7 @@ pub(crate) struct Cache {
 impl Cache {
     /// The cache a configuration asks for, `None` without a directory, or why the
     /// environment's mode is unusable.
-    pub(crate) fn new(config: &Config) -> Result<Option<Cache>, String> {
+    pub(crate) fn new(config: &Config) -> Result<Option<Cache>, ConfigProblem> {
         let Some(dir) = &config.cache_dir else {
             return Ok(None);
         };
@@ -50,11 +50,7 @@ impl Cache {
             (Some(mode), _) => (mode, "Config::cache_mode"),
             (None, Some(name)) if !name.trim().is_empty() => match CacheMode::parse(&name) {
                 Some(mode) => (mode, "SYNC_OPENAI_CACHE_MODE"),
-                None => {
-                    return Err(format!(
-                        "SYNC_OPENAI_CACHE_MODE is {name:?}: set it to read-write, read-only or refresh"
-                    ))
-                }
+                None => return Err(ConfigProblem::CacheModeName(name)),
             },
             (None, _) => (CacheMode::ReadWrite, "the default"),
         };

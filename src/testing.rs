@@ -51,6 +51,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 
 use crate::config::Config;
+use crate::error::ConfigProblem;
 
 /// The largest request head (request line and headers) the server reads: 64 KiB.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -113,7 +114,7 @@ impl MockServer {
     pub fn start() -> MockServer {
         MockServer::try_start().unwrap_or_else(|e| MockServer {
             addr: None,
-            start_error: Some(format!("the mock server could not start: {e}")),
+            start_error: Some(e.to_string()),
             shared: Shared::new(),
             acceptor: None,
         })
@@ -160,7 +161,7 @@ impl MockServer {
     pub fn config(&self) -> Config {
         let mut config = Config::new().base_url(self.base_url()).retry_sleep(|_| {});
         if let Some(why) = &self.start_error {
-            config.note_invalid(why.clone());
+            config.note_invalid(ConfigProblem::MockServerStart(why.clone()));
         }
         config
     }
