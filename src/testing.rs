@@ -772,6 +772,22 @@ impl Connection {
     /// Reads the next request; `None` when the client closed the connection between
     /// requests.
     fn read_request(&mut self) -> Result<Option<RecordedRequest>, ReadError> {
+        let Some(head) = self.read_head()? else {
+            return Ok(None);
+        };
+        let mut request = parse_head(&head)?;
+        if request
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+        {
+            self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        }
+        request.body = self.read_body(&request)?;
+        Ok(Some(request))
+    }
+
+    /// The request line and headers, up to the empty line; `None` at the end of input.
+    fn read_head(&mut self) -> Result<Option<String>, ReadError> {
         let head_end = loop {
             if let Some(end) = find(&self.buf, b"\r\n\r\n") {
                 break end;
@@ -790,47 +806,7 @@ impl Connection {
             }
         };
         let head: Vec<u8> = self.buf.drain(..head_end + 4).collect();
-        let head = String::from_utf8_lossy(&head).into_owned();
-        let mut lines = head.split("\r\n");
-        let request_line = lines.next().unwrap_or_default();
-        let mut parts = request_line.split(' ');
-        let (Some(method), Some(target), Some(version)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(ReadError::Bad(
-                400,
-                format!("bad request line {request_line:?}"),
-            ));
-        };
-        let headers: Vec<(String, String)> = lines
-            .filter(|l| !l.is_empty())
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        let (path, query) = match target.split_once('?') {
-            Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
-            None => (target.to_owned(), None),
-        };
-        let mut request = RecordedRequest {
-            method: method.to_owned(),
-            path,
-            query,
-            headers,
-            body: Vec::new(),
-        };
-        if version == "HTTP/1.0" && request.header("connection").is_none() {
-            request
-                .headers
-                .push(("connection".to_owned(), "close".to_owned()));
-        }
-        if request
-            .header("expect")
-            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
-        {
-            self.stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        }
-        request.body = self.read_body(&request)?;
-        Ok(Some(request))
+        Ok(Some(String::from_utf8_lossy(&head).into_owned()))
     }
 
     fn read_body(&mut self, request: &RecordedRequest) -> Result<Vec<u8>, ReadError> {
@@ -957,6 +933,42 @@ impl Connection {
         self.stream.flush()?;
         Ok(close)
     }
+}
+
+/// A request without its body, from its head.
+fn parse_head(head: &str) -> Result<RecordedRequest, ReadError> {
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
+    let mut parts = request_line.split(' ');
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ReadError::Bad(
+            400,
+            format!("bad request line {request_line:?}"),
+        ));
+    };
+    let headers: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let (path, query) = match target.split_once('?') {
+        Some((path, query)) => (path.to_owned(), Some(query.to_owned())),
+        None => (target.to_owned(), None),
+    };
+    let mut request = RecordedRequest {
+        method: method.to_owned(),
+        path,
+        query,
+        headers,
+        body: Vec::new(),
+    };
+    if version == "HTTP/1.0" && request.header("connection").is_none() {
+        request
+            .headers
+            .push(("connection".to_owned(), "close".to_owned()));
+    }
+    Ok(request)
 }
 
 /// The reply's own headers over the defaults: a `content-type` of its own replaces the
