@@ -23,6 +23,7 @@ use crate::config::{CacheMode, Config};
 use crate::error::{CacheError, CacheErrorKind, ConfigProblem, Error};
 use crate::http::{self, HeaderMap, HeaderName, HeaderValue};
 use crate::response::Replayed;
+use crate::util::{redact, scalar_text, truncate_chars};
 
 /// The `format` of an entry file; another value is an entry this version cannot read.
 const FORMAT: u64 = 1;
@@ -330,10 +331,8 @@ fn is_secret_header(name: &str) -> bool {
 /// The text with every secret (of 8 bytes or more) replaced by `<redacted>`.
 fn redacted(text: &str, secrets: &[&str]) -> String {
     let mut text = text.to_owned();
-    for secret in secrets.iter().filter(|s| s.len() >= 8) {
-        if text.contains(secret) {
-            text = text.replace(secret, "<redacted>");
-        }
+    for secret in secrets {
+        redact(&mut text, secret);
     }
     text
 }
@@ -351,18 +350,13 @@ fn describe(request: &Value) -> String {
     let model = body.and_then(|b| b.get("model")).and_then(Value::as_str);
     let first = body
         .and_then(|b| b.pointer("/messages/0/content"))
-        .map(|c| match c {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
+        .and_then(scalar_text);
     let mut details = Vec::new();
     if let Some(model) = model {
         details.push(format!("model {model:?}"));
     }
     if let Some(first) = first {
-        let short: String = first.chars().take(60).collect();
-        let more = if short.len() < first.len() { "…" } else { "" };
-        details.push(format!("first message {short:?}{more}"));
+        details.push(format!("first message {:?}", truncate_chars(&first, 60)));
     }
     if !details.is_empty() {
         out.push_str(&format!(" ({})", details.join(", ")));

@@ -52,6 +52,7 @@ use serde_json::{json, Map, Value};
 
 use crate::config::Config;
 use crate::error::ConfigProblem;
+use crate::util::reason_phrase;
 
 /// The largest request head (request line and headers) the server reads: 64 KiB.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -861,7 +862,7 @@ impl Connection {
         headers: &[(String, String)],
         close: bool,
     ) -> io::Result<()> {
-        let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+        let mut head = format!("HTTP/1.1 {status} {}\r\n", reason_phrase(status));
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -1198,29 +1199,6 @@ fn error_body(message: &str, kind: &str, code: Option<&str>) -> String {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        413 => "Payload Too Large",
-        422 => "Unprocessable Entity",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
-    }
 }
 
 #[cfg(test)]
