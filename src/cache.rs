@@ -226,7 +226,11 @@ impl Slot<'_> {
         bytes: &[u8],
         secrets: &[&str],
     ) -> Result<(), Error> {
-        let text = redacted(&String::from_utf8_lossy(bytes), secrets);
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            // Not text (no API answers so): not kept, rather than kept changed.
+            return Ok(());
+        };
+        let text = redacted(text, secrets);
         let mut response = Map::new();
         response.insert("status".to_owned(), Value::from(status));
         response.insert("headers".to_owned(), kept_headers(headers, secrets));
