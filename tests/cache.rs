@@ -425,3 +425,64 @@ fn eight_threads_recording_at_once_leave_only_valid_entries() {
         );
     }
 }
+
+#[test]
+fn two_processes_recording_at_once_leave_only_valid_entries() {
+    const TEST: &str = "two_processes_recording_at_once_leave_only_valid_entries";
+    // In a child process (this test run again by the parent below): record, then exit.
+    if let Ok(child) = std::env::var("CACHE_TEST_CHILD") {
+        let url = std::env::var("CACHE_TEST_URL").unwrap();
+        let dir = std::env::var("CACHE_TEST_DIR").unwrap();
+        let api = ChatApi::new(
+            Config::new()
+                .base_url(url)
+                .cache_dir(dir)
+                .cache_mode(CacheMode::Refresh),
+        );
+        for i in 0..10 {
+            assert_eq!(text(&api, &request("shared")), "from a process");
+            assert_eq!(
+                text(&api, &request(&format!("{child} {i}"))),
+                "from a process"
+            );
+        }
+        return;
+    }
+    let dir = fresh_dir("processes");
+    let server = MockServer::start();
+    for _ in 0..40 {
+        server.reply(Reply::text("from a process"));
+    }
+    let children: Vec<_> = ["first", "second"]
+        .into_iter()
+        .map(|name| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args([TEST, "--exact", "--test-threads=1"])
+                .env("CACHE_TEST_CHILD", name)
+                .env("CACHE_TEST_URL", server.base_url())
+                .env("CACHE_TEST_DIR", &dir)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(server.requests().len(), 40);
+    let files = entries(&dir);
+    assert_eq!(files.len(), 21, "{files:?}"); // 1 shared + 2 × 10 own, no temporary file
+    for file in &files {
+        let entry: Value = serde_json::from_str(&fs::read_to_string(file).unwrap()).unwrap();
+        assert_eq!(
+            entry["response"]["body"]["choices"][0]["message"]["content"],
+            "from a process"
+        );
+    }
+    let replay = ChatApi::new(
+        Config::new()
+            .cache_dir(&dir)
+            .cache_mode(CacheMode::ReadOnly),
+    );
+    assert_eq!(text(&replay, &request("second 9")), "from a process");
+}
