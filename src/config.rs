@@ -88,6 +88,61 @@ pub struct Config {
     pub(crate) body_fields: Map<String, Value>,
     /// The first invalid setting, reported by every call (setters cannot fail).
     pub(crate) invalid: Option<ConfigError>,
+    /// Where the response cache keeps its entries; no cache when `None`.
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// The cache mode chosen in code, over `SYNC_OPENAI_CACHE_MODE`.
+    pub(crate) cache_mode: Option<CacheMode>,
+}
+
+/// How a client with a [`Config::cache_dir`] uses its response cache.
+///
+/// The mode comes from [`Config::cache_mode`], else from `SYNC_OPENAI_CACHE_MODE`
+/// (`read-write`, `read-only`, `refresh`), else it is `ReadWrite`. When
+/// `CARGO_NET_OFFLINE=true` or `DOCS_RS` is set, `ReadWrite` acts as `ReadOnly`, so an
+/// offline build or docs.rs never reaches for the network.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::{CacheMode, Config};
+///
+/// assert_eq!(CacheMode::parse("read-only"), Some(CacheMode::ReadOnly));
+/// assert_eq!(CacheMode::ReadOnly.as_str(), "read-only");
+/// let config = Config::new().cache_dir("tests/answers").cache_mode(CacheMode::ReadOnly);
+/// # drop(config);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CacheMode {
+    /// Replay a recorded answer; on a miss, call the server and record its 2xx answer.
+    #[default]
+    ReadWrite,
+    /// Replay a recorded answer; a miss is an [`Error::Cache`] and nothing is sent.
+    ReadOnly,
+    /// Always call the server, and overwrite the entry with its 2xx answer.
+    Refresh,
+}
+
+impl CacheMode {
+    /// The mode named as in `SYNC_OPENAI_CACHE_MODE`: `read-write`, `read-only` or
+    /// `refresh` (case and `_` for `-` do not matter).
+    pub fn parse(name: &str) -> Option<CacheMode> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "read-write" | "readwrite" => Some(CacheMode::ReadWrite),
+            "read-only" | "readonly" => Some(CacheMode::ReadOnly),
+            "refresh" => Some(CacheMode::Refresh),
+            _ => None,
+        }
+    }
+
+    /// The mode's name: `read-write`, `read-only` or `refresh`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CacheMode::ReadWrite => "read-write",
+            CacheMode::ReadOnly => "read-only",
+            CacheMode::Refresh => "refresh",
+        }
+    }
 }
 
 impl Default for Config {
@@ -117,6 +172,8 @@ impl Config {
             query: Vec::new(),
             body_fields: Map::new(),
             invalid: None,
+            cache_dir: None,
+            cache_mode: None,
         }
     }
 
@@ -146,7 +203,87 @@ impl Config {
         if let Some(project) = var("OPENAI_PROJECT_ID") {
             config = config.project(project);
         }
+        if let Some(dir) = var("SYNC_OPENAI_CACHE_DIR") {
+            config = config.cache_dir(dir);
+        }
         config
+    }
+
+    /// Keeps 2xx answers in this directory and replays them: a response cache for
+    /// tests, build scripts and tools that must work offline.
+    ///
+    /// Each answer is a JSON file named after the route and a hash of the request
+    /// (method, path below the base URL, query, body with its keys sorted; never a
+    /// header or a credential), with the request beside the response, meant to be
+    /// committed and reviewed. Streams are kept as their event text and replayed through
+    /// the same parser. No API key, token, `authorization`, `api-key` or cookie header,
+    /// nor any value that contains the key, is ever written; error answers are not kept.
+    /// A replayed [`ApiResponse`](crate::ApiResponse) says so with
+    /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`](crate::CacheMode)
+    /// for what happens on a miss, and the [testing guide](crate::guide::testing).
+    ///
+    /// [`Config::from_env`] reads it from `SYNC_OPENAI_CACHE_DIR`. Defaults to no cache.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::testing::{MockServer, Reply};
+    /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+    /// use sync_openai::{CacheMode, ChatApi};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-rw-{}", std::process::id()));
+    /// let server = MockServer::start();
+    /// server.reply(Reply::text("Recorded once"));
+    /// let api = ChatApi::new(server.config().cache_dir(&dir).cache_mode(CacheMode::ReadWrite));
+    /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
+    ///
+    /// let first = api.create_chat_completion_with_http_info(&req)?; // a miss: asks the server
+    /// let again = api.create_chat_completion_with_http_info(&req)?; // a hit: from the file
+    /// assert!(!first.is_replay() && again.is_replay());
+    /// assert_eq!(again.data.choices[0].message.content.as_deref(), Some("Recorded once"));
+    /// assert_eq!(server.requests().len(), 1);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    pub fn cache_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Config {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// How the response cache of [`cache_dir`](Config::cache_dir) is used.
+    ///
+    /// Defaults to `SYNC_OPENAI_CACHE_MODE` when it is set, else
+    /// [`CacheMode::ReadWrite`](crate::CacheMode::ReadWrite); with `CARGO_NET_OFFLINE=true`
+    /// or `DOCS_RS` set, `ReadWrite` acts as `ReadOnly`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::testing::{MockServer, Reply};
+    /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+    /// use sync_openai::{CacheMode, ChatApi};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-modes-{}", std::process::id()));
+    /// let server = MockServer::start();
+    /// server.reply(Reply::text("first")).reply(Reply::text("second"));
+    /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
+    /// let text = |mode| -> Result<String, sync_openai::Error> {
+    ///     let api = ChatApi::new(server.config().cache_dir(&dir).cache_mode(mode));
+    ///     let answer = api.create_chat_completion(&req)?;
+    ///     Ok(answer.choices[0].message.content.as_deref().unwrap_or("").to_owned())
+    /// };
+    ///
+    /// assert_eq!(text(CacheMode::Refresh)?, "first"); // always calls, and records
+    /// assert_eq!(text(CacheMode::ReadOnly)?, "first"); // never calls
+    /// assert_eq!(text(CacheMode::Refresh)?, "second"); // overwrites
+    /// assert_eq!(text(CacheMode::ReadWrite)?, "second"); // a hit
+    /// assert_eq!(server.requests().len(), 2);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    pub fn cache_mode(mut self, mode: CacheMode) -> Config {
+        self.cache_mode = Some(mode);
+        self
     }
 
     /// The API key, sent as `Authorization: Bearer <key>`.
@@ -453,6 +590,8 @@ impl fmt::Debug for Config {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
+            .field("cache_dir", &self.cache_dir)
+            .field("cache_mode", &self.cache_mode)
             .field(
                 "azure_api_key",
                 &self.azure_api_key.as_ref().map(|_| "<redacted>"),

@@ -43,6 +43,9 @@ pub enum Error {
     /// the token limit or stopped by the content filter. Returned by the `parse` helpers,
     /// never by the calls themselves.
     Parse(Box<ParseError>),
+    /// The response cache ([`Config::cache_dir`](crate::Config::cache_dir)) could not
+    /// answer: a miss in read-only mode, or an entry that cannot be read or written.
+    Cache(Box<CacheError>),
 }
 
 impl Error {
@@ -165,6 +168,7 @@ impl fmt::Display for Error {
             Error::InvalidRequest(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
             Error::Parse(e) => e.fmt(f),
+            Error::Cache(e) => e.fmt(f),
         }
     }
 }
@@ -761,6 +765,70 @@ impl fmt::Display for InvalidRequestError {
 
 impl StdError for InvalidRequestError {}
 
+/// What went wrong with the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheErrorKind {
+    /// The cache is read-only and holds no answer for the request; nothing was sent.
+    Miss,
+    /// An entry exists but is not one this version can replay (bad JSON, missing parts).
+    Corrupt,
+    /// An entry could not be read or written (permissions, a full disk).
+    Io,
+}
+
+/// The response cache could not answer; the message names the file and what to do.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+/// use sync_openai::{CacheErrorKind, CacheMode, ChatApi, Config, Error};
+///
+/// let dir = std::env::temp_dir().join(format!("sync-openai-doc-miss-{}", std::process::id()));
+/// // No key is needed to replay, and none to be told what is missing.
+/// let api = ChatApi::new(Config::new().cache_dir(&dir).cache_mode(CacheMode::ReadOnly));
+/// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
+/// let Err(Error::Cache(e)) = api.create_chat_completion(&req) else { panic!() };
+/// assert_eq!(e.kind(), CacheErrorKind::Miss);
+/// assert!(e.to_string().contains(r#"(model "gpt-4o-mini", first message "Hello")"#));
+/// assert!(e.path().starts_with(&dir));
+/// ```
+#[derive(Debug, Clone)]
+pub struct CacheError {
+    kind: CacheErrorKind,
+    message: String,
+    path: std::path::PathBuf,
+}
+
+impl CacheError {
+    pub(crate) fn new(kind: CacheErrorKind, message: String, path: std::path::PathBuf) -> Self {
+        CacheError {
+            kind,
+            message,
+            path,
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> CacheErrorKind {
+        self.kind
+    }
+
+    /// The entry file of the request.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl fmt::Display for CacheError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for CacheError {}
+
 /// The client configuration is unusable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -794,6 +862,11 @@ pub(crate) enum ConfigProblem {
     TokenProviderFailed(String),
     /// The token provider returned a token that cannot go in a header.
     TokenNotHeaderSafe,
+    /// `SYNC_OPENAI_CACHE_MODE` names no cache mode.
+    CacheModeName(String),
+    /// The test kit's mock server could not start (`MockServer::start`), for this reason.
+    #[cfg(feature = "testing")]
+    MockServerStart(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -814,6 +887,9 @@ impl fmt::Display for ConfigError {
             P::NoApiKey => f.write_str("no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)"),
             P::TokenProviderFailed(e) => write!(f, "the token provider failed: {e}"),
             P::TokenNotHeaderSafe => f.write_str("the token provider returned a token with a byte that cannot go in an HTTP header"),
+            P::CacheModeName(name) => write!(f, "SYNC_OPENAI_CACHE_MODE is {name:?}: set it to read-write, read-only or refresh"),
+            #[cfg(feature = "testing")]
+            P::MockServerStart(why) => write!(f, "the mock server could not start: {why}"),
         }
     }
 }

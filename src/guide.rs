@@ -12,6 +12,7 @@
 //! - [`performance`]: what the crate costs on top of plain ureq and serde_json
 //! - [`conformance`]: how the crate is checked against the OpenAPI spec and real servers
 //! - [`fuzzing`]: the parsers of what a server sends, fuzzed
+//! - [`testing`]: testing code that calls sync-openai: the mock server and the response cache
 
 #[doc = include_str!("../docs/guide/streaming.md")]
 pub mod streaming {}
@@ -42,3 +43,6 @@ pub mod conformance {}
 
 #[doc = include_str!("../docs/guide/fuzzing.md")]
 pub mod fuzzing {}
+
+#[doc = include_str!("../docs/guide/testing.md")]
+pub mod testing {}

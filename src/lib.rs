@@ -112,7 +112,8 @@
 //! [tools, structured outputs and reasoning](guide::tools),
 //! [stored completions](guide::stored), [Azure OpenAI](guide::azure),
 //! [build scripts](guide::build_scripts), [performance](guide::performance),
-//! [conformance](guide::conformance) and [fuzzing](guide::fuzzing).
+//! [conformance](guide::conformance), [fuzzing](guide::fuzzing) and
+//! [testing code that calls sync-openai](guide::testing).
 //!
 //! # Features
 //!
@@ -121,6 +122,7 @@
 //! | `rustls` | yes | TLS through rustls with the webpki roots (ureq's default) |
 //! | `native-tls` | no | TLS through the platform's native library instead of rustls |
 //! | `gzip` | yes | accept gzip-compressed responses |
+//! | `testing` | no | [`testing`]: a local mock server for your own tests |
 //!
 //! `--no-default-features` builds a plain-HTTP client for local servers.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -129,6 +131,7 @@
 
 mod agent;
 mod api;
+mod cache;
 mod config;
 mod error;
 mod error_body;
@@ -141,18 +144,21 @@ mod send;
 mod sse;
 mod stored;
 mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod transport_error;
 pub mod types;
 mod util;
 
 pub use api::ChatApi;
 pub use config::{
-    Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    CacheMode, Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use error::{
-    ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
-    StreamError, StreamErrorKind, TransportError, TransportErrorKind,
+    ApiError, ApiErrorKind, CacheError, CacheErrorKind, ConfigError, DecodeError, Error,
+    InvalidRequestError, ParseError, StreamError, StreamErrorKind, TransportError,
+    TransportErrorKind,
 };
 pub use error_body::{ErrorDetail, MAX_ERROR_BODY_BYTES};
 pub use options::RequestOptions;

@@ -41,12 +41,13 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::agent;
+use crate::cache::Cache;
 use crate::config::{Config, Headers};
 use crate::error::{ApiError, ConfigProblem, DecodeError, Error};
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
 use crate::options::RequestOptions;
-use crate::response::ApiResponse;
+use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::transport_error::{bad_url, transport_error};
 use crate::util::{bearer_value, header_str, redact, secret_value, with_query};
@@ -59,6 +60,8 @@ pub(crate) struct Sender {
     /// project, then the custom ones (which replace any of the same name).
     headers: Headers,
     jitter: Mutex<SeededJitter>,
+    /// The response cache, when the configuration has a directory for it.
+    cache: Option<Cache>,
 }
 
 /// A serialized JSON request body, made only by [`Sender::encode`] and
@@ -134,7 +137,11 @@ impl Sender {
         Sender::with_agent(self.agent.clone(), options.apply_to(self.config.clone()))
     }
 
-    fn with_agent(agent: ureq::Agent, config: Config) -> Sender {
+    fn with_agent(agent: ureq::Agent, mut config: Config) -> Sender {
+        let cache = Cache::new(&config).unwrap_or_else(|problem| {
+            config.note_invalid(problem);
+            None
+        });
         let mut headers = Headers::default();
         if let Some(value) = config.api_key.as_deref().and_then(bearer_value) {
             headers.insert(http::header::AUTHORIZATION, value);
@@ -157,6 +164,7 @@ impl Sender {
             config,
             headers,
             jitter: Mutex::new(SeededJitter::from_entropy()),
+            cache,
         }
     }
 
@@ -223,6 +231,7 @@ impl Sender {
         })?;
         Ok(ApiResponse {
             status,
+            replayed: parts.extensions.get::<Replayed>().is_some(),
             headers: parts.headers,
             data,
             retries,
@@ -251,7 +260,42 @@ impl Sender {
     /// Like [`execute`](Sender::execute), with `finish` applied to the 2xx response
     /// inside the retry loop: a transport failure in `finish` (reading the body) counts
     /// as a failed attempt and is retried by the same policy as one before the headers.
+    ///
+    /// With a response cache, a hit is handed to `finish` without sending anything, and
+    /// a 2xx answer is recorded before `finish` reads it.
     fn execute_then<R>(
+        &self,
+        call: &Call,
+        mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,
+    ) -> Result<(R, u32), Error> {
+        let Some(cache) = &self.cache else {
+            return self.attempts(call, finish);
+        };
+        let query = with_query(
+            String::new(),
+            &[&call.query[..], &self.config.query[..]].concat(),
+        );
+        let body = call.body.as_ref().map_or(&[][..], |b| b.0.as_slice());
+        let slot = cache.slot(call.method.as_str(), &call.path, &query, body);
+        // A replay sends nothing, so it needs no key: a fresh clone replays without one.
+        if let Some(hit) = slot.replay()? {
+            return finish(hit).map(|value| (value, 0)).map_err(transport_error);
+        }
+        let secrets: Vec<&str> = self.secrets().collect();
+        let limit = self.config.max_response_bytes;
+        let mut unwritten = None;
+        let result = self.attempts(call, |response| {
+            finish(slot.record(response, limit, &secrets, &mut unwritten)?)
+        });
+        match unwritten {
+            Some(error) => Err(error),
+            None => result,
+        }
+    }
+
+    /// The attempts of one call, as the retry policy allows, until `finish` succeeds on a
+    /// 2xx response or the policy gives up.
+    fn attempts<R>(
         &self,
         call: &Call,
         mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, StreamError, StreamErrorKind};
 use crate::http::{self, HeaderMap};
+use crate::response::Replayed;
 use crate::sse::{SseError, SseReader};
 use crate::transport_error::transport_error;
 use crate::types::{
@@ -63,10 +64,18 @@ pub struct ChatCompletionStream {
     /// Each choice index seen, and whether it has had its `finish_reason`.
     choices: Vec<(u32, bool)>,
     done: bool,
+    replayed: bool,
 }
 
 impl ChatCompletionStream {
     pub(crate) fn from_response(response: http::Response<ureq::Body>, limit: u64) -> Self {
+        let replayed = response.extensions().get::<Replayed>().is_some();
+        let mut stream = ChatCompletionStream::from_parts(response, limit);
+        stream.replayed = replayed;
+        stream
+    }
+
+    fn from_parts(response: http::Response<ureq::Body>, limit: u64) -> Self {
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
         if is_json(&parts.headers) {
@@ -105,6 +114,7 @@ impl ChatCompletionStream {
             headers,
             choices: Vec::new(),
             done: false,
+            replayed: false,
         }
     }
 
@@ -116,6 +126,13 @@ impl ChatCompletionStream {
     /// The headers of the response, repeated ones included.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    /// Whether this stream is replayed from the response cache
+    /// ([`Config::cache_dir`](crate::Config::cache_dir)): the recorded events, through
+    /// the same parser, instead of the server's.
+    pub fn is_replay(&self) -> bool {
+        self.replayed
     }
 
     /// The `x-request-id` header of the response.
