@@ -68,13 +68,13 @@
 mod api;
 mod config;
 mod error;
+pub mod guide;
 mod options;
 mod response;
 mod retry;
 mod sse;
 mod stored;
 mod stream;
-pub mod guide;
 pub mod types;
 
 pub use api::ChatApi;
