@@ -66,6 +66,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod bulk;
 mod config;
 mod error;
 pub mod guide;
@@ -78,13 +79,15 @@ mod stream;
 pub mod types;
 
 pub use api::ChatApi;
+pub use bulk::{BulkResult, CancelToken, Clock, Progress, RunOptions, RunReport, SystemClock};
 pub use config::{
     Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
-    StreamError, StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
+    StoppedError, StreamError, StreamErrorKind, TransportError, TransportErrorKind,
+    MAX_ERROR_BODY_BYTES,
 };
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
