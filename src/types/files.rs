@@ -273,7 +273,7 @@ impl ListFilesParams {
 
 #[cfg(test)]
 // Tests may unwrap: a panic is the failure report.
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use serde_json::json;
