@@ -65,18 +65,24 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod agent;
 mod api;
 mod bulk;
 mod config;
 mod error;
+mod error_body;
 pub mod guide;
+mod http_date;
 mod options;
 mod response;
 mod retry;
+mod send;
 mod sse;
 mod stored;
 mod stream;
+mod transport_error;
 pub mod types;
+mod util;
 
 pub use api::ChatApi;
 pub use bulk::{BulkResult, CancelToken, Clock, Progress, RunOptions, RunReport, SystemClock};
@@ -87,8 +93,8 @@ pub use config::{
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
     StoppedError, StreamError, StreamErrorKind, TransportError, TransportErrorKind,
-    MAX_ERROR_BODY_BYTES,
 };
+pub use error_body::MAX_ERROR_BODY_BYTES;
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;
