@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::api::ChatApi;
+use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, StoppedError, TransportErrorKind};
 use crate::http::HeaderMap;
 use crate::options::RequestOptions;
@@ -30,31 +31,6 @@ const DEFAULT_COMPLETION_TOKENS: u64 = 256;
 
 /// One request's result in a bulk run: the answer with its status and headers, or why not.
 pub type BulkResult = Result<ApiResponse<CreateChatCompletionResponse>, Error>;
-
-/// The time source and sleeper of a bulk run.
-///
-/// [`SystemClock`] is the real one. Tests substitute a clock whose `sleep` only moves its
-/// `now` forward, so that a run throttled to minutes takes milliseconds.
-pub trait Clock: Send + Sync {
-    /// The current instant; must never go backwards.
-    fn now(&self) -> Instant;
-    /// Waits for `d` (or, for a fake clock, moves time forward by `d`).
-    fn sleep(&self, d: Duration);
-}
-
-/// The real clock: [`Instant::now`] and [`std::thread::sleep`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn sleep(&self, d: Duration) {
-        std::thread::sleep(d);
-    }
-}
 
 /// A handle that stops a bulk run from any thread; clones share the flag.
 ///

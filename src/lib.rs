@@ -67,12 +67,16 @@
 
 mod agent;
 mod api;
+mod batches;
 mod bulk;
+mod clock;
 mod config;
 mod error;
 mod error_body;
+mod files;
 pub mod guide;
 mod http_date;
+mod multipart;
 mod options;
 mod response;
 mod retry;
@@ -85,7 +89,9 @@ pub mod types;
 mod util;
 
 pub use api::ChatApi;
-pub use bulk::{BulkResult, CancelToken, Clock, Progress, RunOptions, RunReport, SystemClock};
+pub use batches::{batch_jsonl, BatchFile, BatchLineProblem, BatchResults, WaitOptions};
+pub use bulk::{BulkResult, CancelToken, Progress, RunOptions, RunReport};
+pub use clock::{Clock, SystemClock};
 pub use config::{
     Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,

@@ -240,7 +240,11 @@ pub struct Pages<T> {
 }
 
 impl<T> Pages<T> {
-    fn new(after: Option<String>, fetch: FetchPage<T>, id_of: fn(&T) -> Option<String>) -> Self {
+    pub(crate) fn new(
+        after: Option<String>,
+        fetch: FetchPage<T>,
+        id_of: fn(&T) -> Option<String>,
+    ) -> Self {
         Pages {
             fetch,
             id_of,
