@@ -373,17 +373,11 @@ impl ChatApi {
     /// Every batch, fetched one page at a time (following `has_more` and `last_id`).
     pub fn iter_batches(&self, params: ListBatchesParams) -> Pages<Batch> {
         let api = self.clone();
-        let first_after = params.after.clone();
-        Pages::new(
-            first_after,
-            Box::new(move |after| {
-                let mut params = params.clone();
-                params.after = after;
-                let page = api.list_batches(&params)?;
-                Ok((page.data, page.has_more, page.last_id))
-            }),
-            |b| Some(b.id.clone()),
-        )
+        let list = move |p: &_| {
+            let page = api.list_batches(p)?;
+            Ok((page.data, page.has_more, page.last_id))
+        };
+        Pages::with_cursor(params, |p| &mut p.after, list, |b| Some(b.id.clone()))
     }
 
     /// Uploads the requests as a batch input file (purpose `batch`) and creates a batch

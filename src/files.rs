@@ -126,16 +126,10 @@ impl ChatApi {
     /// `last_id`, like [`iter_chat_completions`](ChatApi::iter_chat_completions)).
     pub fn iter_files(&self, params: ListFilesParams) -> Pages<OpenAIFile> {
         let api = self.clone();
-        let first_after = params.after.clone();
-        Pages::new(
-            first_after,
-            Box::new(move |after| {
-                let mut params = params.clone();
-                params.after = after;
-                let page = api.list_files(&params)?;
-                Ok((page.data, page.has_more, page.last_id))
-            }),
-            |f| Some(f.id.clone()),
-        )
+        let list = move |p: &_| {
+            let page = api.list_files(p)?;
+            Ok((page.data, page.has_more, page.last_id))
+        };
+        Pages::with_cursor(params, |p| &mut p.after, list, |f| Some(f.id.clone()))
     }
 }

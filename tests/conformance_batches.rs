@@ -21,78 +21,17 @@
 //!    batch and file objects, with every status and purpose in a known variant, and survive
 //!    a round trip.
 
-use std::collections::HashSet;
-use std::fmt::Debug;
-
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_json::Value;
 use sync_openai::types::{
     Batch, BatchRequestInput, BatchStatus, ChatCompletionRequestMessage as Message,
     CreateBatchRequest, CreateChatCompletionRequest, CreateFileRequest, FilePurpose, FileStatus,
     ListBatchesParams, ListFilesParams, OpenAIFile, Order,
 };
-use sync_openai::{ApiResponse, ChatApi, Config, Error, RequestOptions};
+use sync_openai::{Error, RequestOptions};
 
-fn prism_url(test: &str) -> Option<String> {
-    match std::env::var("PRISM_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            println!("{test}: skipped: set PRISM_URL (scripts/prism.sh does)");
-            None
-        }
-    }
-}
-
-fn client(url: &str) -> ChatApi {
-    ChatApi::new(
-        Config::new()
-            .api_key("sk-prism-dummy")
-            .base_url(url)
-            .max_retries(0),
-    )
-}
-
-/// Prism's violations from a 422 body, one line each.
-fn violations(body: &str) -> String {
-    let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-    match v.get("validation").and_then(Value::as_array) {
-        Some(list) => list
-            .iter()
-            .map(|item| format!("    {}: {}", item["location"], item["message"]))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        None => format!("    (body) {body}"),
-    }
-}
-
-fn describe(err: &Error) -> String {
-    match err {
-        Error::Api(e) if e.status == 422 => {
-            format!("HTTP 422, violations:\n{}", violations(&e.body))
-        }
-        Error::Api(e) => format!("HTTP {}: {}", e.status, e.body),
-        other => other.to_string(),
-    }
-}
-
-#[derive(Default)]
-struct Tally {
-    validated: usize,
-    failures: Vec<String>,
-}
-
-impl Tally {
-    fn check<T>(&mut self, what: &str, result: Result<ApiResponse<T>, Error>) {
-        match result {
-            Ok(resp) if (200..300).contains(&resp.status) => self.validated += 1,
-            Ok(resp) => self
-                .failures
-                .push(format!("{what}: unexpected status {}", resp.status)),
-            Err(e) => self.failures.push(format!("{what}: {}", describe(&e))),
-        }
-    }
-}
+mod common;
+use common::prism::{
+    client, decode_many, describe, dynamic_per_operation, prism_url, violations, Tally,
+};
 
 fn hello(id: &str) -> BatchRequestInput {
     BatchRequestInput::chat(
@@ -242,19 +181,6 @@ fn prism_rejects_what_the_files_and_batches_spec_forbids() {
     );
 }
 
-fn round_trips<T: Serialize + DeserializeOwned + PartialEq + Debug>(
-    value: &T,
-) -> Result<(), String> {
-    let json = serde_json::to_string(value).map_err(|e| format!("re-serialize: {e}"))?;
-    let back: T = serde_json::from_str(&json).map_err(|e| format!("re-decode: {e} in {json}"))?;
-    match &back == value {
-        true => Ok(()),
-        false => Err(format!(
-            "round trip changed the value:\n{value:?}\n{back:?}"
-        )),
-    }
-}
-
 fn check_batch(b: &Batch) -> Result<(), String> {
     match &b.status {
         Some(BatchStatus::Other(s)) => Err(format!("status {s:?} is not a known BatchStatus")),
@@ -273,87 +199,53 @@ fn check_file(f: &OpenAIFile) -> Result<(), String> {
     Ok(())
 }
 
-fn decode_many<T: Serialize + DeserializeOwned + PartialEq + Debug>(
-    operation: &str,
-    n: usize,
-    mut call: impl FnMut() -> Result<T, Error>,
-    check: impl Fn(&T) -> Result<(), String>,
-    failures: &mut Vec<String>,
-) {
-    let mut distinct = HashSet::new();
-    let mut ok = 0;
-    for i in 0..n {
-        let result = call().map_err(|e| describe(&e)).and_then(|v| {
-            check(&v)?;
-            round_trips(&v)?;
-            distinct.insert(serde_json::to_string(&v).unwrap_or_default());
-            Ok(())
-        });
-        match result {
-            Ok(()) => ok += 1,
-            Err(e) => failures.push(format!("{operation} #{i}: {e}")),
-        }
-    }
-    if distinct.len() < n / 2 {
-        failures.push(format!(
-            "{operation}: only {} distinct bodies in {n}",
-            distinct.len()
-        ));
-    }
-    println!(
-        "{operation}: {ok} of {n} dynamic bodies decoded and checked ({} distinct)",
-        distinct.len()
-    );
-}
-
 #[test]
 fn random_batch_and_file_bodies_decode() {
     let Some(url) = prism_url("random_batch_and_file_bodies_decode") else {
         return;
     };
-    let n = std::env::var("PRISM_DYNAMIC_PER_OPERATION")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200);
+    let n = dynamic_per_operation();
     let api = client(&url).with_options(RequestOptions::new().header("Prefer", "dynamic=true"));
     let mut failures = Vec::new();
-    decode_many(
-        "get_batch",
-        n,
-        || api.get_batch("batch_abc123"),
-        check_batch,
-        &mut failures,
+    failures.extend(
+        decode_many(
+            "get_batch",
+            n,
+            || api.get_batch("batch_abc123"),
+            check_batch,
+        )
+        .1,
     );
-    decode_many(
-        "list_batches",
-        n,
-        || api.list_batches(&ListBatchesParams::new()),
-        |page| page.data.iter().try_for_each(check_batch),
-        &mut failures,
+    failures.extend(
+        decode_many(
+            "list_batches",
+            n,
+            || api.list_batches(&ListBatchesParams::new()),
+            |page| page.data.iter().try_for_each(check_batch),
+        )
+        .1,
     );
-    decode_many(
-        "get_file",
-        n,
-        || api.get_file("file-abc123"),
-        check_file,
-        &mut failures,
+    failures.extend(decode_many("get_file", n, || api.get_file("file-abc123"), check_file).1);
+    failures.extend(
+        decode_many(
+            "list_files",
+            n,
+            || api.list_files(&ListFilesParams::new()),
+            |page| page.data.iter().try_for_each(check_file),
+        )
+        .1,
     );
-    decode_many(
-        "list_files",
-        n,
-        || api.list_files(&ListFilesParams::new()),
-        |page| page.data.iter().try_for_each(check_file),
-        &mut failures,
-    );
-    decode_many(
-        "delete_file",
-        n,
-        || api.delete_file("file-abc123"),
-        |d| match d.object.as_str() {
-            "file" => Ok(()),
-            other => Err(format!("object {other:?}")),
-        },
-        &mut failures,
+    failures.extend(
+        decode_many(
+            "delete_file",
+            n,
+            || api.delete_file("file-abc123"),
+            |d| match d.object.as_str() {
+                "file" => Ok(()),
+                other => Err(format!("object {other:?}")),
+            },
+        )
+        .1,
     );
     assert!(
         failures.is_empty(),

@@ -10,6 +10,7 @@ use super::de::{lenient_metadata, lenient_opt_u64, lenient_string, lenient_u64, 
 use super::enums::open_enum;
 use super::files::FileExpirationAfter;
 use super::request::CreateChatCompletionRequest;
+use super::stored::push_paging;
 
 open_enum! {
     /// The status of a batch (`Batch.status`).
@@ -345,12 +346,7 @@ impl ListBatchesParams {
     /// The set parameters as unencoded `(name, value)` pairs, `after` then `limit`.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         let mut pairs = Vec::new();
-        if let Some(after) = &self.after {
-            pairs.push(("after".to_owned(), after.clone()));
-        }
-        if let Some(limit) = self.limit {
-            pairs.push(("limit".to_owned(), limit.to_string()));
-        }
+        push_paging(&mut pairs, &self.after, self.limit, &None);
         pairs
     }
 }

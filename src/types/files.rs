@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::de::{lenient_opt_u64, lenient_string, lenient_u64, null_default};
-use super::enums::open_enum;
-use super::enums::Order;
+use super::enums::{open_enum, Order};
+use super::stored::push_paging;
 
 open_enum! {
     /// The intended purpose of a file (`OpenAIFile.purpose`, `CreateFileRequest.purpose`).
@@ -252,21 +252,13 @@ impl ListFilesParams {
     }
 
     /// The set parameters as unencoded `(name, value)` pairs, in the order `purpose`,
-    /// `limit`, `order`, `after`. The caller URL-encodes them.
+    /// `after`, `limit`, `order`. The caller URL-encodes them.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         let mut pairs = Vec::new();
         if let Some(purpose) = &self.purpose {
             pairs.push(("purpose".to_owned(), purpose.clone()));
         }
-        if let Some(limit) = self.limit {
-            pairs.push(("limit".to_owned(), limit.to_string()));
-        }
-        if let Some(order) = &self.order {
-            pairs.push(("order".to_owned(), order.as_str().to_owned()));
-        }
-        if let Some(after) = &self.after {
-            pairs.push(("after".to_owned(), after.clone()));
-        }
+        push_paging(&mut pairs, &self.after, self.limit, &self.order);
         pairs
     }
 }
