@@ -4,15 +4,16 @@
 //! Each input line is a `CreateChatCompletionRequest`, or `{"custom_id": …, "body": …}` as
 //! the Batch API takes them. Each output line is `{"custom_id", "response"}` or
 //! `{"custom_id", "error"}`, written as the request finishes. Rerun with the same OUTPUT to
-//! run only the ids it does not have yet. Uses OPENAI_BASE_URL / OPENAI_API_KEY when set,
-//! and otherwise a mock server on 127.0.0.1 that answers every request after 50 ms.
+//! run only the ids it does not have yet (delete a line to run its request again). Uses
+//! OPENAI_BASE_URL / OPENAI_API_KEY when one is set, and otherwise a mock server on
+//! 127.0.0.1 that answers every request after 50 ms.
 use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::{BufRead, Read, Write};
 
 use serde_json::{json, Value};
 use sync_openai::types::CreateChatCompletionRequest;
-use sync_openai::{ChatApi, Config, RunOptions};
+use sync_openai::{BulkResult, ChatApi, Config, RunOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -71,17 +72,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         done.len()
     );
 
-    let _mock;
-    let api = match std::env::var("OPENAI_BASE_URL") {
-        Ok(_) => ChatApi::from_env()?,
-        Err(_) => {
-            _mock = mock::start()?;
-            eprintln!(
-                "OPENAI_BASE_URL is not set: using a mock server at {}",
-                _mock
-            );
-            ChatApi::new(Config::new().base_url(_mock.clone()))
-        }
+    let env = |name| std::env::var_os(name).is_some();
+    let api = if env("OPENAI_BASE_URL") || env("OPENAI_API_KEY") {
+        ChatApi::from_env()?
+    } else {
+        let url = mock::start()?;
+        eprintln!("OPENAI_BASE_URL and OPENAI_API_KEY are not set: using a mock server at {url}");
+        ChatApi::new(Config::new().base_url(url))
     };
 
     let mut out: Box<dyn Write> = match output.as_str() {
@@ -89,25 +86,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         path => Box::new(OpenOptions::new().create(true).append(true).open(path)?),
     };
     let mut write_error = None;
-    let report = api.run_many_with(requests, &RunOptions::new().threads(threads), |i, result, p| {
-        let id = ids.get(i).map_or("", String::as_str);
-        let line = match result {
-            Ok(r) => json!({"custom_id": id, "response": {"status_code": r.status,
-                "request_id": r.request_id(), "body": r.data}}),
-            Err(e) => json!({"custom_id": id, "error": {"message": e.to_string(), "status": e.status()}}),
-        };
+    let options = RunOptions::new().threads(threads);
+    let report = api.run_many_with(requests, &options, |i, result, p| {
+        let line = result_line(ids.get(i).map_or("", String::as_str), result);
         // One write per line, so a killed run leaves whole lines (and at most one cut short).
-        if let Err(e) = out.write_all(format!("{line}\n").as_bytes()).and_then(|_| out.flush()) {
+        let written = out.write_all(format!("{line}\n").as_bytes());
+        if let Err(e) = written.and_then(|_| out.flush()) {
             write_error.get_or_insert(e);
         }
-        let eta = p.eta().map_or(String::from("?"), |d| format!("{}s", d.as_secs()));
-        eprint!("\r{}/{} done, {} failed, {:.0} req/min, ETA {eta}   ", p.done, p.total, p.failed, p.requests_per_minute);
+        let eta = p.eta().map_or("?".into(), |d| format!("{}s", d.as_secs()));
+        let rate = p.requests_per_minute;
+        eprint!(
+            "\r{}/{} done, {} failed, {rate:.0} req/min, ETA {eta}   ",
+            p.done, p.total, p.failed
+        );
     });
-    eprintln!(
-        "\n{} done, {} failed",
-        report.progress.done, report.progress.failed
-    );
+    let (done, failed) = (report.progress.done, report.progress.failed);
+    eprintln!("\n{done} done, {failed} failed");
     write_error.map_or(Ok(()), |e| Err(e.into()))
+}
+
+/// A result line, shaped like the Batch API's output lines.
+fn result_line(id: &str, result: &BulkResult) -> Value {
+    match result {
+        Ok(r) => json!({"custom_id": id, "response":
+            {"status_code": r.status, "request_id": r.request_id(), "body": r.data}}),
+        Err(e) => {
+            json!({"custom_id": id, "error": {"message": e.to_string(), "status": e.status()}})
+        }
+    }
 }
 
 /// A stand-in for a model: answers every request with "Hello!" after 50 ms.
