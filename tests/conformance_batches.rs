@@ -20,6 +20,10 @@
 //! 3. Prism's random schema-valid bodies (`Prefer: dynamic=true`) decode into the typed
 //!    batch and file objects, with every status and purpose in a known variant, and survive
 //!    a round trip.
+//!
+//! Prism 5.16 does not check the bracketed fields of a multipart form: an upload with
+//! `expires_after[seconds]` under the spec's 3600 s minimum still gets a 2xx. Their names
+//! (bracket notation, as form encoding nests an object) are pinned by `tests/batches.rs`.
 
 use sync_openai::types::{
     Batch, BatchRequestInput, BatchStatus, ChatCompletionRequestMessage as Message,
