@@ -62,7 +62,7 @@ fn bulk(bin: &PathBuf, input: &PathBuf, output: &PathBuf) -> Command {
     let mut cmd = Command::new(bin);
     cmd.arg(input)
         .arg(output)
-        .args(["--threads", "4"])
+        .args(["--threads", "2"])
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OPENAI_API_KEY")
         .stdin(Stdio::null())
