@@ -13,8 +13,9 @@ use crate::response::ApiResponse;
 use crate::send::Call;
 use crate::stored::Pages;
 use crate::types::{
-    Batch, BatchRequestInput, BatchRequestOutput, CreateBatchRequest, CreateChatCompletionResponse,
-    CreateFileRequest, FilePurpose, ListBatchesParams, ListBatchesResponse,
+    Batch, BatchError, BatchRequestInput, BatchRequestOutput, BatchResponse, CreateBatchRequest,
+    CreateChatCompletionResponse, CreateFileRequest, FilePurpose, ListBatchesParams,
+    ListBatchesResponse,
 };
 use crate::util::{bounded_text, encode_path_segment};
 
@@ -263,40 +264,39 @@ impl BatchResults {
                 "the custom_id was already answered by an earlier line".to_owned(),
             );
         }
-        let result = match (parsed.response, parsed.error) {
-            (Some(response), _) if (200..300).contains(&response.status_code) => {
-                match serde_json::from_value::<CreateChatCompletionResponse>(response.body) {
-                    Ok(completion) => Ok(completion),
-                    Err(e) => {
-                        return problem(
-                            Some(id),
-                            format!("the answer is not a chat completion: {e}"),
-                        )
-                    }
-                }
+        match answer(parsed.response, parsed.error) {
+            Ok(result) => {
+                self.results.insert(id, result);
             }
-            (Some(response), _) => {
-                let status = u16::try_from(response.status_code).unwrap_or(0);
-                let body = serde_json::to_vec(&response.body).unwrap_or_default();
-                Err(ApiError::new(
-                    status,
-                    request_id_headers(response.request_id.as_deref()),
-                    &body,
-                ))
-            }
-            (None, Some(error)) => {
-                let body =
-                    serde_json::to_vec(&serde_json::json!({ "error": error })).unwrap_or_default();
-                Err(ApiError::new(0, HeaderMap::new(), &body))
-            }
-            (None, None) => {
-                return problem(
-                    Some(id),
-                    "the line has neither a response nor an error".to_owned(),
-                )
-            }
-        };
-        self.results.insert(id, result);
+            Err(reason) => problem(Some(id), reason),
+        }
+    }
+}
+
+/// What one line answers: a completion, the provider's error for the request, or (the
+/// outer `Err`) why the line gives neither.
+fn answer(
+    response: Option<BatchResponse>,
+    error: Option<BatchError>,
+) -> Result<Result<CreateChatCompletionResponse, ApiError>, String> {
+    match (response, error) {
+        (Some(response), _) if (200..300).contains(&response.status_code) => {
+            serde_json::from_value(response.body)
+                .map(Ok)
+                .map_err(|e| format!("the answer is not a chat completion: {e}"))
+        }
+        (Some(response), _) => {
+            let status = u16::try_from(response.status_code).unwrap_or(0);
+            let body = serde_json::to_vec(&response.body).unwrap_or_default();
+            let headers = request_id_headers(response.request_id.as_deref());
+            Ok(Err(ApiError::new(status, headers, &body)))
+        }
+        (None, Some(error)) => {
+            let body =
+                serde_json::to_vec(&serde_json::json!({ "error": error })).unwrap_or_default();
+            Ok(Err(ApiError::new(0, HeaderMap::new(), &body)))
+        }
+        (None, None) => Err("the line has neither a response nor an error".to_owned()),
     }
 }
 

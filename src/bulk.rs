@@ -280,46 +280,19 @@ impl ChatApi {
         mut on_result: impl FnMut(usize, &BulkResult, &Progress),
     ) -> RunReport {
         let total = requests.len();
-        let clock = Arc::clone(&options.clock);
-        let started = clock.now();
-        let shared = Arc::new(Shared {
-            api: self.with_options(RequestOptions::new().max_retries(0)),
-            sent: requests.iter().map(|_| AtomicBool::new(false)).collect(),
-            requests,
-            next: AtomicUsize::new(0),
-            limiter: Mutex::new(Limiter::new(options, started)),
-            tokens: AtomicU64::new(0),
-            rate_limited: AtomicU64::new(0),
-            max_retries: options.max_retries,
-            deadline: options.time_limit.and_then(|t| started.checked_add(t)),
-            cancel: options.cancel.clone(),
-            clock: Arc::clone(&clock),
-        });
+        let api = self.with_options(RequestOptions::new().max_retries(0));
+        let shared = Arc::new(Shared::new(api, requests, options));
         let (tx, rx) = mpsc::channel::<(usize, BulkResult)>();
-        let mut handles: Vec<JoinHandle<()>> = Vec::new();
-        for n in 0..options.threads.min(total) {
-            let (shared, tx) = (Arc::clone(&shared), tx.clone());
-            let spawned = std::thread::Builder::new()
-                .name(format!("sync-openai-bulk-{n}"))
-                .spawn(move || worker(&shared, &tx));
-            // A thread that cannot be started only means fewer workers.
-            if let Ok(handle) = spawned {
-                handles.push(handle);
-            }
-        }
-        if handles.is_empty() {
-            // Not a single thread: run on this one.
-            worker(&shared, &tx);
-        }
-        drop(tx);
-
+        let handles = spawn_workers(&shared, options.threads.min(total), tx);
         let mut slots: Vec<Option<BulkResult>> = (0..total).map(|_| None).collect();
         let mut progress = Progress {
             total,
             ..Progress::default()
         };
-        let mut abandoned = false;
-        while progress.done < total {
+        let abandoned = loop {
+            if progress.done == total {
+                break false;
+            }
             let received = match options.abandon_running {
                 true => rx.recv_timeout(SLICE),
                 false => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
@@ -328,46 +301,55 @@ impl ChatApi {
                 Ok((index, result)) => {
                     progress.done += 1;
                     progress.failed += usize::from(result.is_err());
-                    shared.update(&mut progress, started);
+                    shared.update(&mut progress);
                     on_result(index, &result, &progress);
                     if let Some(slot) = slots.get_mut(index) {
                         *slot = Some(result);
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => {
-                    if shared.stop().is_some() {
-                        abandoned = true;
-                        break;
-                    }
-                }
+                Err(RecvTimeoutError::Timeout) if shared.stop().is_some() => break true,
+                Err(RecvTimeoutError::Timeout) => {}
                 // Every worker has ended; any slot still empty is reported below.
-                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Disconnected) => break false,
             }
-        }
+        };
         if !abandoned {
             for handle in handles {
                 // A worker that panicked has left its slot empty: reported below.
                 let _ = handle.join();
             }
         }
-        let cancelled = shared.cancel.is_cancelled();
-        let results = slots
-            .into_iter()
-            .enumerate()
-            .map(|(i, slot)| {
-                slot.unwrap_or_else(|| {
-                    let sent = shared.sent.get(i).is_some_and(|s| s.load(Ordering::SeqCst));
-                    Err(Error::Stopped(StoppedError { cancelled, sent }))
-                })
-            })
-            .collect::<Vec<_>>();
+        let results = shared.fill(slots);
         if abandoned {
             progress.failed += total - progress.done;
             progress.done = total;
         }
-        shared.update(&mut progress, started);
+        shared.update(&mut progress);
         RunReport { results, progress }
     }
+}
+
+/// Starts the workers; with none started, runs the work on this thread.
+fn spawn_workers(
+    shared: &Arc<Shared>,
+    threads: usize,
+    tx: mpsc::Sender<(usize, BulkResult)>,
+) -> Vec<JoinHandle<()>> {
+    let mut handles = Vec::new();
+    for n in 0..threads {
+        let (shared, tx) = (Arc::clone(shared), tx.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("sync-openai-bulk-{n}"))
+            .spawn(move || worker(&shared, &tx));
+        // A thread that cannot be started only means fewer workers.
+        if let Ok(handle) = spawned {
+            handles.push(handle);
+        }
+    }
+    if handles.is_empty() {
+        worker(shared, &tx);
+    }
+    handles
 }
 
 /// What the workers share.
@@ -383,12 +365,50 @@ struct Shared {
     tokens: AtomicU64,
     rate_limited: AtomicU64,
     max_retries: u32,
+    /// When the run began, on its clock.
+    started: Instant,
     deadline: Option<Instant>,
     cancel: CancelToken,
     clock: Arc<dyn Clock>,
 }
 
 impl Shared {
+    fn new(
+        api: ChatApi,
+        requests: Vec<CreateChatCompletionRequest>,
+        options: &RunOptions,
+    ) -> Shared {
+        let clock = Arc::clone(&options.clock);
+        let started = clock.now();
+        Shared {
+            api,
+            sent: requests.iter().map(|_| AtomicBool::new(false)).collect(),
+            requests,
+            next: AtomicUsize::new(0),
+            limiter: Mutex::new(Limiter::new(options, started)),
+            tokens: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            max_retries: options.max_retries,
+            started,
+            deadline: options.time_limit.and_then(|t| started.checked_add(t)),
+            cancel: options.cancel.clone(),
+            clock,
+        }
+    }
+
+    /// The results, an empty slot (a request abandoned or never reported) as stopped.
+    fn fill(&self, slots: Vec<Option<BulkResult>>) -> Vec<BulkResult> {
+        let cancelled = self.cancel.is_cancelled();
+        let stopped = |i: usize| {
+            let sent = self.sent.get(i).is_some_and(|s| s.load(Ordering::SeqCst));
+            Err(Error::Stopped(StoppedError { cancelled, sent }))
+        };
+        let filled = slots.into_iter().enumerate();
+        filled
+            .map(|(i, slot)| slot.unwrap_or_else(|| stopped(i)))
+            .collect()
+    }
+
     fn limiter(&self) -> MutexGuard<'_, Limiter> {
         // The limiter's state stays consistent at every step: a panic elsewhere while it
         // was held leaves nothing half-done.
@@ -431,8 +451,8 @@ impl Shared {
         }
     }
 
-    fn update(&self, progress: &mut Progress, started: Instant) {
-        progress.elapsed = self.clock.now().saturating_duration_since(started);
+    fn update(&self, progress: &mut Progress) {
+        progress.elapsed = self.clock.now().saturating_duration_since(self.started);
         progress.tokens = self.tokens.load(Ordering::SeqCst);
         progress.rate_limited = self.rate_limited.load(Ordering::SeqCst);
         progress.pauses = self.limiter().pauses;
