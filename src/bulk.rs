@@ -15,11 +15,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::api::ChatApi;
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, StoppedError, TransportErrorKind};
+use crate::error::{Error, StoppedError};
 use crate::http::HeaderMap;
 use crate::options::RequestOptions;
 use crate::response::{ApiResponse, RateLimit};
-use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter};
+use crate::retry::{self, Decision, Jitter, SeededJitter};
 use crate::types::{CreateChatCompletionRequest, CreateChatCompletionResponse};
 
 /// The longest a waiting worker sleeps before it looks at cancellation again.
@@ -546,18 +546,8 @@ fn decide(
     remaining: Option<Duration>,
     jitter: &mut dyn Jitter,
 ) -> Decision {
-    let outcome = match error {
-        Error::Api(e) => Outcome::Response {
-            status: e.status,
-            headers: &e.headers,
-            error_code: e.code.as_deref(),
-            error_type: e.error_type.as_deref(),
-        },
-        Error::Transport(e) => Outcome::Transport {
-            is_timeout: e.is_timeout(),
-            is_connect: e.is_connect() || e.kind() == TransportErrorKind::Io,
-        },
-        _ => return Decision::GiveUp { retry_after: None },
+    let Some(outcome) = error.retry_outcome() else {
+        return Decision::GiveUp { retry_after: None };
     };
     retry::decide(
         &outcome,

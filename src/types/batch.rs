@@ -10,7 +10,7 @@ use super::de::{lenient_metadata, lenient_opt_u64, lenient_string, lenient_u64, 
 use super::enums::open_enum;
 use super::files::FileExpirationAfter;
 use super::request::CreateChatCompletionRequest;
-use super::stored::push_paging;
+use super::stored::{push_paging, List};
 
 open_enum! {
     /// The status of a batch (`Batch.status`).
@@ -292,28 +292,7 @@ impl CreateBatchRequest {
 }
 
 /// One page of batches (`ListBatchesResponse`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListBatchesResponse {
-    /// Always `list`.
-    #[serde(default, deserialize_with = "null_default")]
-    pub object: String,
-    /// The batches of this page.
-    #[serde(default, deserialize_with = "null_default")]
-    pub data: Vec<Batch>,
-    /// The id of the first batch of this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_id: Option<String>,
-    /// The id of the last batch of this page: the cursor for the next one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_id: Option<String>,
-    /// Whether there are more batches after this page.
-    #[serde(default, deserialize_with = "null_default")]
-    pub has_more: bool,
-    /// Fields this crate does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
+pub type ListBatchesResponse = List<Batch>;
 
 /// Query parameters of `GET /batches`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::de::{lenient_opt_u64, lenient_string, lenient_u64, null_default};
 use super::enums::{open_enum, Order};
-use super::stored::push_paging;
+use super::stored::{push_paging, List};
 
 open_enum! {
     /// The intended purpose of a file (`OpenAIFile.purpose`, `CreateFileRequest.purpose`).
@@ -87,28 +87,7 @@ pub struct OpenAIFile {
 }
 
 /// One page of files (`ListFilesResponse`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListFilesResponse {
-    /// Always `list`.
-    #[serde(default, deserialize_with = "null_default")]
-    pub object: String,
-    /// The files of this page.
-    #[serde(default, deserialize_with = "null_default")]
-    pub data: Vec<OpenAIFile>,
-    /// The id of the first file of this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_id: Option<String>,
-    /// The id of the last file of this page: the cursor for the next one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_id: Option<String>,
-    /// Whether there are more files after this page.
-    #[serde(default, deserialize_with = "null_default")]
-    pub has_more: bool,
-    /// Fields this crate does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
+pub type ListFilesResponse = List<OpenAIFile>;
 
 /// The result of deleting a file (`DeleteFileResponse`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
