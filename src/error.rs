@@ -46,6 +46,9 @@ pub enum Error {
     /// The response cache ([`Config::cache_dir`](crate::Config::cache_dir)) could not
     /// answer: a miss in read-only mode, or an entry that cannot be read or written.
     Cache(Box<CacheError>),
+    /// A request of a bulk run ([`ChatApi::run_many`](crate::ChatApi::run_many)) that got no
+    /// answer because the run was cancelled or reached its time limit.
+    Stopped(StoppedError),
 }
 
 impl Error {
@@ -169,6 +172,7 @@ impl fmt::Display for Error {
             Error::Config(e) => e.fmt(f),
             Error::Parse(e) => e.fmt(f),
             Error::Cache(e) => e.fmt(f),
+            Error::Stopped(e) => e.fmt(f),
         }
     }
 }
@@ -750,6 +754,44 @@ impl StdError for StreamError {
             .map(|e| e as &(dyn StdError + 'static))
     }
 }
+
+/// Why a request of a bulk run got no answer; see [`Error::Stopped`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoppedError {
+    pub(crate) cancelled: bool,
+    pub(crate) sent: bool,
+}
+
+impl StoppedError {
+    /// Whether the run was cancelled (`false`: it reached its time limit).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled
+    }
+
+    /// Whether the request had been sent when the run stopped waiting for it: the server
+    /// may have run it, and a rerun may run it twice.
+    pub fn was_sent(&self) -> bool {
+        self.sent
+    }
+}
+
+impl fmt::Display for StoppedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = match self.cancelled {
+            true => "the run was cancelled",
+            false => "the run reached its time limit",
+        };
+        match self.sent {
+            false => write!(f, "not sent: {why}; run the request again"),
+            true => write!(
+                f,
+                "abandoned while running: {why}; the server may have answered it, check before running it again"
+            ),
+        }
+    }
+}
+
+impl StdError for StoppedError {}
 
 /// The request was refused before anything was sent.
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@
 //! - [`conformance`]: how the crate is checked against the OpenAPI spec and real servers
 //! - [`fuzzing`]: the parsers of what a server sends, fuzzed
 //! - [`testing`]: testing code that calls sync-openai: the mock server and the response cache
+//! - [`scale`]: many requests: `run_many` on one machine, the Batch API beyond it
 
 #[doc = include_str!("../docs/guide/streaming.md")]
 pub mod streaming {}
@@ -46,3 +47,6 @@ pub mod fuzzing {}
 
 #[doc = include_str!("../docs/guide/testing.md")]
 pub mod testing {}
+
+#[doc = include_str!("../docs/guide/scale.md")]
+pub mod scale {}

@@ -131,12 +131,17 @@
 
 mod agent;
 mod api;
+mod batches;
+mod bulk;
+mod clock;
 mod cache;
 mod config;
 mod error;
 mod error_body;
+mod files;
 pub mod guide;
 mod http_date;
+mod multipart;
 mod options;
 mod response;
 mod retry;
@@ -151,13 +156,16 @@ pub mod types;
 mod util;
 
 pub use api::ChatApi;
+pub use batches::{batch_jsonl, BatchFile, BatchLineProblem, BatchResults, WaitOptions};
+pub use bulk::{BulkResult, CancelToken, Progress, RunOptions, RunReport};
+pub use clock::{Clock, SystemClock};
 pub use config::{
     CacheMode, Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use error::{
     ApiError, ApiErrorKind, CacheError, CacheErrorKind, ConfigError, DecodeError, Error,
-    InvalidRequestError, ParseError, StreamError, StreamErrorKind, TransportError,
+    InvalidRequestError, ParseError, StoppedError, StreamError, StreamErrorKind, TransportError,
     TransportErrorKind,
 };
 pub use error_body::{ErrorDetail, MAX_ERROR_BODY_BYTES};

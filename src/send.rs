@@ -46,6 +46,7 @@ use crate::config::{Config, Headers};
 use crate::error::{ApiError, ConfigProblem, DecodeError, Error};
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
+use crate::multipart::Form;
 use crate::options::RequestOptions;
 use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
@@ -74,6 +75,8 @@ pub(crate) struct Call {
     path: String,
     query: Vec<(String, String)>,
     body: Option<Body>,
+    /// The body's content type when it is not JSON (a multipart upload).
+    content_type: Option<HeaderValue>,
     stream: bool,
 }
 
@@ -85,6 +88,7 @@ impl Call {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            content_type: None,
             stream: false,
         }
     }
@@ -105,6 +109,19 @@ impl Call {
             body: Some(body),
             ..Call::new(Method::POST, path)
         }
+    }
+
+    /// `POST {base_url}{path}` with a `multipart/form-data` body (a file upload). The
+    /// options' JSON body fields do not apply to it.
+    pub(crate) fn post_form(path: impl Into<String>, form: &Form) -> Result<Call, Error> {
+        let (content_type, bytes) = form.encode();
+        let content_type = HeaderValue::from_str(&content_type)
+            .map_err(|e| Error::invalid_request(format!("cannot send the form: {e}")))?;
+        Ok(Call {
+            body: Some(Body(bytes)),
+            content_type: Some(content_type),
+            ..Call::new(Method::POST, path)
+        })
     }
 
     /// Query parameters of this call (percent-encoded when sent), before the client's.
@@ -234,6 +251,18 @@ impl Sender {
             replayed: parts.extensions.get::<Replayed>().is_some(),
             headers: parts.headers,
             data,
+            retries,
+        })
+    }
+
+    /// Sends a call and returns its 2xx body as bytes (a file's content), read inside the
+    /// retry loop and bounded by `max_response_bytes` like a JSON body.
+    pub(crate) fn call_bytes(&self, call: Call) -> Result<ApiResponse<Vec<u8>>, Error> {
+        let (parts, bytes, retries) = self.fetch(&call)?;
+        Ok(ApiResponse {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            data: bytes,
             retries,
         })
     }
@@ -402,9 +431,10 @@ impl Sender {
             headers.insert(name.clone(), value.clone());
         }
         if call.body.is_some() {
+            let content_type = call.content_type.clone();
             headers.insert(
                 http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
+                content_type.unwrap_or(HeaderValue::from_static("application/json")),
             );
         }
         if call.stream {
