@@ -246,25 +246,14 @@ impl Sender {
                 request_id,
             )))
         })?;
-        Ok(ApiResponse {
-            status,
-            replayed: parts.extensions.get::<Replayed>().is_some(),
-            headers: parts.headers,
-            data,
-            retries,
-        })
+        Ok(response_from(parts, data, retries))
     }
 
     /// Sends a call and returns its 2xx body as bytes (a file's content), read inside the
     /// retry loop and bounded by `max_response_bytes` like a JSON body.
     pub(crate) fn call_bytes(&self, call: Call) -> Result<ApiResponse<Vec<u8>>, Error> {
         let (parts, bytes, retries) = self.fetch(&call)?;
-        Ok(ApiResponse {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            data: bytes,
-            retries,
-        })
+        Ok(response_from(parts, bytes, retries))
     }
 
     /// The 2xx response's head and whole body, read within the size limit inside the
@@ -534,5 +523,16 @@ mod tests {
             type_label::<Vec<Option<(u8, String)>>>(),
             "Vec<Option<(u8, String)>>"
         );
+    }
+}
+
+/// The `ApiResponse` of a 2xx answer's head, its decoded body and the retries taken.
+fn response_from<T>(parts: http::response::Parts, data: T, retries: u32) -> ApiResponse<T> {
+    ApiResponse {
+        status: parts.status.as_u16(),
+        replayed: parts.extensions.get::<Replayed>().is_some(),
+        headers: parts.headers,
+        data,
+        retries,
     }
 }
