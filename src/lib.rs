@@ -68,6 +68,7 @@
 mod agent;
 mod api;
 mod config;
+mod drain;
 mod error;
 mod error_body;
 pub mod guide;

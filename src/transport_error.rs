@@ -8,7 +8,7 @@ use crate::http;
 pub(crate) fn transport_error(e: ureq::Error) -> Error {
     use std::io::ErrorKind as Io;
     let (kind, what) = match &e {
-        ureq::Error::Timeout(_) => (TransportErrorKind::Timeout, "the request timed out"),
+        ureq::Error::Timeout(which) => (TransportErrorKind::Timeout, timed_out(*which)),
         ureq::Error::HostNotFound => (
             TransportErrorKind::Connect,
             "the server's host name did not resolve",
@@ -55,6 +55,18 @@ pub(crate) fn transport_error(e: ureq::Error) -> Error {
     };
     let message = format!("{what}: {e}");
     Error::Transport(TransportError::new(kind, message, Some(Box::new(e))))
+}
+
+/// What a timeout of ureq's means in this crate's settings.
+fn timed_out(which: ureq::Timeout) -> &'static str {
+    use ureq::Timeout as T;
+    match which {
+        T::Global => "the call's total_timeout passed",
+        T::Resolve => "the DNS lookup took longer than connect_timeout",
+        T::Connect => "connecting took longer than connect_timeout",
+        T::PerRead => "the stream was silent for longer than stream_idle_timeout",
+        _ => "the request took longer than its timeout",
+    }
 }
 
 /// A request that could not be built from its URL (`base_url` with a path that is not a URI).
