@@ -94,37 +94,25 @@ fn shorter(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     }
 }
 
-/// How a request is bounded in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Timeouts {
-    /// The agent's own timeouts: `config.timeout` as the agent was built, no deadline.
-    Agent,
-    /// A non-streamed call: the whole attempt, DNS to the last body byte, within
-    /// `config.timeout` and what is left before the deadline.
-    PerCall,
-    /// A stream: each phase up to the response headers within `config.timeout`, then
-    /// the silence between reads within `stream_idle_timeout`, and all of it before the
-    /// deadline. A stream may last longer than any whole-request timeout.
-    Stream,
-}
-
-/// `request` with the timeouts of `regime` from `config` set on it; `left` is what
-/// remains before the call's deadline (`None`: no deadline).
+/// `request` with the timeouts `config` gives it on this agent; `left` is what remains
+/// before the call's deadline (`None`: no deadline).
+///
+/// A non-streamed attempt, DNS to the last body byte, is bounded by `config.timeout`
+/// and `left`, whichever is shorter: the agent's own per-call timeout when that is it.
+/// A stream may last longer than any whole-request timeout: each step up to its headers
+/// (sending the request, its body, waiting for the headers) is bounded by
+/// `config.timeout`, then the silence between reads by `config.stream_idle_timeout`,
+/// and all of it by `left`.
 pub(crate) fn with_timeouts<'b>(
     agent: &ureq::Agent,
     request: http::Request<&'b [u8]>,
     config: &Config,
-    regime: Timeouts,
+    stream: bool,
     left: Option<Duration>,
 ) -> http::Request<&'b [u8]> {
     let timeout = limit(config.timeout);
-    match regime {
-        Timeouts::Agent if left.is_none() => request,
-        Timeouts::Agent | Timeouts::PerCall => agent
-            .configure_request(request)
-            .timeout_per_call(shorter(timeout, left))
-            .build(),
-        Timeouts::Stream => agent
+    if stream {
+        return agent
             .configure_request(request)
             .timeout_per_call(None)
             .timeout_send_request(timeout)
@@ -132,8 +120,16 @@ pub(crate) fn with_timeouts<'b>(
             .timeout_recv_response(timeout)
             .timeout_per_read(limit(config.stream_idle_timeout))
             .timeout_global(left)
-            .build(),
+            .build();
     }
+    let per_call = shorter(timeout, left);
+    if agent.config().timeouts().per_call == per_call {
+        return request;
+    }
+    agent
+        .configure_request(request)
+        .timeout_per_call(per_call)
+        .build()
 }
 
 /// ureq's resolver, without its cost on calls that have a deadline: an IP literal is
