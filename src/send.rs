@@ -269,29 +269,17 @@ impl Sender {
                     .headers_mut()
                     .insert(http::header::AUTHORIZATION, bearer(token)?);
             }
-            let (error, decision) = match self.agent.run(request) {
+            let error = match self.agent.run(request) {
                 Ok(response) if response.status().is_success() => match finish(response) {
                     Ok(value) => return Ok((value, retries)),
-                    Err(e) => {
-                        self.transport_failure(e, cut_by_deadline, retries, max_retries, deadline)
-                    }
+                    Err(e) => attempt_error(e, cut_by_deadline),
                 },
-                Ok(response) => {
-                    let error = self.api_error(response, token.as_deref());
-                    let decision = {
-                        let outcome = Outcome::Response {
-                            status: error.status,
-                            headers: &error.headers,
-                            error_code: error.code.as_deref(),
-                            error_type: error.error_type.as_deref(),
-                        };
-                        self.decide(&outcome, retries, max_retries, deadline)
-                    };
-                    (Error::Api(Box::new(error)), decision)
-                }
-                Err(e) => {
-                    self.transport_failure(e, cut_by_deadline, retries, max_retries, deadline)
-                }
+                Ok(response) => Error::Api(Box::new(self.api_error(response, token.as_deref()))),
+                Err(e) => attempt_error(e, cut_by_deadline),
+            };
+            let decision = match error.retry_outcome() {
+                Some(outcome) => self.decide(&outcome, retries, max_retries, deadline),
+                None => Decision::GiveUp { retry_after: None },
             };
             match decision {
                 Decision::Retry(delay) => {
@@ -335,30 +323,6 @@ impl Sender {
             Some(sleep) => sleep.sleep(delay),
             None => ThreadSleeper.sleep(delay),
         }
-    }
-
-    /// Maps a failed attempt's transport error and decides whether to retry it.
-    fn transport_failure(
-        &self,
-        e: ureq::Error,
-        cut_by_deadline: bool,
-        retries: u32,
-        max_retries: u32,
-        deadline: Option<Instant>,
-    ) -> (Error, Decision) {
-        let error = match e {
-            ureq::Error::Timeout(_) if cut_by_deadline => total_timeout_passed(Some(e)),
-            e => transport_error(e),
-        };
-        // A connection that broke before the response was complete (a stale pooled
-        // connection, a reset, a body cut short) is retried like one that could not be
-        // made.
-        let outcome = Outcome::Transport {
-            is_timeout: error.is_timeout(),
-            is_connect: error.is_connect() || is_broken_connection(&error),
-        };
-        let decision = self.decide(&outcome, retries, max_retries, deadline);
-        (error, decision)
     }
 
     fn decide(
@@ -500,6 +464,14 @@ fn read_error_body(body: ureq::Body, deadline: Option<Instant>) -> Vec<u8> {
     bytes
 }
 
+/// A failed attempt's error: a timeout the call's deadline caused says so.
+fn attempt_error(e: ureq::Error, cut_by_deadline: bool) -> Error {
+    match e {
+        ureq::Error::Timeout(_) if cut_by_deadline => total_timeout_passed(Some(e)),
+        e => transport_error(e),
+    }
+}
+
 /// The error of a call whose `total_timeout` passed, with ureq's timeout when it cut an
 /// attempt.
 fn total_timeout_passed(source: Option<ureq::Error>) -> Error {
@@ -508,10 +480,6 @@ fn total_timeout_passed(source: Option<ureq::Error>) -> Error {
         "the call's total_timeout passed; raise Config::total_timeout or RequestOptions::total_timeout if the server needs longer",
         source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
     ))
-}
-
-fn is_broken_connection(error: &Error) -> bool {
-    matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Io)
 }
 
 #[cfg(test)]
