@@ -35,20 +35,23 @@ fn healthy() -> Server {
     )
 }
 
-/// A stream of `Hel` + `lo` and `[DONE]`, chunked; then the terminating chunk, or, with
-/// `hold`, silence with the connection open.
+/// A stream of `Hel` + `lo` and `[DONE]`, chunked; then, in the same write as `[DONE]`,
+/// the terminating chunk, or, with `hold`, silence with the connection open.
 fn done_then(hold: bool) -> Server {
     Server::per_request(move |_, conn| {
         conn.write_chunked_head("200 OK", "text/event-stream");
         conn.write_chunk(text_chunk("Hel", None).as_bytes());
-        conn.write_chunk(format!("{}data: [DONE]\n\n", text_chunk("lo", Some("stop"))).as_bytes());
+        let last = format!("{}data: [DONE]\n\n", text_chunk("lo", Some("stop")));
+        let mut out = format!("{:x}\r\n{last}\r\n", last.len());
+        if !hold {
+            out.push_str("0\r\n\r\n");
+        }
+        conn.write(out.as_bytes());
         if hold {
             conn.stall();
-            After::Close
-        } else {
-            conn.write_chunk(b"");
-            After::KeepAlive
+            return After::Close;
         }
+        After::KeepAlive
     })
 }
 
