@@ -11,7 +11,9 @@
 //! reused, and its resolver spawns a thread for the lookup whenever the call has a
 //! deadline (`scripts/ureq-timeout-cost/` measures it: 2.4× the time of a pooled
 //! loopback request). [`Resolver`] answers IP literals itself and remembers a name's
-//! addresses for a second, so a call with a deadline costs what one without does.
+//! addresses for a second, and every connection keeps its socket timeouts steady
+//! ([`connection`](crate::connection)), so a call with a deadline costs what one
+//! without does.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -22,7 +24,7 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs};
 use ureq::unversioned::transport::{Connector, DefaultConnector, NextTimeout};
 
 use crate::config::Config;
-use crate::drain::Prompt;
+use crate::connection::Prompt;
 use crate::http;
 
 /// The `User-Agent` every request carries.

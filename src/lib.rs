@@ -68,7 +68,7 @@
 mod agent;
 mod api;
 mod config;
-mod drain;
+mod connection;
 mod error;
 mod error_body;
 pub mod guide;

@@ -467,7 +467,9 @@ fn read_error_body(body: ureq::Body, deadline: Option<Instant>) -> Vec<u8> {
 /// A failed attempt's error: a timeout the call's deadline caused says so.
 fn attempt_error(e: ureq::Error, cut_by_deadline: bool) -> Error {
     match e {
-        ureq::Error::Timeout(_) if cut_by_deadline => total_timeout_passed(Some(e)),
+        ureq::Error::Timeout(ureq::Timeout::PerCall | ureq::Timeout::Global) if cut_by_deadline => {
+            total_timeout_passed(Some(e))
+        }
         e => transport_error(e),
     }
 }

@@ -6,7 +6,7 @@ use std::iter::FusedIterator;
 
 use serde_json::{Map, Value};
 
-use crate::drain;
+use crate::connection;
 use crate::error::{Error, StreamError, StreamErrorKind};
 use crate::http::{self, HeaderMap};
 use crate::sse::{SseError, SseReader};
@@ -190,7 +190,7 @@ impl ChatCompletionStream {
     fn drain(&mut self) {
         // Reading the rest lets the connection go back to the pool, if it is already
         // there: a server that holds the body open after `[DONE]` is not waited for.
-        drain::rest(self.events.get_mut(), DRAIN_LIMIT_BYTES);
+        connection::rest(self.events.get_mut(), DRAIN_LIMIT_BYTES);
     }
 }
 
