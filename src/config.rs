@@ -514,6 +514,11 @@ impl fmt::Debug for Config {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("max_retries", &self.max_retries)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_idle_connections", &self.max_idle_connections)
+            .field(
+                "max_idle_connections_per_host",
+                &self.max_idle_connections_per_host,
+            )
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
             .field(

@@ -14,7 +14,7 @@
 mod common;
 
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -329,6 +329,9 @@ fn thirty_two_threads_share_one_client_and_its_pool() {
     let server = healthy();
     let api: ChatApi = server.api(|c| c.max_retries(0));
     let ids = Arc::new(Mutex::new(Vec::new()));
+    // Every thread finishes its call before any starts the next, so all 32 connections
+    // are idle in the pool at once: a pool that keeps fewer reconnects on the next round.
+    let round = Arc::new(Barrier::new(THREADS));
     let (result, _) = bounded(LIMIT * 3, {
         let ids = Arc::clone(&ids);
         move || {
@@ -336,10 +339,12 @@ fn thirty_two_threads_share_one_client_and_its_pool() {
                 .map(|_| {
                     let api = api.clone();
                     let ids = Arc::clone(&ids);
+                    let round = Arc::clone(&round);
                     thread::spawn(move || {
                         for _ in 0..CALLS {
                             let resp = api.create_chat_completion(&req()).unwrap();
                             ids.lock().unwrap().push(resp.id);
+                            round.wait();
                         }
                     })
                 })
