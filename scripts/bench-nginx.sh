@@ -38,11 +38,20 @@ fi
 NGINX_PID=$!
 trap 'kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true' EXIT
 
-for _ in $(seq 50); do
-    if curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/json/v1/chat/completions"; then break; fi
-    sleep 0.1
-done
-curl -sf -X POST "http://127.0.0.1:$PORT/json/v1/chat/completions" | head -c 80; echo " …"
+# Wait until nginx answers a POST with the completion (python3 only, no curl needed).
+python3 - "$PORT" <<'PY'
+import sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/json/v1/chat/completions"
+for _ in range(100):
+    try:
+        body = urllib.request.urlopen(urllib.request.Request(url, data=b"{}", method="POST")).read()
+        print(body[:60].decode(), "…")
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("nginx did not answer")
+PY
 
 echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on 127.0.0.1:$PORT ${PIN[*]:+(pinned: ${PIN[*]})}; machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 BENCH_NGINX="http://127.0.0.1:$PORT" target/release/examples/bench
