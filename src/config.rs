@@ -35,6 +35,16 @@ pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
 /// How many times a failed request is retried by default (3 attempts in all).
 pub const DEFAULT_MAX_RETRIES: u32 = retry::DEFAULT_MAX_RETRIES;
 
+/// How many idle connections a client keeps for one host by default: 32, so that up to
+/// 32 threads sharing one client each find a connection to reuse.
+///
+/// Only connections that were opened are kept: a client used by one thread keeps one.
+/// An idle connection is closed after 15 seconds.
+pub const DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST: usize = 32;
+
+/// How many idle connections a client keeps in all by default: 64.
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 64;
+
 /// The largest response body read into memory by default: 32 MiB.
 ///
 /// A chat completion is a few KB; audio output in base64 can reach a few MB. A body
@@ -75,6 +85,8 @@ pub struct Config {
     pub(crate) stream_idle_timeout: Duration,
     pub(crate) max_retries: u32,
     pub(crate) max_response_bytes: u64,
+    pub(crate) max_idle_connections: usize,
+    pub(crate) max_idle_connections_per_host: usize,
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) retry_sleep: Option<RetrySleep>,
     /// Sent as the `api-key` header (Azure OpenAI).
@@ -165,6 +177,8 @@ impl Config {
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
             max_retries: DEFAULT_MAX_RETRIES,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
+            max_idle_connections_per_host: DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
             total_timeout: None,
             retry_sleep: None,
             azure_api_key: None,
@@ -342,27 +356,62 @@ impl Config {
         self
     }
 
-    /// Per attempt, the longest a non-streaming request may take, connecting included.
+    /// Per attempt, the longest a non-streaming request may take: from the DNS lookup to
+    /// the last byte of the body, an error body included.
     ///
-    /// For streams this bounds the wait for the response headers; the body is bounded by
+    /// For streams it bounds each step up to the response headers (sending the request,
+    /// sending its body, waiting for the headers) and the read of an error body; the
+    /// body of a 2xx stream is bounded by
     /// [`stream_idle_timeout`](Config::stream_idle_timeout) instead, so a long answer is
-    /// never cut. Defaults to [`DEFAULT_TIMEOUT`] (10 minutes).
+    /// never cut.
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error ([`Error::Config`]) reported by every call.
+    /// Defaults to [`DEFAULT_TIMEOUT`] (10 minutes).
     pub fn timeout(mut self, timeout: Duration) -> Config {
+        self.check_timeout("timeout", timeout);
         self.timeout = timeout;
         self
     }
 
-    /// The longest connection setup (DNS, TCP, TLS) may take.
+    /// The longest the DNS lookup may take, and then the longest the connection setup
+    /// (TCP, TLS, a proxy's handshake) may take.
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error ([`Error::Config`]) reported by every call.
     /// Defaults to [`DEFAULT_CONNECT_TIMEOUT`] (10 seconds).
     pub fn connect_timeout(mut self, timeout: Duration) -> Config {
+        self.check_timeout("connect_timeout", timeout);
         self.connect_timeout = timeout;
         self
     }
 
     /// For streams, the longest wait between two reads of the body.
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error ([`Error::Config`]) reported by every call.
     /// Defaults to [`DEFAULT_STREAM_IDLE_TIMEOUT`] (5 minutes).
     pub fn stream_idle_timeout(mut self, timeout: Duration) -> Config {
+        self.check_timeout("stream_idle_timeout", timeout);
         self.stream_idle_timeout = timeout;
+        self
+    }
+
+    /// How many idle connections the client keeps for one host, for the next calls to
+    /// reuse. `0` closes every connection after its call.
+    ///
+    /// A client shared by many threads needs one connection per thread calling at the
+    /// same time; fewer idle slots than that means reconnecting (a TLS handshake) on
+    /// most calls. Defaults to [`DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST`] (32).
+    pub fn max_idle_connections_per_host(mut self, n: usize) -> Config {
+        self.max_idle_connections_per_host = n;
+        self
+    }
+
+    /// How many idle connections the client keeps in all, across hosts.
+    /// Defaults to [`DEFAULT_MAX_IDLE_CONNECTIONS`] (64).
+    pub fn max_idle_connections(mut self, n: usize) -> Config {
+        self.max_idle_connections = n;
         self
     }
 
@@ -380,13 +429,21 @@ impl Config {
         self
     }
 
-    /// A deadline for a whole call, across all its attempts and the waits between them.
+    /// A deadline for a whole call: nothing the call does outlives it.
     ///
-    /// The client never starts a wait for a retry that would end past it; the last error is
-    /// returned instead. Defaults to none: each attempt is bounded by
-    /// [`timeout`](Config::timeout) and the number of attempts by
-    /// [`max_retries`](Config::max_retries).
+    /// It counts from the start of the call across every attempt, the token provider's
+    /// calls and the waits between retries. An attempt in flight when it passes is cut
+    /// with a timeout error ([`Error::is_timeout`](crate::Error::is_timeout)); a retry
+    /// whose wait would end past it is not started (the last error is returned); a
+    /// stream's iterator ends with a timeout error when it passes, however much the
+    /// server still sends.
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error ([`Error::Config`]) reported by every call. Defaults to
+    /// none: each attempt is bounded by [`timeout`](Config::timeout) and the number of
+    /// attempts by [`max_retries`](Config::max_retries).
     pub fn total_timeout(mut self, timeout: Duration) -> Config {
+        self.check_timeout("total_timeout", timeout);
         self.total_timeout = Some(timeout);
         self
     }
@@ -568,6 +625,12 @@ impl Config {
         }
     }
 
+    fn check_timeout(&mut self, setter: &'static str, timeout: Duration) {
+        if timeout.is_zero() {
+            self.note_invalid(ConfigProblem::ZeroTimeout(setter));
+        }
+    }
+
     /// Keeps the first problem: it is the one every call reports.
     pub(crate) fn note_invalid(&mut self, problem: ConfigProblem) {
         note_first(&mut self.invalid, problem);
@@ -588,6 +651,11 @@ impl fmt::Debug for Config {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("max_retries", &self.max_retries)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_idle_connections", &self.max_idle_connections)
+            .field(
+                "max_idle_connections_per_host",
+                &self.max_idle_connections_per_host,
+            )
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
             .field("cache_dir", &self.cache_dir)
@@ -615,6 +683,7 @@ impl fmt::Debug for Config {
 }
 
 /// A user-supplied source of bearer tokens.
+
 #[derive(Clone)]
 pub(crate) struct TokenProvider(pub(crate) Arc<dyn Fn() -> Result<String, String> + Send + Sync>);
 

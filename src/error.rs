@@ -909,6 +909,8 @@ pub(crate) enum ConfigProblem {
     /// The test kit's mock server could not start (`MockServer::start`), for this reason.
     #[cfg(feature = "testing")]
     MockServerStart(String),
+    /// A timeout setter (named) was given `Duration::ZERO`.
+    ZeroTimeout(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -932,6 +934,7 @@ impl fmt::Display for ConfigError {
             P::CacheModeName(name) => write!(f, "SYNC_OPENAI_CACHE_MODE is {name:?}: set it to read-write, read-only or refresh"),
             #[cfg(feature = "testing")]
             P::MockServerStart(why) => write!(f, "the mock server could not start: {why}"),
+            P::ZeroTimeout(setter) => write!(f, "{setter} is zero, which would fail every call: give a positive duration, or Duration::MAX for no limit"),
         }
     }
 }

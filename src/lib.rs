@@ -136,6 +136,7 @@ mod bulk;
 mod cache;
 mod clock;
 mod config;
+mod connection;
 mod error;
 mod error_body;
 mod files;
@@ -161,6 +162,7 @@ pub use bulk::{BulkResult, CancelToken, Progress, RunOptions, RunReport};
 pub use clock::{Clock, SystemClock};
 pub use config::{
     CacheMode, Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use error::{

@@ -33,7 +33,7 @@
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
@@ -43,7 +43,9 @@ use serde_json::{Map, Value};
 use crate::agent;
 use crate::cache::Cache;
 use crate::config::{Config, Headers};
-use crate::error::{ApiError, ConfigProblem, DecodeError, Error};
+use crate::error::{
+    ApiError, ConfigProblem, DecodeError, Error, TransportError, TransportErrorKind,
+};
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
 use crate::multipart::Form;
@@ -319,12 +321,19 @@ impl Sender {
         mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,
     ) -> Result<(R, u32), Error> {
         self.config.validate()?;
-        let deadline = self.config.total_timeout.map(|t| Instant::now() + t);
+        let deadline = agent::deadline(self.config.total_timeout);
         let max_retries = self.config.max_retries;
         let mut retries = 0u32;
         loop {
-            let mut request = self.build_request(call)?;
-            let token = self.fresh_token()?;
+            let token = self.fresh_token(deadline)?;
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                return Err(total_timeout_passed(None).with_retries(retries));
+            }
+            // Whether the deadline, not the attempt's own timeout, is what will cut it.
+            let cut_by_deadline =
+                left.is_some_and(|l| agent::limit(self.config.timeout).is_none_or(|t| l < t));
+            let mut request = self.build_request(call, left)?;
             if let Some(token) = &token {
                 request
                     .headers_mut()
@@ -333,10 +342,10 @@ impl Sender {
             let error = match self.agent.run(request) {
                 Ok(response) if response.status().is_success() => match finish(response) {
                     Ok(value) => return Ok((value, retries)),
-                    Err(e) => transport_error(e),
+                    Err(e) => attempt_error(e, cut_by_deadline),
                 },
                 Ok(response) => Error::Api(Box::new(self.api_error(response, token.as_deref()))),
-                Err(e) => transport_error(e),
+                Err(e) => attempt_error(e, cut_by_deadline),
             };
             let decision = match error.retry_outcome() {
                 Some(outcome) => self.decide(&outcome, retries, max_retries, deadline),
@@ -353,11 +362,27 @@ impl Sender {
     }
 
     /// A token from the configured provider, asked for before each attempt.
-    fn fresh_token(&self) -> Result<Option<String>, Error> {
+    ///
+    /// With a deadline the provider runs on its own thread, so that a provider that
+    /// hangs cannot hold the call past it (the thread is left to finish on its own).
+    fn fresh_token(&self, deadline: Option<Instant>) -> Result<Option<String>, Error> {
         let Some(provider) = &self.config.token_provider else {
             return Ok(None);
         };
-        (provider.0)()
+        let result = match deadline {
+            None => (provider.0)(),
+            Some(deadline) => {
+                let provider = Arc::clone(&provider.0);
+                let (tx, rx) = mpsc::channel();
+                std::thread::spawn(move || {
+                    let _ = tx.send(provider());
+                });
+                let left = deadline.saturating_duration_since(Instant::now());
+                rx.recv_timeout(left)
+                    .map_err(|_| total_timeout_passed(None))?
+            }
+        };
+        result
             .map(|t| Some(t.trim().to_owned()))
             .map_err(|e| Error::config(ConfigProblem::TokenProviderFailed(e)))
     }
@@ -391,8 +416,13 @@ impl Sender {
         )
     }
 
-    /// The request for one attempt: URL, headers, body and timeouts.
-    fn build_request<'b>(&self, call: &'b Call) -> Result<http::Request<&'b [u8]>, Error> {
+    /// The request for one attempt: URL, headers, body and timeouts; `left` is the time
+    /// before the call's deadline.
+    fn build_request<'b>(
+        &self,
+        call: &'b Call,
+        left: Option<Duration>,
+    ) -> Result<http::Request<&'b [u8]>, Error> {
         let call_url = call.url(&self.config.base_url);
         let url = match self.config.query.is_empty() {
             true => Cow::Borrowed(call_url.as_str()),
@@ -410,6 +440,7 @@ impl Sender {
             request,
             &self.config,
             call.stream,
+            left,
         ))
     }
 
@@ -437,12 +468,8 @@ impl Sender {
     /// Reads a non-2xx response into an [`ApiError`], with a bounded body.
     fn api_error(&self, response: http::Response<ureq::Body>, token: Option<&str>) -> ApiError {
         let (parts, body) = response.into_parts();
-        let mut bytes = Vec::new();
         // A broken body still leaves the status and headers to report: keep what came.
-        let _ = body
-            .into_reader()
-            .take(MAX_ERROR_BODY_BYTES as u64)
-            .read_to_end(&mut bytes);
+        let bytes = read_error_body(body, agent::deadline(Some(self.config.timeout)));
         let mut error = ApiError::new(parts.status.as_u16(), parts.headers, &bytes);
         for secret in self.secrets().chain(token) {
             redact(&mut error.message, secret);
@@ -502,6 +529,42 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
 /// An `Authorization: Bearer` value, marked sensitive.
 fn bearer(token: &str) -> Result<HeaderValue, Error> {
     bearer_value(token).ok_or_else(|| Error::config(ConfigProblem::TokenNotHeaderSafe))
+}
+
+/// Reads at most [`MAX_ERROR_BODY_BYTES`] of an error body, stopping at the first
+/// failure or, between reads, once `deadline` has passed (a streamed call's body has no
+/// whole-body timeout of its own, only the silence between reads).
+fn read_error_body(body: ureq::Body, deadline: Option<Instant>) -> Vec<u8> {
+    let mut reader = body.into_reader().take(MAX_ERROR_BODY_BYTES as u64);
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    while deadline.is_none_or(|d| Instant::now() < d) {
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => bytes.extend_from_slice(buf.get(..n).unwrap_or_default()),
+        }
+    }
+    bytes
+}
+
+/// A failed attempt's error: a timeout the call's deadline caused says so.
+fn attempt_error(e: ureq::Error, cut_by_deadline: bool) -> Error {
+    match e {
+        ureq::Error::Timeout(ureq::Timeout::PerCall | ureq::Timeout::Global) if cut_by_deadline => {
+            total_timeout_passed(Some(e))
+        }
+        e => transport_error(e),
+    }
+}
+
+/// The error of a call whose `total_timeout` passed, with ureq's timeout when it cut an
+/// attempt.
+fn total_timeout_passed(source: Option<ureq::Error>) -> Error {
+    Error::Transport(TransportError::new(
+        TransportErrorKind::Timeout,
+        "the call's total_timeout passed; raise Config::total_timeout or RequestOptions::total_timeout if the server needs longer",
+        source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+    ))
 }
 
 #[cfg(test)]

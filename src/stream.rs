@@ -6,6 +6,7 @@ use std::iter::FusedIterator;
 
 use serde_json::{Map, Value};
 
+use crate::connection;
 use crate::error::{Error, StreamError, StreamErrorKind};
 use crate::http::{self, HeaderMap};
 use crate::response::Replayed;
@@ -22,8 +23,8 @@ use crate::util::{bounded_text, header_str};
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
 
-/// After `data: [DONE]`, at most this much of what follows is read so the connection can
-/// go back to the pool; a server that keeps talking is cut off instead.
+/// After `data: [DONE]`, at most this much of what follows is read, without waiting, so
+/// the connection can go back to the pool; a server that keeps talking is cut off instead.
 const DRAIN_LIMIT_BYTES: u64 = 64 * 1024;
 
 /// A streamed chat completion: an iterator of chunks as the server sends them.
@@ -204,11 +205,9 @@ impl ChatCompletionStream {
     }
 
     fn drain(&mut self) {
-        // Reading the rest lets the connection go back to the pool; errors do not matter.
-        let _ = io::copy(
-            &mut self.events.get_mut().take(DRAIN_LIMIT_BYTES),
-            &mut io::sink(),
-        );
+        // Reading the rest lets the connection go back to the pool, if it is already
+        // there: a server that holds the body open after `[DONE]` is not waited for.
+        connection::rest(self.events.get_mut(), DRAIN_LIMIT_BYTES);
     }
 }
 

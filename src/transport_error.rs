@@ -28,7 +28,7 @@ const TLS_FAILED: Classified = (TransportErrorKind::Tls, "the TLS handshake fail
 /// What kind of failure a ureq error is.
 fn classify(e: &ureq::Error) -> Classified {
     match e {
-        ureq::Error::Timeout(_) => TIMED_OUT,
+        ureq::Error::Timeout(which) => (TransportErrorKind::Timeout, timed_out(*which)),
         ureq::Error::HostNotFound => NO_HOST,
         ureq::Error::ConnectionFailed => NO_CONNECTION,
         ureq::Error::Io(io) => classify_io(io),
@@ -62,6 +62,18 @@ fn classify_io(io: &std::io::Error) -> Classified {
             TransportErrorKind::Io,
             "the connection failed before the response was complete",
         ),
+    }
+}
+
+/// What a timeout of ureq's means in this crate's settings.
+fn timed_out(which: ureq::Timeout) -> &'static str {
+    use ureq::Timeout as T;
+    match which {
+        T::Global => "the call's total_timeout passed",
+        T::Resolve => "the DNS lookup took longer than connect_timeout",
+        T::Connect => "connecting took longer than connect_timeout",
+        T::PerRead => "the stream was silent for longer than stream_idle_timeout",
+        _ => "the request took longer than its timeout",
     }
 }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::server::{Request, Response, Server};
+use common::handler::{Request, Response, Server};
 use serde_json::{json, Value};
 use sync_openai::types::{
     BatchRequestInput, BatchStatus, ChatCompletionRequestMessage as Message,

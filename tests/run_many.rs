@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::server::{Request, Response, Server};
+use common::handler::{Request, Response, Server};
 use serde_json::{json, Value};
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
 use sync_openai::{CancelToken, ChatApi, Clock, Config, Error, RunOptions};
