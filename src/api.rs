@@ -73,7 +73,7 @@ impl ChatApi {
     /// for api.openai.com) is reported by every call as [`Error::Config`]. Use
     /// [`Config::validate`] to check it up front.
     pub fn new(config: Config) -> ChatApi {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let builder = ureq::Agent::config_builder()
             // Error statuses are answers to read, not transport failures.
             .http_status_as_error(false)
             // Redirects are not followed: a POST must not be replayed at another address,
@@ -82,9 +82,9 @@ impl ChatApi {
             .user_agent(USER_AGENT)
             .accept("application/json")
             .timeout_connect(Some(config.connect_timeout))
-            .timeout_per_call(Some(config.timeout))
-            .build()
-            .into();
+            .timeout_per_call(Some(config.timeout));
+        let builder = crate::tls::with_proxy(builder, &config.proxy);
+        let agent: ureq::Agent = crate::tls::with_tls(builder, &config.tls).build().into();
         let sleeper: Arc<dyn Sleeper> = match &config.retry_sleep {
             Some(sleep) => Arc::new(sleep.clone()),
             None => Arc::new(ThreadSleeper),
@@ -659,6 +659,9 @@ fn is_broken_connection(error: &Error) -> bool {
 /// Maps ureq's error to ours, keeping it as the source.
 pub(crate) fn transport_error(e: ureq::Error) -> Error {
     use std::io::ErrorKind as Io;
+    if let Some((kind, message)) = crate::tls::classify_failure(&e) {
+        return Error::Transport(TransportError::new(kind, message, Some(Box::new(e))));
+    }
     let (kind, what) = match &e {
         ureq::Error::Timeout(_) => (TransportErrorKind::Timeout, "the request timed out"),
         ureq::Error::HostNotFound => (
@@ -699,10 +702,6 @@ pub(crate) fn transport_error(e: ureq::Error) -> Error {
             TransportErrorKind::Io,
             "the server answered with broken HTTP",
         ),
-        ureq::Error::Tls(_) => (TransportErrorKind::Tls, "the TLS handshake failed"),
-        other if format!("{other:?}").to_ascii_lowercase().contains("tls") => {
-            (TransportErrorKind::Tls, "the TLS handshake failed")
-        }
         _ => (TransportErrorKind::Other, "the HTTP request failed"),
     };
     let message = format!("{what}: {e}");

@@ -487,8 +487,16 @@ pub enum TransportErrorKind {
     Connect,
     /// A timeout fired: connecting, waiting for the answer, or between stream bytes.
     Timeout,
-    /// The TLS handshake or certificate check failed.
+    /// The TLS handshake or certificate check failed: an untrusted, expired or misnamed
+    /// server certificate, a client certificate the server requires or rejects, or an
+    /// `https://` URL in a build without TLS. The message names the cause and the fix.
     Tls,
+    /// The proxy refused to open a tunnel to the server (an HTTP CONNECT proxy answering
+    /// other than 200, or a SOCKS proxy refusing the connection).
+    Proxy,
+    /// The proxy asks for credentials, or refused the ones given (HTTP 407, SOCKS5
+    /// authentication): put them in the proxy URL, `http://user:password@host:port`.
+    ProxyAuth,
     /// The connection broke or the server spoke broken HTTP.
     Io,
     /// The response body is larger than the configured limit.

@@ -68,13 +68,14 @@
 mod api;
 mod config;
 mod error;
+pub mod guide;
 mod options;
 mod response;
 mod retry;
 mod sse;
 mod stored;
 mod stream;
-pub mod guide;
+mod tls;
 pub mod types;
 
 pub use api::ChatApi;

@@ -1,0 +1,806 @@
+//! TLS and proxy settings: the CA certificates and client certificate a [`Config`](crate::Config)
+//! carries (read from PEM and checked when they are set), the proxy choice, and what a TLS or
+//! proxy failure means for the user.
+//!
+//! The `ureq` types are built from these in `agent.rs`; this module keeps the parts that do not
+//! depend on the TLS provider, so that every feature combination sees the same checks.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::TransportErrorKind;
+
+/// Whether this build can speak TLS at all (any of the three TLS features).
+pub(crate) const ENABLED: bool = cfg!(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+));
+
+/// Why an `https://` URL cannot work in a build without TLS.
+pub(crate) const NO_TLS: &str = "this build of sync-openai has no TLS: enable one of its features rustls (the default), native-tls or platform-verifier";
+
+/// The name the user sees for the TLS stack in use, for messages.
+pub(crate) const PROVIDER: &str = if cfg!(feature = "native-tls") {
+    "native-tls with the operating system's trust store"
+} else if cfg!(feature = "platform-verifier") {
+    "rustls with the operating system's trust store (platform-verifier)"
+} else if cfg!(feature = "rustls") {
+    "rustls with Mozilla's root certificates"
+} else {
+    "no TLS"
+};
+
+/// Certificates set on a `Config`, in DER, checked when they were set.
+#[derive(Clone, Default)]
+pub(crate) struct TlsSettings {
+    /// Trust exactly these CA certificates instead of the default roots.
+    pub(crate) ca_certificates: Option<Arc<[Vec<u8>]>>,
+    /// Present this client certificate (mutual TLS).
+    pub(crate) client_certificate: Option<Arc<ClientIdentity>>,
+}
+
+impl fmt::Debug for TlsSettings {
+    /// Shows what is set, never certificate or key bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsSettings")
+            .field("provider", &PROVIDER)
+            .field(
+                "ca_certificates",
+                &self
+                    .ca_certificates
+                    .as_ref()
+                    .map(|c| format!("{} certificate(s)", c.len())),
+            )
+            .field(
+                "client_certificate",
+                &self
+                    .client_certificate
+                    .as_ref()
+                    .map(|_| "set (key redacted)"),
+            )
+            .finish()
+    }
+}
+
+/// A client certificate chain (DER) and its private key.
+// Without TLS no identity can be made (the PEM parser refuses), so nothing reads these.
+#[cfg_attr(
+    not(any(
+        feature = "rustls",
+        feature = "native-tls",
+        feature = "platform-verifier"
+    )),
+    allow(dead_code)
+)]
+pub(crate) struct ClientIdentity {
+    pub(crate) chain: Vec<Vec<u8>>,
+    pub(crate) key: Key,
+}
+
+/// A private key as ureq holds it (ureq does not export the type of its kind, so a key can
+/// only be made by its PEM parser).
+#[cfg(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+))]
+pub(crate) type Key = ureq::tls::PrivateKey<'static>;
+
+/// Without TLS no key can be read: the PEM parser refuses every input.
+#[cfg(not(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+)))]
+pub(crate) type Key = std::convert::Infallible;
+
+/// The encoding of a private key, as its PEM label says.
+// Without TLS no key is read, so only the default is named.
+#[cfg_attr(
+    not(any(
+        feature = "rustls",
+        feature = "native-tls",
+        feature = "platform-verifier"
+    )),
+    allow(dead_code)
+)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    /// `BEGIN RSA PRIVATE KEY`
+    Pkcs1,
+    /// `BEGIN PRIVATE KEY`
+    Pkcs8,
+    /// `BEGIN EC PRIVATE KEY`
+    Sec1,
+}
+
+/// Where the proxy comes from.
+#[derive(Clone, Default)]
+pub(crate) enum ProxySetting {
+    /// `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` (and lowercase) and `NO_PROXY`, as ureq reads them.
+    #[default]
+    FromEnv,
+    /// No proxy, whatever the environment says.
+    Off,
+    /// This proxy.
+    Url(ureq::Proxy),
+}
+
+impl fmt::Debug for ProxySetting {
+    /// The protocol, host and port; never the credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxySetting::FromEnv => f.write_str("FromEnv"),
+            ProxySetting::Off => f.write_str("Off"),
+            ProxySetting::Url(proxy) => {
+                let credentials = proxy.username().is_some() || proxy.password().is_some();
+                write!(
+                    f,
+                    "{}://{}:{}{}",
+                    proxy.protocol().to_string().to_ascii_lowercase(),
+                    proxy.host(),
+                    proxy.port(),
+                    if credentials {
+                        " (credentials redacted)"
+                    } else {
+                        ""
+                    }
+                )
+            }
+        }
+    }
+}
+
+/// Parses a proxy URL for `Config::proxy`; the error never repeats the credentials.
+pub(crate) fn parse_proxy(url: &str) -> Result<ureq::Proxy, String> {
+    ureq::Proxy::new(url.trim()).map_err(|_| {
+        format!(
+            "Config::proxy: `{}` is not a proxy URL: use http://host:port, socks5://host:port or socks4://host:port, with user:password@ before the host if the proxy needs credentials",
+            without_userinfo(url.trim())
+        )
+    })
+}
+
+/// `scheme://user:pass@host` → `scheme://***@host`, for messages.
+fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let authority = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => authority.to_owned(),
+    };
+    match scheme {
+        Some(scheme) => format!("{scheme}://{authority}{path}"),
+        None => format!("{authority}{path}"),
+    }
+}
+
+/// The CA certificates in a PEM bundle, for `Config::ca_certificates_pem` and `SSL_CERT_FILE`.
+///
+/// The error says what is wrong and what to pass instead; the caller names the setter or
+/// variable.
+pub(crate) fn ca_certificates(pem: &[u8]) -> Result<Arc<[Vec<u8>]>, String> {
+    let items = pem_items(pem)?;
+    if items.certificates.is_empty() {
+        return Err(
+            "no certificate in the PEM: pass the CA certificates as PEM blocks that start with -----BEGIN CERTIFICATE-----"
+                .to_owned(),
+        );
+    }
+    for (i, der) in items.certificates.iter().enumerate() {
+        if der::certificate_spki(der).is_none() {
+            return Err(format!(
+                "certificate {} in the PEM is not an X.509 certificate",
+                i + 1
+            ));
+        }
+    }
+    Ok(items.certificates.into())
+}
+
+/// A client certificate chain and its key, for `Config::client_certificate_pem` and the
+/// `OPENAI_MTLS_CLIENT_*_FILE` variables.
+///
+/// Checked here so that no TLS provider meets a key it would reject: the key must be
+/// unencrypted RSA (2048 to 8192 bits), ECDSA P-256/P-384 or Ed25519, and belong to the
+/// first certificate of the chain.
+pub(crate) fn client_identity(
+    cert_chain_pem: &[u8],
+    private_key_pem: &[u8],
+) -> Result<Arc<ClientIdentity>, (Part, String)> {
+    let chain = pem_items(cert_chain_pem)
+        .map_err(|e| (Part::Certificate, e))?
+        .certificates;
+    let Some(leaf) = chain.first() else {
+        return Err((
+            Part::Certificate,
+            "no certificate in the PEM: pass the client certificate (and any intermediates) as PEM blocks that start with -----BEGIN CERTIFICATE-----".to_owned(),
+        ));
+    };
+    let spki = der::certificate_spki(leaf).ok_or_else(|| {
+        (
+            Part::Certificate,
+            "the first certificate in the PEM is not an X.509 v3 certificate".to_owned(),
+        )
+    })?;
+    let items = pem_items(private_key_pem).map_err(|e| (Part::Key, e))?;
+    let Some((key_kind, key)) = items.key else {
+        let hint = if contains(private_key_pem, b"ENCRYPTED") {
+            "the key is encrypted with a passphrase: decrypt it first (openssl pkey -in key.pem -out plain-key.pem)"
+        } else {
+            "pass an unencrypted key in PEM (-----BEGIN PRIVATE KEY-----, BEGIN RSA PRIVATE KEY or BEGIN EC PRIVATE KEY)"
+        };
+        return Err((Part::Key, format!("no private key in the PEM: {hint}")));
+    };
+    if cfg!(feature = "native-tls") && key_kind != KeyKind::Pkcs8 {
+        return Err((
+            Part::Key,
+            "native-tls needs the key in PKCS#8 (-----BEGIN PRIVATE KEY-----): convert it with openssl pkcs8 -topk8 -nocrypt -in key.pem -out key-pkcs8.pem".to_owned(),
+        ));
+    }
+    der::check_key_matches(key_kind, key_der(&key), &spki).map_err(|e| (Part::Key, e))?;
+    Ok(Arc::new(ClientIdentity { chain, key }))
+}
+
+/// Which of the two PEM inputs of a client certificate an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    Certificate,
+    Key,
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+struct PemItems {
+    certificates: Vec<Vec<u8>>,
+    /// The first private key.
+    key: Option<(KeyKind, Key)>,
+}
+
+#[cfg(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+))]
+fn key_der(key: &Key) -> &[u8] {
+    key.der()
+}
+
+#[cfg(not(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+)))]
+fn key_der(key: &Key) -> &[u8] {
+    match *key {}
+}
+
+#[cfg(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+))]
+fn pem_items(pem: &[u8]) -> Result<PemItems, String> {
+    use ureq::tls::PemItem;
+    let mut items = PemItems {
+        certificates: Vec::new(),
+        key: None,
+    };
+    for item in ureq::tls::parse_pem(pem) {
+        match item {
+            Ok(PemItem::Certificate(cert)) => items.certificates.push(cert.der().to_vec()),
+            Ok(PemItem::PrivateKey(key)) if items.key.is_none() => {
+                // ureq does not export its `KeyKind` type; its Debug names the variant.
+                let kind = match format!("{:?}", key.kind()).as_str() {
+                    "Pkcs1" => KeyKind::Pkcs1,
+                    "Sec1" => KeyKind::Sec1,
+                    _ => KeyKind::Pkcs8,
+                };
+                items.key = Some((kind, key));
+            }
+            Ok(_) => {}
+            // The parser's own error may quote a line of the input: not repeated, a key
+            // could be in it.
+            Err(_) => {
+                return Err(
+                    "the PEM is malformed (a BEGIN line without its END line, or bad base64)"
+                        .to_owned(),
+                )
+            }
+        }
+    }
+    Ok(items)
+}
+
+#[cfg(not(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+)))]
+fn pem_items(_pem: &[u8]) -> Result<PemItems, String> {
+    Err(NO_TLS.to_owned())
+}
+
+/// An agent builder under construction.
+pub(crate) type AgentBuilder = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
+
+/// The agent's proxy: the environment's (ureq reads it when the builder is made), none, or
+/// the one set with `Config::proxy`.
+pub(crate) fn with_proxy(builder: AgentBuilder, proxy: &ProxySetting) -> AgentBuilder {
+    match proxy {
+        ProxySetting::FromEnv => builder,
+        ProxySetting::Off => builder.proxy(None),
+        ProxySetting::Url(proxy) => builder.proxy(Some(proxy.clone())),
+    }
+}
+
+/// The agent's TLS: which provider (native-tls wins when it is compiled in, then
+/// platform-verifier, then rustls), which roots, which client certificate.
+///
+/// Every combination sets a provider whose feature is enabled and roots that provider can
+/// load, so ureq's "feature is not enabled" panics cannot be reached.
+#[cfg(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+))]
+pub(crate) fn with_tls(builder: AgentBuilder, tls: &TlsSettings) -> AgentBuilder {
+    use ureq::tls::{Certificate, ClientCert, RootCerts, TlsConfig, TlsProvider};
+
+    let (provider, default_roots) = if cfg!(feature = "native-tls") {
+        // For native-tls, "platform verifier" means the library's own default roots: the
+        // operating system's store (and SSL_CERT_FILE / SSL_CERT_DIR for OpenSSL).
+        (TlsProvider::NativeTls, RootCerts::PlatformVerifier)
+    } else if cfg!(feature = "platform-verifier") {
+        (TlsProvider::Rustls, RootCerts::PlatformVerifier)
+    } else {
+        (TlsProvider::Rustls, RootCerts::WebPki)
+    };
+    let roots = match &tls.ca_certificates {
+        Some(certs) => RootCerts::new_with_certs(
+            &certs
+                .iter()
+                .map(|der| Certificate::from_der(der).to_owned())
+                .collect::<Vec<_>>(),
+        ),
+        None => default_roots,
+    };
+    let client_cert = tls.client_certificate.as_ref().map(|identity| {
+        let chain: Vec<Certificate<'static>> = identity
+            .chain
+            .iter()
+            .map(|der| Certificate::from_der(der).to_owned())
+            .collect();
+        ClientCert::new_with_certs(&chain, identity.key.to_owned())
+    });
+    builder.tls_config(
+        TlsConfig::builder()
+            .provider(provider)
+            .root_certs(roots)
+            .client_cert(client_cert)
+            .build(),
+    )
+}
+
+/// Without a TLS feature there is nothing to configure; `https://` URLs are refused before
+/// sending (see `Config::validate`).
+#[cfg(not(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+)))]
+pub(crate) fn with_tls(builder: AgentBuilder, _tls: &TlsSettings) -> AgentBuilder {
+    builder
+}
+
+/// What a TLS or proxy failure reported by ureq means, and what to do about it.
+///
+/// `None` when the error is neither; the caller maps it as any other transport error.
+pub(crate) fn classify_failure(e: &ureq::Error) -> Option<(TransportErrorKind, String)> {
+    use TransportErrorKind::{Proxy, ProxyAuth, Tls};
+    let text = e.to_string();
+    if let ureq::Error::ConnectProxyFailed(reason) = e {
+        return Some(if reason.contains(" 407") {
+            (
+                ProxyAuth,
+                "the proxy asks for credentials (407 Proxy Authentication Required): put them in the proxy URL, http://user:password@host:port, in Config::proxy or HTTPS_PROXY".to_owned(),
+            )
+        } else {
+            (
+                Proxy,
+                format!("the proxy refused to open a tunnel to the server ({reason}): check that the proxy allows this host and port, or bypass it with NO_PROXY or Config::no_proxy"),
+            )
+        });
+    }
+    if let ureq::Error::Io(io) = e {
+        let reason = io.to_string();
+        // ureq's SOCKS client reports the proxy's answer as an I/O error with one of these texts.
+        let socks = match reason.as_str() {
+            "password authentication failed" | "no acceptable auth methods" => Some(ProxyAuth),
+            "general SOCKS server failure"
+            | "connection not allowed by ruleset"
+            | "network unreachable"
+            | "host unreachable"
+            | "connection refused"
+            | "TTL expired"
+            | "command not supported"
+            | "address kind not supported"
+            | "request rejected or failed" => Some(Proxy),
+            _ => None,
+        };
+        match socks {
+            Some(ProxyAuth) => {
+                return Some((
+                    ProxyAuth,
+                    format!("the SOCKS proxy refused the credentials ({reason}): put the right ones in the proxy URL, socks5://user:password@host:port"),
+                ))
+            }
+            Some(kind) => {
+                return Some((
+                    kind,
+                    format!("the SOCKS proxy could not connect to the server ({reason}): check that the proxy allows this host, or bypass it with NO_PROXY or Config::no_proxy"),
+                ))
+            }
+            None => {}
+        }
+    }
+    let is_tls = match e {
+        ureq::Error::Tls(_) => true,
+        ureq::Error::TlsRequired => {
+            return Some((Tls, format!("the URL is https:// but {NO_TLS}")));
+        }
+        // A failure after the handshake (an alert the server sent once it saw the client's
+        // certificate, or the lack of one) comes as an I/O error carrying the TLS stack's text.
+        ureq::Error::Io(_) => tls_cause(&text).is_some(),
+        _ => ["rustls: ", "native-tls: ", "der: ", "PEM: "]
+            .iter()
+            .any(|prefix| text.starts_with(prefix)),
+    };
+    if !is_tls {
+        return None;
+    }
+    let message = match tls_cause(&text) {
+        Some(cause) => format!("TLS failed: {cause} ({text})"),
+        None => format!("the TLS handshake failed ({text}), using {PROVIDER}"),
+    };
+    Some((Tls, message))
+}
+
+/// The cause and the fix of a certificate problem, from rustls' or OpenSSL's words.
+fn tls_cause(text: &str) -> Option<&'static str> {
+    let text = text.to_ascii_lowercase();
+    let any = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+    if any(&[
+        "unknownissuer",
+        "unknown issuer",
+        "unable to get local issuer",
+        "unable to get issuer",
+        "self-signed certificate",
+        "self signed certificate",
+    ]) {
+        Some("the server's certificate is not signed by a trusted CA (unknown issuer): trust the CA that signed it with Config::ca_certificates_pem or SSL_CERT_FILE, or build with the platform-verifier or native-tls feature to use the operating system's trust store (where a corporate proxy's CA is usually installed)")
+    } else if any(&[
+        "not valid for name",
+        "notvalidforname",
+        "hostname mismatch",
+        "ip address mismatch",
+    ]) {
+        Some("the server's certificate is not valid for the host name in the URL (name mismatch): use the host name the certificate was issued for in base_url, or have the certificate reissued with this name")
+    } else if any(&["expired", "notvalidyet", "not valid yet", "not yet valid"]) {
+        Some("the server's certificate has expired or is not valid yet: renew the server's certificate, and check this machine's clock")
+    } else if any(&["certificaterequired", "certificate required"]) {
+        Some("the server requires a client certificate: set one with Config::client_certificate_pem, or OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE")
+    } else if any(&[
+        "unknownca",
+        "unknown ca",
+        "badcertificate",
+        "bad certificate",
+        "decrypterror",
+        "decrypt error",
+        "accessdenied",
+        "access denied",
+    ]) {
+        Some("the server rejected the client certificate: use a certificate signed by a CA the server trusts, with its own private key")
+    } else if any(&["handshakefailure", "handshake failure"]) {
+        Some("the server ended the handshake (it may require a client certificate, or share no cipher or TLS version with this client)")
+    } else {
+        None
+    }
+}
+
+/// Just enough DER to find a certificate's public key and to check that a private key
+/// belongs to it. Never indexes out of bounds: every read is checked.
+mod der {
+    use super::KeyKind;
+
+    const SEQUENCE: u8 = 0x30;
+    const INTEGER: u8 = 0x02;
+    const BIT_STRING: u8 = 0x03;
+    const OCTET_STRING: u8 = 0x04;
+    const OID: u8 = 0x06;
+
+    const RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    const EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+    const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+
+    const UNSUPPORTED: &str = "the private key is of a kind this client cannot use: use an RSA key of 2048 to 8192 bits, an ECDSA P-256 or P-384 key, or an Ed25519 key";
+    const MISMATCH: &str = "the private key does not belong to the client certificate (the first certificate in the chain): pass the key that was generated with this certificate";
+
+    /// A certificate's public key: the algorithm, its parameters and the key bits.
+    #[derive(Debug, PartialEq, Eq)]
+    pub(super) struct Spki<'a> {
+        algorithm: &'a [u8],
+        parameter: Option<&'a [u8]>,
+        key: &'a [u8],
+    }
+
+    /// Reads one element of `tag`; returns its contents and moves `input` past it.
+    fn take<'a>(input: &mut &'a [u8], tag: u8) -> Option<&'a [u8]> {
+        let (&found, rest) = input.split_first()?;
+        if found != tag {
+            return None;
+        }
+        let (&first, mut rest) = rest.split_first()?;
+        let len = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 {
+                return None;
+            }
+            let (bytes, after) = rest.split_at_checked(n)?;
+            rest = after;
+            bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        };
+        let (contents, after) = rest.split_at_checked(len)?;
+        *input = after;
+        Some(contents)
+    }
+
+    /// The tag of the next element, if any.
+    fn peek(input: &[u8]) -> Option<u8> {
+        input.first().copied()
+    }
+
+    /// Skips one element of any tag.
+    fn skip(input: &mut &[u8]) -> Option<()> {
+        let tag = peek(input)?;
+        take(input, tag).map(|_| ())
+    }
+
+    /// An INTEGER's magnitude without leading zero bytes.
+    fn unsigned(int: &[u8]) -> &[u8] {
+        let start = int.iter().position(|&b| b != 0).unwrap_or(int.len());
+        int.get(start..).unwrap_or(&[])
+    }
+
+    /// The subject public key of an X.509 v3 certificate.
+    pub(super) fn certificate_spki(cert: &[u8]) -> Option<Spki<'_>> {
+        let mut input = cert;
+        let mut certificate = take(&mut input, SEQUENCE)?;
+        if !input.is_empty() {
+            return None;
+        }
+        let mut tbs = take(&mut certificate, SEQUENCE)?;
+        let outer_algorithm = take(&mut certificate, SEQUENCE)?;
+        take(&mut certificate, BIT_STRING)?;
+        // [0] EXPLICIT version: v3 (2), the only one webpki accepts.
+        let mut version = take(&mut tbs, 0xa0)?;
+        if take(&mut version, INTEGER)? != [2] {
+            return None;
+        }
+        take(&mut tbs, INTEGER)?; // serial number
+        if take(&mut tbs, SEQUENCE)? != outer_algorithm {
+            return None;
+        }
+        take(&mut tbs, SEQUENCE)?; // issuer
+        take(&mut tbs, SEQUENCE)?; // validity
+        take(&mut tbs, SEQUENCE)?; // subject
+        let mut spki = take(&mut tbs, SEQUENCE)?;
+        let mut algorithm = take(&mut spki, SEQUENCE)?;
+        let oid = take(&mut algorithm, OID)?;
+        let parameter = take(&mut algorithm, OID);
+        let key = take(&mut spki, BIT_STRING)?;
+        // A key's bit string has no unused bits.
+        let (&0, key) = key.split_first()? else {
+            return None;
+        };
+        Some(Spki {
+            algorithm: oid,
+            parameter,
+            key,
+        })
+    }
+
+    /// Checks that the key is of a supported kind and that its public half is `spki`.
+    pub(super) fn check_key_matches(
+        kind: KeyKind,
+        key: &[u8],
+        spki: &Spki<'_>,
+    ) -> Result<(), String> {
+        let malformed = || "the private key is not valid DER for its PEM label".to_owned();
+        match kind {
+            KeyKind::Pkcs1 => rsa_matches(key, spki).ok_or_else(malformed)?,
+            KeyKind::Sec1 => ec_matches(key, None, spki).ok_or_else(malformed)?,
+            KeyKind::Pkcs8 => {
+                let mut input = key;
+                let mut info = take(&mut input, SEQUENCE).ok_or_else(malformed)?;
+                let version = take(&mut info, INTEGER).ok_or_else(malformed)?;
+                let mut algorithm = take(&mut info, SEQUENCE).ok_or_else(malformed)?;
+                let oid = take(&mut algorithm, OID).ok_or_else(malformed)?;
+                let parameter = take(&mut algorithm, OID);
+                let private = take(&mut info, OCTET_STRING).ok_or_else(malformed)?;
+                match oid {
+                    RSA => rsa_matches(private, spki).ok_or_else(malformed)?,
+                    EC => ec_matches(private, parameter, spki).ok_or_else(malformed)?,
+                    ED25519 => {
+                        // PKCS#8 v2 carries the public key as [1]; v1 does not, and
+                        // without it the key cannot be checked against the certificate.
+                        if version != [1] {
+                            return Err("the Ed25519 key does not include its public key (PKCS#8 v1), so it cannot be checked against the certificate: use an RSA or ECDSA key".to_owned());
+                        }
+                        if peek(info) == Some(0xa0) {
+                            skip(&mut info).ok_or_else(malformed)?;
+                        }
+                        let public = take(&mut info, 0x81).ok_or_else(malformed)?;
+                        let (&0, public) = public.split_first().ok_or_else(malformed)? else {
+                            return Err(malformed());
+                        };
+                        Ok(spki.algorithm == ED25519 && spki.key == public)
+                    }
+                    _ => return Err(UNSUPPORTED.to_owned()),
+                }
+            }
+        }
+        .and_then(|matches: bool| if matches { Ok(()) } else { Err(MISMATCH.to_owned()) })
+    }
+
+    /// `Some(true)` when an RSAPrivateKey is the certificate's key; `Err` when unsupported.
+    fn rsa_matches(key: &[u8], spki: &Spki<'_>) -> Option<Result<bool, String>> {
+        let mut input = key;
+        let mut rsa = take(&mut input, SEQUENCE)?;
+        take(&mut rsa, INTEGER)?; // version
+        let n = unsigned(take(&mut rsa, INTEGER)?);
+        let e = unsigned(take(&mut rsa, INTEGER)?);
+        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        if !(2048..=8192).contains(&bits) {
+            return Some(Err(format!(
+                "the RSA key has {bits} bits: use one of 2048 to 8192 bits"
+            )));
+        }
+        if spki.algorithm != RSA {
+            return Some(Ok(false));
+        }
+        let mut public = spki.key;
+        let mut public = take(&mut public, SEQUENCE)?;
+        let cert_n = unsigned(take(&mut public, INTEGER)?);
+        let cert_e = unsigned(take(&mut public, INTEGER)?);
+        Some(Ok(n == cert_n && e == cert_e))
+    }
+
+    /// `Some(true)` when an ECPrivateKey (with its curve from PKCS#8 or its own [0]) is the
+    /// certificate's key.
+    fn ec_matches(
+        key: &[u8],
+        curve: Option<&[u8]>,
+        spki: &Spki<'_>,
+    ) -> Option<Result<bool, String>> {
+        let mut input = key;
+        let mut ec = take(&mut input, SEQUENCE)?;
+        take(&mut ec, INTEGER)?; // version 1
+        take(&mut ec, OCTET_STRING)?; // the private scalar
+        let mut curve = curve;
+        let mut public = None;
+        while let Some(tag) = peek(ec) {
+            let mut contents = take(&mut ec, tag)?;
+            match tag {
+                0xa0 => curve = curve.or(take(&mut contents, OID)),
+                0xa1 => public = Some(take(&mut contents, BIT_STRING)?),
+                _ => {}
+            }
+        }
+        let Some(curve) = curve.filter(|c| *c == P256 || *c == P384) else {
+            return Some(Err(UNSUPPORTED.to_owned()));
+        };
+        let Some((&0, public)) = public.and_then(|p| p.split_first()) else {
+            return Some(Err("the EC private key does not include its public key, so it cannot be checked against the certificate: re-export it with openssl ec -in key.pem -out full-key.pem".to_owned()));
+        };
+        Some(Ok(spki.algorithm == EC
+            && spki.parameter == Some(curve)
+            && spki.key == public))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn lengths_past_the_input_are_refused() {
+            let mut input: &[u8] = &[SEQUENCE, 0x05, 1, 2];
+            assert_eq!(take(&mut input, SEQUENCE), None);
+            let mut input: &[u8] = &[SEQUENCE, 0x84, 0xff, 0xff, 0xff, 0xff];
+            assert_eq!(take(&mut input, SEQUENCE), None);
+            let mut input: &[u8] = &[SEQUENCE, 0x81];
+            assert_eq!(take(&mut input, SEQUENCE), None);
+            let mut input: &[u8] = &[SEQUENCE, 0x81, 0x02, 7, 8, 9];
+            assert_eq!(take(&mut input, SEQUENCE), Some(&[7u8, 8][..]));
+            assert_eq!(input, &[9]);
+        }
+
+        #[test]
+        fn garbage_is_not_a_certificate() {
+            assert_eq!(certificate_spki(b""), None);
+            assert_eq!(certificate_spki(b"0\x03\x02\x01\x02"), None);
+            assert_eq!(certificate_spki(&[0x30; 64]), None);
+        }
+
+        #[test]
+        fn leading_zeros_do_not_count() {
+            assert_eq!(unsigned(&[0, 0, 1, 2]), &[1, 2]);
+            assert_eq!(unsigned(&[0]), &[] as &[u8]);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_is_hidden_in_messages() {
+        assert_eq!(
+            without_userinfo("http://alice:s3cret@proxy:3128/x"),
+            "http://***@proxy:3128/x"
+        );
+        assert_eq!(without_userinfo("proxy:3128"), "proxy:3128");
+        let message = parse_proxy("ftp://alice:s3cret@proxy:3128").unwrap_err();
+        assert!(message.contains("ftp://***@proxy:3128"), "{message}");
+        assert!(!message.contains("s3cret"));
+    }
+
+    #[test]
+    fn proxy_debug_hides_credentials() {
+        let proxy = parse_proxy("http://alice:s3cret@127.0.0.1:3128").unwrap();
+        let shown = format!("{:?}", ProxySetting::Url(proxy));
+        assert_eq!(shown, "http://127.0.0.1:3128 (credentials redacted)");
+    }
+
+    #[test]
+    fn causes_from_both_stacks() {
+        let unknown = tls_cause("rustls: invalid peer certificate: UnknownIssuer");
+        assert!(unknown.is_some_and(|c| c.contains("ca_certificates_pem")));
+        let openssl = tls_cause("native-tls: error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:ssl/statem/statem_clnt.c:2091: (unable to get local issuer certificate)");
+        assert_eq!(openssl, unknown);
+        assert!(tls_cause("certificate not valid for name \"localhost\"")
+            .is_some_and(|c| c.contains("name mismatch")));
+        assert!(tls_cause("(certificate has expired)").is_some_and(|c| c.contains("expired")));
+        assert!(tls_cause("received fatal alert: CertificateRequired")
+            .is_some_and(|c| c.contains("client_certificate_pem")));
+        assert_eq!(tls_cause("connection reset"), None);
+    }
+
+    #[test]
+    fn no_tls_certificates_is_an_error() {
+        let message = ca_certificates(b"not a pem").unwrap_err();
+        if ENABLED {
+            assert!(
+                message.starts_with("no certificate in the PEM"),
+                "{message}"
+            );
+        } else {
+            assert_eq!(message, NO_TLS);
+        }
+    }
+}
