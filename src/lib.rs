@@ -65,18 +65,24 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod agent;
 mod api;
 mod config;
 mod error;
+mod error_body;
 pub mod guide;
+mod http_date;
 mod options;
 mod response;
 mod retry;
+mod send;
 mod sse;
 mod stored;
 mod stream;
 mod tls;
+mod transport_error;
 pub mod types;
+mod util;
 
 pub use api::ChatApi;
 pub use config::{
@@ -85,8 +91,9 @@ pub use config::{
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
-    StreamError, StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
+    StreamError, StreamErrorKind, TransportError, TransportErrorKind,
 };
+pub use error_body::MAX_ERROR_BODY_BYTES;
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;

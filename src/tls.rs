@@ -2,13 +2,12 @@
 //! carries (read from PEM and checked when they are set), the proxy choice, and what a TLS or
 //! proxy failure means for the user.
 //!
-//! The `ureq` types are built from these in `agent.rs`; this module keeps the parts that do not
-//! depend on the TLS provider, so that every feature combination sees the same checks.
+//! The `ureq` TLS and proxy configuration is built from these in `agent.rs`, and failures are
+//! explained in `transport_error.rs`; this module keeps the parts that do not depend on the
+//! TLS provider, so that every feature combination sees the same checks.
 
 use std::fmt;
 use std::sync::Arc;
-
-use crate::error::TransportErrorKind;
 
 /// Whether this build can speak TLS at all (any of the three TLS features).
 pub(crate) const ENABLED: bool = cfg!(any(
@@ -328,193 +327,6 @@ fn pem_items(_pem: &[u8]) -> Result<PemItems, String> {
     Err(NO_TLS.to_owned())
 }
 
-/// An agent builder under construction.
-pub(crate) type AgentBuilder = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
-
-/// The agent's proxy: the environment's (ureq reads it when the builder is made), none, or
-/// the one set with `Config::proxy`.
-pub(crate) fn with_proxy(builder: AgentBuilder, proxy: &ProxySetting) -> AgentBuilder {
-    match proxy {
-        ProxySetting::FromEnv => builder,
-        ProxySetting::Off => builder.proxy(None),
-        ProxySetting::Url(proxy) => builder.proxy(Some(proxy.clone())),
-    }
-}
-
-/// The agent's TLS: which provider (native-tls wins when it is compiled in, then
-/// platform-verifier, then rustls), which roots, which client certificate.
-///
-/// Every combination sets a provider whose feature is enabled and roots that provider can
-/// load, so ureq's "feature is not enabled" panics cannot be reached.
-#[cfg(any(
-    feature = "rustls",
-    feature = "native-tls",
-    feature = "platform-verifier"
-))]
-pub(crate) fn with_tls(builder: AgentBuilder, tls: &TlsSettings) -> AgentBuilder {
-    use ureq::tls::{Certificate, ClientCert, RootCerts, TlsConfig, TlsProvider};
-
-    let (provider, default_roots) = if cfg!(feature = "native-tls") {
-        // For native-tls, "platform verifier" means the library's own default roots: the
-        // operating system's store (and SSL_CERT_FILE / SSL_CERT_DIR for OpenSSL).
-        (TlsProvider::NativeTls, RootCerts::PlatformVerifier)
-    } else if cfg!(feature = "platform-verifier") {
-        (TlsProvider::Rustls, RootCerts::PlatformVerifier)
-    } else {
-        (TlsProvider::Rustls, RootCerts::WebPki)
-    };
-    let roots = match &tls.ca_certificates {
-        Some(certs) => RootCerts::new_with_certs(
-            &certs
-                .iter()
-                .map(|der| Certificate::from_der(der).to_owned())
-                .collect::<Vec<_>>(),
-        ),
-        None => default_roots,
-    };
-    let client_cert = tls.client_certificate.as_ref().map(|identity| {
-        let chain: Vec<Certificate<'static>> = identity
-            .chain
-            .iter()
-            .map(|der| Certificate::from_der(der).to_owned())
-            .collect();
-        ClientCert::new_with_certs(&chain, identity.key.to_owned())
-    });
-    builder.tls_config(
-        TlsConfig::builder()
-            .provider(provider)
-            .root_certs(roots)
-            .client_cert(client_cert)
-            .build(),
-    )
-}
-
-/// Without a TLS feature there is nothing to configure; `https://` URLs are refused before
-/// sending (see `Config::validate`).
-#[cfg(not(any(
-    feature = "rustls",
-    feature = "native-tls",
-    feature = "platform-verifier"
-)))]
-pub(crate) fn with_tls(builder: AgentBuilder, _tls: &TlsSettings) -> AgentBuilder {
-    builder
-}
-
-/// What a TLS or proxy failure reported by ureq means, and what to do about it.
-///
-/// `None` when the error is neither; the caller maps it as any other transport error.
-pub(crate) fn classify_failure(e: &ureq::Error) -> Option<(TransportErrorKind, String)> {
-    use TransportErrorKind::{Proxy, ProxyAuth, Tls};
-    let text = e.to_string();
-    if let ureq::Error::ConnectProxyFailed(reason) = e {
-        return Some(if reason.contains(" 407") {
-            (
-                ProxyAuth,
-                "the proxy asks for credentials (407 Proxy Authentication Required): put them in the proxy URL, http://user:password@host:port, in Config::proxy or HTTPS_PROXY".to_owned(),
-            )
-        } else {
-            (
-                Proxy,
-                format!("the proxy refused to open a tunnel to the server ({reason}): check that the proxy allows this host and port, or bypass it with NO_PROXY or Config::no_proxy"),
-            )
-        });
-    }
-    if let ureq::Error::Io(io) = e {
-        let reason = io.to_string();
-        // ureq's SOCKS client reports the proxy's answer as an I/O error with one of these texts.
-        let socks = match reason.as_str() {
-            "password authentication failed" | "no acceptable auth methods" => Some(ProxyAuth),
-            "general SOCKS server failure"
-            | "connection not allowed by ruleset"
-            | "network unreachable"
-            | "host unreachable"
-            | "connection refused"
-            | "TTL expired"
-            | "command not supported"
-            | "address kind not supported"
-            | "request rejected or failed" => Some(Proxy),
-            _ => None,
-        };
-        match socks {
-            Some(ProxyAuth) => {
-                return Some((
-                    ProxyAuth,
-                    format!("the SOCKS proxy refused the credentials ({reason}): put the right ones in the proxy URL, socks5://user:password@host:port"),
-                ))
-            }
-            Some(kind) => {
-                return Some((
-                    kind,
-                    format!("the SOCKS proxy could not connect to the server ({reason}): check that the proxy allows this host, or bypass it with NO_PROXY or Config::no_proxy"),
-                ))
-            }
-            None => {}
-        }
-    }
-    let is_tls = match e {
-        ureq::Error::Tls(_) => true,
-        ureq::Error::TlsRequired => {
-            return Some((Tls, format!("the URL is https:// but {NO_TLS}")));
-        }
-        // A failure after the handshake (an alert the server sent once it saw the client's
-        // certificate, or the lack of one) comes as an I/O error carrying the TLS stack's text.
-        ureq::Error::Io(_) => tls_cause(&text).is_some(),
-        _ => ["rustls: ", "native-tls: ", "der: ", "PEM: "]
-            .iter()
-            .any(|prefix| text.starts_with(prefix)),
-    };
-    if !is_tls {
-        return None;
-    }
-    let message = match tls_cause(&text) {
-        Some(cause) => format!("TLS failed: {cause} ({text})"),
-        None => format!("the TLS handshake failed ({text}), using {PROVIDER}"),
-    };
-    Some((Tls, message))
-}
-
-/// The cause and the fix of a certificate problem, from rustls' or OpenSSL's words.
-fn tls_cause(text: &str) -> Option<&'static str> {
-    let text = text.to_ascii_lowercase();
-    let any = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
-    if any(&[
-        "unknownissuer",
-        "unknown issuer",
-        "unable to get local issuer",
-        "unable to get issuer",
-        "self-signed certificate",
-        "self signed certificate",
-    ]) {
-        Some("the server's certificate is not signed by a trusted CA (unknown issuer): trust the CA that signed it with Config::ca_certificates_pem or SSL_CERT_FILE, or build with the platform-verifier or native-tls feature to use the operating system's trust store (where a corporate proxy's CA is usually installed)")
-    } else if any(&[
-        "not valid for name",
-        "notvalidforname",
-        "hostname mismatch",
-        "ip address mismatch",
-    ]) {
-        Some("the server's certificate is not valid for the host name in the URL (name mismatch): use the host name the certificate was issued for in base_url, or have the certificate reissued with this name")
-    } else if any(&["expired", "notvalidyet", "not valid yet", "not yet valid"]) {
-        Some("the server's certificate has expired or is not valid yet: renew the server's certificate, and check this machine's clock")
-    } else if any(&["certificaterequired", "certificate required"]) {
-        Some("the server requires a client certificate: set one with Config::client_certificate_pem, or OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE")
-    } else if any(&[
-        "unknownca",
-        "unknown ca",
-        "badcertificate",
-        "bad certificate",
-        "decrypterror",
-        "decrypt error",
-        "accessdenied",
-        "access denied",
-    ]) {
-        Some("the server rejected the client certificate: use a certificate signed by a CA the server trusts, with its own private key")
-    } else if any(&["handshakefailure", "handshake failure"]) {
-        Some("the server ended the handshake (it may require a client certificate, or share no cipher or TLS version with this client)")
-    } else {
-        None
-    }
-}
-
 /// Just enough DER to find a certificate's public key and to check that a private key
 /// belongs to it. Never indexes out of bounds: every read is checked.
 mod der {
@@ -775,20 +587,6 @@ mod tests {
         let proxy = parse_proxy("http://alice:s3cret@127.0.0.1:3128").unwrap();
         let shown = format!("{:?}", ProxySetting::Url(proxy));
         assert_eq!(shown, "http://127.0.0.1:3128 (credentials redacted)");
-    }
-
-    #[test]
-    fn causes_from_both_stacks() {
-        let unknown = tls_cause("rustls: invalid peer certificate: UnknownIssuer");
-        assert!(unknown.is_some_and(|c| c.contains("ca_certificates_pem")));
-        let openssl = tls_cause("native-tls: error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:ssl/statem/statem_clnt.c:2091: (unable to get local issuer certificate)");
-        assert_eq!(openssl, unknown);
-        assert!(tls_cause("certificate not valid for name \"localhost\"")
-            .is_some_and(|c| c.contains("name mismatch")));
-        assert!(tls_cause("(certificate has expired)").is_some_and(|c| c.contains("expired")));
-        assert!(tls_cause("received fatal alert: CertificateRequired")
-            .is_some_and(|c| c.contains("client_certificate_pem")));
-        assert_eq!(tls_cause("connection reset"), None);
     }
 
     #[test]
