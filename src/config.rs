@@ -501,7 +501,8 @@ impl Config {
     /// `private_key_pem` its unencrypted private key (`BEGIN PRIVATE KEY`, `BEGIN RSA
     /// PRIVATE KEY` or `BEGIN EC PRIVATE KEY`; with the `native-tls` feature, PKCS#8
     /// `BEGIN PRIVATE KEY` only). RSA (2048 to 8192 bits), ECDSA P-256/P-384 and Ed25519
-    /// keys with their public key are accepted. [`Config::from_env`] reads the files named
+    /// keys are accepted (Ed25519 in PKCS#8 v2 with rustls, v1 with native-tls); see the
+    /// guide [`guide::tls`](crate::guide::tls). [`Config::from_env`] reads the files named
     /// by `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` into this setting.
     ///
     /// Invalid PEM, a key of another kind, or a key that does not belong to the certificate

@@ -205,9 +205,9 @@ pub(crate) fn ca_certificates(pem: &[u8]) -> Result<Arc<[Vec<u8>]>, String> {
 /// A client certificate chain and its key, for `Config::client_certificate_pem` and the
 /// `OPENAI_MTLS_CLIENT_*_FILE` variables.
 ///
-/// Checked here so that no TLS provider meets a key it would reject: the key must be
-/// unencrypted RSA (2048 to 8192 bits), ECDSA P-256/P-384 or Ed25519, and belong to the
-/// first certificate of the chain.
+/// Checked here so that no TLS provider meets a key it would reject (rustls, through ureq,
+/// panics on one): the key must be unencrypted RSA (2048 to 8192 bits), ECDSA P-256/P-384
+/// or Ed25519, and belong to the first certificate of the chain.
 pub(crate) fn client_identity(
     cert_chain_pem: &[u8],
     private_key_pem: &[u8],
@@ -456,26 +456,45 @@ mod der {
                 match oid {
                     RSA => rsa_matches(private, spki).ok_or_else(malformed)?,
                     EC => ec_matches(private, parameter, spki).ok_or_else(malformed)?,
-                    ED25519 => {
-                        // PKCS#8 v2 carries the public key as [1]; v1 does not, and
-                        // without it the key cannot be checked against the certificate.
-                        if version != [1] {
-                            return Err("the Ed25519 key does not include its public key (PKCS#8 v1), so it cannot be checked against the certificate: use an RSA or ECDSA key".to_owned());
-                        }
-                        if peek(info) == Some(0xa0) {
-                            skip(&mut info).ok_or_else(malformed)?;
-                        }
-                        let public = take(&mut info, 0x81).ok_or_else(malformed)?;
-                        let (&0, public) = public.split_first().ok_or_else(malformed)? else {
-                            return Err(malformed());
-                        };
-                        Ok(spki.algorithm == ED25519 && spki.key == public)
-                    }
+                    ED25519 => ed25519_matches(version, info, spki).ok_or_else(malformed)?,
                     _ => return Err(UNSUPPORTED.to_owned()),
                 }
             }
         }
-        .and_then(|matches: bool| if matches { Ok(()) } else { Err(MISMATCH.to_owned()) })
+        .and_then(|matches: bool| {
+            if matches {
+                Ok(())
+            } else {
+                Err(MISMATCH.to_owned())
+            }
+        })
+    }
+
+    /// `Some(true)` when a PKCS#8 Ed25519 key (after its private key) is the certificate's.
+    ///
+    /// PKCS#8 v2 carries the public key as `[1]`, v1 does not. rustls panics on a key that
+    /// does not match, so there a v1 key is refused; OpenSSL checks the match itself (an
+    /// error, not a panic) but cannot read v2, so with native-tls it is the other way round.
+    fn ed25519_matches(
+        version: &[u8],
+        mut rest: &[u8],
+        spki: &Spki<'_>,
+    ) -> Option<Result<bool, String>> {
+        let native = cfg!(feature = "native-tls");
+        match (version, native) {
+            ([0], true) => return Some(Ok(spki.algorithm == ED25519)),
+            ([0], false) => return Some(Err("the Ed25519 key does not include its public key (PKCS#8 v1), so it cannot be checked against the certificate: use an RSA or ECDSA key, or the native-tls feature".to_owned())),
+            (_, true) => return Some(Err("native-tls (OpenSSL) cannot read an Ed25519 key in PKCS#8 v2 (with its public key): use an RSA or ECDSA key, or a PKCS#8 v1 key as openssl genpkey -algorithm ed25519 writes it".to_owned())),
+            _ => {}
+        }
+        if peek(rest) == Some(0xa0) {
+            skip(&mut rest)?;
+        }
+        let public = take(&mut rest, 0x81)?;
+        let (&0, public) = public.split_first()? else {
+            return None;
+        };
+        Some(Ok(spki.algorithm == ED25519 && spki.key == public))
     }
 
     /// `Some(true)` when an RSAPrivateKey is the certificate's key; `Err` when unsupported.

@@ -191,6 +191,123 @@ mod with_tls {
     }
 
     #[test]
+    fn client_keys_of_every_supported_kind_work_and_others_are_refused_up_front() {
+        use super::common::tls::fixture_key;
+        let _env = env_lock();
+        let server = TlsServer::start(&pki().server, Some(&pki().ca_pem));
+        let native = cfg!(feature = "native-tls");
+        let (p384_cert, p384_key) = pki().client_of_kind(&rcgen::PKCS_ECDSA_P384_SHA384);
+        let (ed_cert, ed_key) = pki().client_of_kind(&rcgen::PKCS_ED25519);
+        let ed_v1_cert = pki().client_certificate_for(&fixture_key("ed25519-v1.pem"));
+        let rsa_cert = pki().client_certificate_for(&fixture_key("rsa-2048.pem"));
+        let ec_cert = pki().client_certificate_for(&fixture_key("ec-p256.pem"));
+        let pkcs8_only = "native-tls needs the key in PKCS#8";
+        // (what, certificate, key, None for success or the start of the config error)
+        let cases: Vec<(&str, String, String, Option<&str>)> = vec![
+            (
+                "RSA 2048 PKCS#8",
+                rsa_cert.clone(),
+                fixture_key("rsa-2048.pem"),
+                None,
+            ),
+            (
+                "RSA 2048 PKCS#1",
+                rsa_cert.clone(),
+                fixture_key("rsa-2048.pkcs1.pem"),
+                native.then_some(pkcs8_only),
+            ),
+            (
+                "P-256 PKCS#8",
+                ec_cert.clone(),
+                fixture_key("ec-p256.pem"),
+                None,
+            ),
+            (
+                "P-256 SEC1",
+                ec_cert.clone(),
+                fixture_key("ec-p256.sec1.pem"),
+                native.then_some(pkcs8_only),
+            ),
+            ("P-384", p384_cert, p384_key, None),
+            // ring writes Ed25519 keys as PKCS#8 v2 (which OpenSSL cannot read), OpenSSL as
+            // v1 (without the public key, so they cannot be checked before rustls sees them).
+            (
+                "Ed25519 PKCS#8 v2",
+                ed_cert,
+                ed_key,
+                native.then_some("native-tls (OpenSSL) cannot read an Ed25519 key in PKCS#8 v2"),
+            ),
+            (
+                "Ed25519 PKCS#8 v1",
+                ed_v1_cert,
+                fixture_key("ed25519-v1.pem"),
+                (!native).then_some("the Ed25519 key does not include its public key"),
+            ),
+            (
+                "RSA 1024",
+                rsa_cert.clone(),
+                fixture_key("rsa-1024.pem"),
+                Some("the RSA key has 1024 bits"),
+            ),
+            (
+                "Ed25519 PKCS#8 v1, RSA certificate",
+                rsa_cert.clone(),
+                fixture_key("ed25519-v1.pem"),
+                Some(if native {
+                    "the private key does not belong"
+                } else {
+                    "the Ed25519 key does not include its public key"
+                }),
+            ),
+            (
+                "P-521",
+                rsa_cert.clone(),
+                fixture_key("ec-p521.pem"),
+                Some("the private key is of a kind this client cannot use"),
+            ),
+            (
+                "RSA key, P-256 certificate",
+                ec_cert,
+                fixture_key("rsa-2048.pem"),
+                Some("the private key does not belong"),
+            ),
+            (
+                "P-256 key, RSA certificate",
+                rsa_cert,
+                fixture_key("ec-p256.pem"),
+                Some("the private key does not belong"),
+            ),
+        ];
+        let mut succeeded = 0;
+        for (what, cert, key, refused) in cases {
+            let api = ChatApi::new(
+                config(server.base_url())
+                    .ca_certificates_pem(&pki().ca_pem)
+                    .client_certificate_pem(&cert, &key),
+            );
+            let result = api.create_chat_completion(&request());
+            match refused {
+                None => {
+                    let completion = result.unwrap_or_else(|e| panic!("{what}: {e}"));
+                    assert_eq!(
+                        completion.choices[0].message.content.as_deref(),
+                        Some("over TLS")
+                    );
+                    succeeded += 1;
+                }
+                Some(start) => {
+                    let message = config_message(result.unwrap_err());
+                    let expected =
+                        format!("Config::client_certificate_pem (private_key_pem): {start}");
+                    assert!(message.starts_with(&expected), "{what}: {message}");
+                }
+            }
+        }
+        assert_eq!(server.request_count(), succeeded);
+        assert_eq!(succeeded, if native { 4 } else { 6 });
+    }
+
+    #[test]
     fn client_certificate_from_the_environment() {
         let _env = env_lock();
         let server = TlsServer::start(&pki().server, Some(&pki().ca_pem));

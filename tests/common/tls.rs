@@ -37,6 +37,8 @@ pub struct Pki {
     pub client: Issued,
     /// A server certificate for 127.0.0.1 signed by a CA that no test trusts.
     pub untrusted: Issued,
+    ca: rcgen::Certificate,
+    ca_key: KeyPair,
 }
 
 fn new_ca(name: &str) -> (rcgen::Certificate, KeyPair) {
@@ -100,8 +102,37 @@ impl Pki {
                 &other_ca,
                 &other_key,
             ),
+            ca,
+            ca_key,
         }
     }
+
+    /// A client certificate (PEM) signed by the CA for this key (PKCS#8 PEM).
+    pub fn client_certificate_for(&self, key_pem: &str) -> String {
+        let key = KeyPair::from_pem(key_pem).unwrap();
+        let mut params = CertificateParams::new(vec!["client.example".to_owned()]).unwrap();
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params
+            .signed_by(&key, &self.ca, &self.ca_key)
+            .unwrap()
+            .pem()
+    }
+
+    /// A client certificate and key (PEM) for a fresh key of this algorithm.
+    pub fn client_of_kind(
+        &self,
+        algorithm: &'static rcgen::SignatureAlgorithm,
+    ) -> (String, String) {
+        let key = KeyPair::generate_for(algorithm).unwrap();
+        let key_pem = key.serialize_pem();
+        (self.client_certificate_for(&key_pem), key_pem)
+    }
+}
+
+/// A key from `tests/fixtures/tls/` (made once with OpenSSL: rcgen with ring cannot make RSA keys).
+pub fn fixture_key(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap()
 }
 
 /// A completion body, as the HTTPS server answers a JSON call.
