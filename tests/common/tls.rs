@@ -4,7 +4,7 @@
 //!
 //! Every server binds 127.0.0.1 on a free port and stops when dropped.
 #![allow(dead_code)] // each test binary uses a different subset
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test servers: a failed unwrap or index is a failed test
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
