@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::Error;
+use serde_json::{Map, Value};
+
+use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::{HeaderName, HeaderValue};
 use crate::retry::{self, Sleeper};
 use crate::tls::{ProxySetting, TlsSettings};
@@ -68,7 +70,7 @@ pub struct Config {
     pub(crate) base_url: String,
     pub(crate) organization: Option<String>,
     pub(crate) project: Option<String>,
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) headers: Headers,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) stream_idle_timeout: Duration,
@@ -79,14 +81,18 @@ pub struct Config {
     /// Sent as the `api-key` header (Azure OpenAI).
     pub(crate) azure_api_key: Option<String>,
     pub(crate) token_provider: Option<TokenProvider>,
-    /// Query parameters sent with every request (Azure's `api-version`).
+    /// Query parameters sent with every request (Azure's `api-version`, and those of
+    /// [`RequestOptions::query`](crate::RequestOptions::query)).
     pub(crate) query: Vec<(String, String)>,
     /// CA certificates and client certificate (mutual TLS).
     pub(crate) tls: TlsSettings,
     /// The proxy: from the environment, none, or a given one.
     pub(crate) proxy: ProxySetting,
+    /// Fields merged into every JSON body (from
+    /// [`RequestOptions::body_field`](crate::RequestOptions::body_field)).
+    pub(crate) body_fields: Map<String, Value>,
     /// The first invalid setting, reported by every call (setters cannot fail).
-    pub(crate) invalid: Option<String>,
+    pub(crate) invalid: Option<ConfigError>,
 }
 
 impl Default for Config {
@@ -103,7 +109,7 @@ impl Config {
             base_url: DEFAULT_BASE_URL.to_owned(),
             organization: None,
             project: None,
-            headers: Vec::new(),
+            headers: Headers::default(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
@@ -116,6 +122,7 @@ impl Config {
             query: Vec::new(),
             tls: TlsSettings::default(),
             proxy: ProxySetting::FromEnv,
+            body_fields: Map::new(),
             invalid: None,
         }
     }
@@ -164,35 +171,33 @@ impl Config {
     fn tls_from_env(mut self, var: impl Fn(&str) -> Option<String>) -> Config {
         const CERT: &str = "OPENAI_MTLS_CLIENT_CERT_FILE";
         const KEY: &str = "OPENAI_MTLS_CLIENT_KEY_FILE";
-        let read = |name: &str, path: &str| {
-            std::fs::read(path).map_err(|e| {
-                format!("{name}={path}: the file cannot be read ({e}): point {name} at a PEM file, or unset it")
-            })
-        };
         if let Some(path) = var("SSL_CERT_FILE") {
-            match read("SSL_CERT_FILE", &path).and_then(|pem| {
-                crate::tls::ca_certificates(&pem).map_err(|e| format!("SSL_CERT_FILE={path}: {e}"))
-            }) {
+            let source = || format!("SSL_CERT_FILE={path}");
+            let certs = read_pem_file("SSL_CERT_FILE", &path)
+                .and_then(|pem| crate::tls::ca_certificates(&pem).map_err(|e| (source(), e)));
+            match certs {
                 Ok(certs) => self.tls.ca_certificates = Some(certs),
-                Err(message) => self.note_invalid(message),
+                Err((source, reason)) => {
+                    self.note_invalid(ConfigProblem::Certificate(format!("{source}: {reason}")))
+                }
             }
         }
         match (var(CERT), var(KEY)) {
             (None, None) => {}
-            (Some(_), None) | (None, Some(_)) => self.note_invalid(format!(
-                "only one of {CERT} and {KEY} is set: set both (the client certificate and its private key) or neither"
-            )),
+            (Some(_), None) | (None, Some(_)) => self.note_invalid(ConfigProblem::MtlsHalfSet),
             (Some(cert_path), Some(key_path)) => {
-                let identity = read(CERT, &cert_path).and_then(|cert| {
-                    let key = read(KEY, &key_path)?;
-                    crate::tls::client_identity(&cert, &key).map_err(|(part, e)| match part {
-                        crate::tls::Part::Certificate => format!("{CERT}={cert_path}: {e}"),
-                        crate::tls::Part::Key => format!("{KEY}={key_path}: {e}"),
+                let identity = read_pem_file(CERT, &cert_path).and_then(|cert| {
+                    let key = read_pem_file(KEY, &key_path)?;
+                    crate::tls::client_identity(&cert, &key).map_err(|(part, reason)| match part {
+                        crate::tls::Part::Certificate => (format!("{CERT}={cert_path}"), reason),
+                        crate::tls::Part::Key => (format!("{KEY}={key_path}"), reason),
                     })
                 });
                 match identity {
                     Ok(identity) => self.tls.client_certificate = Some(identity),
-                    Err(message) => self.note_invalid(message),
+                    Err((source, reason)) => {
+                        self.note_invalid(ConfigProblem::Certificate(format!("{source}: {reason}")))
+                    }
                 }
             }
         }
@@ -208,7 +213,7 @@ impl Config {
         let key = key.into();
         let trimmed = key.trim();
         if HeaderValue::from_str(&format!("Bearer {trimmed}")).is_err() {
-            self.note_invalid("the API key contains a byte that cannot go in an HTTP header (a control character?)".to_owned());
+            self.note_invalid(ConfigProblem::ApiKeyNotHeaderSafe);
         }
         self.api_key = Some(trimmed.to_owned());
         self
@@ -222,9 +227,7 @@ impl Config {
         let url = url.into();
         let trimmed = url.trim().trim_end_matches('/');
         if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
-            self.note_invalid(format!(
-                "base URL `{trimmed}` must start with http:// or https://"
-            ));
+            self.note_invalid(ConfigProblem::BaseUrlScheme(trimmed.to_owned()));
         }
         self.base_url = trimmed.to_owned();
         self
@@ -251,21 +254,8 @@ impl Config {
     /// An invalid name or value (a CR or LF, say) is not sent: every call then fails
     /// with [`Error::Config`] naming the header. Defaults to no extra headers.
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Config {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            (Ok(name), Ok(value)) => {
-                self.headers.retain(|(n, _)| *n != name);
-                self.headers.push((name, value));
-            }
-            (Err(_), _) => self.note_invalid(format!(
-                "header name {name:?} is not a valid HTTP header name"
-            )),
-            (_, Err(_)) => self.note_invalid(format!(
-                "the value of header {name:?} contains a byte that cannot go in an HTTP header (a CR, LF or other control character)"
-            )),
+        if let Err(problem) = self.headers.set(name.as_ref(), value.as_ref()) {
+            self.note_invalid(problem);
         }
         self
     }
@@ -366,9 +356,7 @@ impl Config {
             .base_url(format!("{endpoint}/openai/deployments/{deployment}"))
             .api_version(AZURE_DEFAULT_API_VERSION);
         if matches!(name, "" | "." | "..") {
-            config.note_invalid(format!(
-                "the Azure deployment name {name:?} does not name a deployment: pass the name shown in the Azure portal"
-            ));
+            config.note_invalid(ConfigProblem::AzureDeployment(name.to_owned()));
         }
         config
     }
@@ -395,11 +383,8 @@ impl Config {
     /// [`Error::Config`] without `AZURE_OPENAI_ENDPOINT`, or without either credential.
     pub fn azure_from_env() -> Result<Config, Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let endpoint = var("AZURE_OPENAI_ENDPOINT").ok_or_else(|| {
-            Error::config(
-                "no Azure endpoint: set AZURE_OPENAI_ENDPOINT (https://RESOURCE.openai.azure.com)",
-            )
-        })?;
+        let endpoint =
+            var("AZURE_OPENAI_ENDPOINT").ok_or(Error::config(ConfigProblem::NoAzureEndpoint))?;
         let mut config = match var("AZURE_OPENAI_DEPLOYMENT") {
             Some(deployment) => {
                 let config = Config::azure(&endpoint, deployment);
@@ -413,11 +398,7 @@ impl Config {
         match (var("AZURE_OPENAI_API_KEY"), var("AZURE_OPENAI_AD_TOKEN")) {
             (Some(key), _) => config = config.azure_api_key(key),
             (None, Some(token)) => config = config.bearer_token(token),
-            (None, None) => {
-                return Err(Error::config(
-                    "no Azure credential: set AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN",
-                ))
-            }
+            (None, None) => return Err(Error::config(ConfigProblem::NoAzureCredential)),
         }
         Ok(config)
     }
@@ -442,7 +423,7 @@ impl Config {
         let key = key.into();
         let trimmed = key.trim();
         if HeaderValue::from_str(trimmed).is_err() {
-            self.note_invalid("the Azure API key contains a byte that cannot go in an HTTP header (a control character?)".to_owned());
+            self.note_invalid(ConfigProblem::AzureApiKeyNotHeaderSafe);
         }
         self.azure_api_key = Some(trimmed.to_owned());
         self
@@ -490,7 +471,9 @@ impl Config {
     pub fn ca_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Config {
         match crate::tls::ca_certificates(pem.as_ref()) {
             Ok(certs) => self.tls.ca_certificates = Some(certs),
-            Err(e) => self.note_invalid(format!("Config::ca_certificates_pem: {e}")),
+            Err(reason) => self.note_invalid(ConfigProblem::Certificate(format!(
+                "Config::ca_certificates_pem: {reason}"
+            ))),
         }
         self
     }
@@ -515,12 +498,13 @@ impl Config {
     ) -> Config {
         match crate::tls::client_identity(cert_chain_pem.as_ref(), private_key_pem.as_ref()) {
             Ok(identity) => self.tls.client_certificate = Some(identity),
-            Err((part, e)) => {
+            Err((part, reason)) => {
                 let argument = match part {
                     crate::tls::Part::Certificate => "cert_chain_pem",
                     crate::tls::Part::Key => "private_key_pem",
                 };
-                self.note_invalid(format!("Config::client_certificate_pem ({argument}): {e}"));
+                let source = format!("Config::client_certificate_pem ({argument})");
+                self.note_invalid(ConfigProblem::Certificate(format!("{source}: {reason}")));
             }
         }
         self
@@ -551,7 +535,7 @@ impl Config {
     pub fn proxy(mut self, url: impl AsRef<str>) -> Config {
         match crate::tls::parse_proxy(url.as_ref()) {
             Ok(proxy) => self.proxy = ProxySetting::Url(proxy),
-            Err(message) => self.note_invalid(message),
+            Err(shown) => self.note_invalid(ConfigProblem::ProxyUrl(shown)),
         }
         self
     }
@@ -578,48 +562,41 @@ impl Config {
     /// Returns the first invalid setting (a header with a newline, say), or a missing
     /// key when the base URL is OpenAI's own.
     pub fn validate(&self) -> Result<(), Error> {
-        if let Some(message) = &self.invalid {
-            return Err(Error::config(message.clone()));
+        if let Some(error) = &self.invalid {
+            return Err(Error::Config(error.clone()));
         }
         if !crate::tls::ENABLED && self.base_url.starts_with("https://") {
-            return Err(Error::config(format!(
-                "base URL {} is https:// but {}",
-                self.base_url,
-                crate::tls::NO_TLS
+            return Err(Error::config(ConfigProblem::HttpsWithoutTls(
+                self.base_url.clone(),
             )));
         }
         if !self.has_api_key() && self.base_url == DEFAULT_BASE_URL {
-            return Err(Error::config(
-                "no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)",
-            ));
+            return Err(Error::config(ConfigProblem::NoApiKey));
         }
         Ok(())
     }
 
-    fn check_value(&mut self, header: &str, value: &str) {
+    fn check_value(&mut self, header: &'static str, value: &str) {
         if HeaderValue::from_str(value).is_err() {
-            self.note_invalid(format!(
-                "the value for {header} contains a byte that cannot go in an HTTP header (a CR, LF or other control character)"
-            ));
+            self.note_invalid(ConfigProblem::ValueNotHeaderSafe(header));
         }
     }
 
-    fn note_invalid(&mut self, message: String) {
-        if self.invalid.is_none() {
-            self.invalid = Some(message);
-        }
+    /// Keeps the first problem: it is the one every call reports.
+    pub(crate) fn note_invalid(&mut self, problem: ConfigProblem) {
+        note_first(&mut self.invalid, problem);
     }
 }
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let body_keys: Vec<&str> = self.body_fields.keys().map(String::as_str).collect();
         f.debug_struct("Config")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url)
             .field("organization", &self.organization)
             .field("project", &self.project)
-            .field("headers", &header_names)
+            .field("headers", &self.headers.names())
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
@@ -646,6 +623,8 @@ impl fmt::Debug for Config {
             .field("tls", &self.tls)
             .field("proxy", &self.proxy)
             .field("invalid", &self.invalid)
+            .field("body_fields", &body_keys)
+            .field("invalid", &self.invalid.as_ref().map(ToString::to_string))
             .finish()
     }
 }
@@ -662,4 +641,68 @@ impl Sleeper for RetrySleep {
     fn sleep(&self, d: Duration) {
         (self.0)(d)
     }
+}
+
+/// Custom headers by name: the one code path of [`Config::header`] and
+/// [`RequestOptions::header`](crate::RequestOptions::header), and of merging them.
+#[derive(Clone, Default)]
+pub(crate) struct Headers(Vec<(HeaderName, HeaderValue)>);
+
+impl Headers {
+    /// Sets a header from text, replacing one of the same name; an invalid name or value
+    /// sets nothing and is returned.
+    pub(crate) fn set(&mut self, name: &str, value: &str) -> Result<(), ConfigProblem> {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ConfigProblem::HeaderName(name.to_owned()))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| ConfigProblem::HeaderValue(name.to_owned()))?;
+        self.insert(header, value);
+        Ok(())
+    }
+
+    /// Adds a header, replacing one of the same name.
+    pub(crate) fn insert(&mut self, name: HeaderName, value: HeaderValue) {
+        self.0.retain(|(n, _)| *n != name);
+        self.0.push((name, value));
+    }
+
+    /// Adds every header of `other`, each replacing one of the same name.
+    pub(crate) fn extend(&mut self, other: &Headers) {
+        for (name, value) in other.iter() {
+            self.insert(name.clone(), value.clone());
+        }
+    }
+
+    /// The headers in the order they were first set.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
+        self.0.iter().map(|(n, v)| (n, v))
+    }
+
+    /// The names only, for `Debug` output that must not show values.
+    pub(crate) fn names(&self) -> Vec<&str> {
+        self.0.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// How many headers there are.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Keeps `problem` in `slot` unless a problem is already there: the first invalid setting
+/// is the one reported.
+pub(crate) fn note_first(slot: &mut Option<ConfigError>, problem: ConfigProblem) {
+    if slot.is_none() {
+        *slot = Some(ConfigError::new(problem));
+    }
+}
+
+/// The contents of the PEM file a variable names; the error is (`VARIABLE=path`, why).
+fn read_pem_file(variable: &str, path: &str) -> Result<Vec<u8>, (String, String)> {
+    std::fs::read(path).map_err(|e| {
+        (
+            format!("{variable}={path}"),
+            format!("the file cannot be read ({e}): point {variable} at a PEM file, or unset it"),
+        )
+    })
 }

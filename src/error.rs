@@ -2,9 +2,10 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime};
 
-use crate::error_body::{parse_error_body, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
+use crate::error_body::{write_labels, ErrorDetail, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
 use crate::http::HeaderMap;
 use crate::retry::{self, Outcome};
 use crate::util::{bounded_text, header_str, reason_phrase, truncate_chars};
@@ -75,18 +76,30 @@ impl Error {
     /// 5xx, unless the server said otherwise with `x-should-retry`, or the 429 is
     /// `insufficient_quota` (waiting does not add credit).
     pub fn is_retryable(&self) -> bool {
+        self.retry_outcome()
+            .is_some_and(|outcome| retry::is_retryable(&outcome))
+    }
+
+    /// The failure as the retry policy sees it, for the kinds of error it may retry.
+    pub(crate) fn retry_outcome(&self) -> Option<Outcome<'_>> {
         match self {
-            Error::Api(e) => retry::is_retryable(&Outcome::Response {
+            Error::Api(e) => Some(Outcome::Response {
                 status: e.status,
                 headers: &e.headers,
                 error_code: e.code.as_deref(),
                 error_type: e.error_type.as_deref(),
             }),
-            Error::Transport(e) => matches!(
-                e.kind(),
-                TransportErrorKind::Timeout | TransportErrorKind::Connect | TransportErrorKind::Io
-            ),
-            _ => false,
+            // A connection that broke before the response was complete (a stale pooled
+            // connection, a reset, a body cut short) is retried like one that could not
+            // be made.
+            Error::Transport(e) => Some(Outcome::Transport {
+                is_timeout: e.is_timeout(),
+                is_connect: matches!(
+                    e.kind(),
+                    TransportErrorKind::Connect | TransportErrorKind::Io
+                ),
+            }),
+            _ => None,
         }
     }
 
@@ -121,10 +134,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn config(message: impl Into<String>) -> Error {
-        Error::Config(ConfigError {
-            message: message.into(),
-        })
+    pub(crate) fn config(problem: ConfigProblem) -> Error {
+        Error::Config(ConfigError::new(problem))
     }
 
     pub(crate) fn invalid_request(message: impl Into<String>) -> Error {
@@ -286,26 +297,19 @@ pub enum ApiErrorKind {
 
 /// A non-2xx answer from the server, with everything it said.
 ///
-/// `message`, `error_type`, `code` and `param` are taken from the body in whatever
-/// shape the server used: OpenAI's `{"error": {...}}`, a flat
-/// `{"object": "error", "message": ...}` (vLLM), `[{"error": {...}}]`,
-/// `{"error": "text"}` (Ollama), `{"detail": ...}` (FastAPI servers), an HTML page
-/// from a proxy, or an empty body.
+/// What the server said — `message`, `error_type`, `code` and `param` — is its
+/// [`ErrorDetail`], taken from the body in whatever shape the server used: OpenAI's
+/// `{"error": {...}}`, a flat `{"object": "error", "message": ...}` (vLLM),
+/// `[{"error": {...}}]`, `{"error": "text"}` (Ollama), `{"detail": ...}` (FastAPI
+/// servers), an HTML page from a proxy, or an empty body. `ApiError` derefs to it, so
+/// `err.message` and `err.code` read as fields; the message is never empty (it falls
+/// back to the status's reason phrase).
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status code.
     pub status: u16,
-    /// The server's own description of the error (never empty: falls back to the
-    /// status's reason phrase).
-    pub message: String,
-    /// The error's `type` as the body gave it, e.g. `invalid_request_error`.
-    pub error_type: Option<String>,
-    /// The error's `code` as the body gave it, e.g. `invalid_api_key`; a numeric code
-    /// (llama.cpp, vLLM) is kept as its decimal text.
-    pub code: Option<String>,
-    /// The request parameter the error is about, e.g. `messages`.
-    pub param: Option<String>,
+    detail: ErrorDetail,
     /// Every response header, repeated ones included.
     pub headers: HeaderMap,
     /// The raw body as text (lossy UTF-8), at most [`MAX_ERROR_BODY_BYTES`] bytes, ending in
@@ -332,21 +336,18 @@ impl ApiError {
     /// assert_eq!(err.message, "You exceeded your current quota");
     /// ```
     pub fn new(status: u16, headers: HeaderMap, body: &[u8]) -> ApiError {
-        let parsed = parse_error_body(body);
-        let message = match parsed.message {
-            Some(m) if !m.trim().is_empty() => m,
-            _ => reason_phrase(status).to_owned(),
-        };
         ApiError {
             status,
-            message,
-            error_type: parsed.error_type,
-            code: parsed.code,
-            param: parsed.param,
+            detail: ErrorDetail::from_body(body, || reason_phrase(status).to_owned()),
             headers,
             body: bounded_text(body, MAX_ERROR_BODY_BYTES),
             retries: 0,
         }
+    }
+
+    /// What the server said: message, type, code and param.
+    pub fn detail(&self) -> &ErrorDetail {
+        &self.detail
     }
 
     /// What kind of error this is, from the status and the `insufficient_quota` code.
@@ -402,10 +403,10 @@ impl fmt::Debug for ApiError {
         f.debug_struct("ApiError")
             .field("status", &self.status)
             .field("kind", &self.kind())
-            .field("message", &self.message)
-            .field("error_type", &self.error_type)
-            .field("code", &self.code)
-            .field("param", &self.param)
+            .field("message", &self.detail.message)
+            .field("error_type", &self.detail.error_type)
+            .field("code", &self.detail.code)
+            .field("param", &self.detail.param)
             .field("request_id", &self.request_id())
             .field("retries", &self.retries)
             .field("body", &self.body)
@@ -420,27 +421,11 @@ impl fmt::Display for ApiError {
             "server answered {} {}: {}",
             self.status,
             reason_phrase(self.status),
-            self.message
+            self.detail.message
         )?;
-        let mut details = Vec::new();
-        if let Some(t) = &self.error_type {
-            details.push(format!("type {t}"));
-        }
-        if let Some(c) = &self.code {
-            details.push(format!("code {c}"));
-        }
-        if let Some(p) = &self.param {
-            details.push(format!("param {p}"));
-        }
-        if let Some(id) = self.request_id() {
-            details.push(format!("request id {id}"));
-        }
-        if self.retries > 0 {
-            details.push(format!("after {} retries", self.retries));
-        }
-        if !details.is_empty() {
-            write!(f, " ({})", details.join(", "))?;
-        }
+        let request_id = self.request_id().map(|id| format!("request id {id}"));
+        let retries = (self.retries > 0).then(|| format!("after {} retries", self.retries));
+        write_labels(f, self.detail.labels().chain(request_id).chain(retries))?;
         if let Some(hint) = self.hint() {
             write!(f, "; {hint}")?;
         }
@@ -449,6 +434,22 @@ impl fmt::Display for ApiError {
 }
 
 impl StdError for ApiError {}
+
+/// `err.message`, `err.code` and the other fields of what the server said read as fields
+/// of the error, as they always have.
+impl Deref for ApiError {
+    type Target = ErrorDetail;
+
+    fn deref(&self) -> &ErrorDetail {
+        &self.detail
+    }
+}
+
+impl DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorDetail {
+        &mut self.detail
+    }
+}
 
 /// What kind of failure a [`TransportError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -662,10 +663,7 @@ pub enum StreamErrorKind {
 #[derive(Debug)]
 pub struct StreamError {
     pub(crate) kind: StreamErrorKind,
-    pub(crate) message: String,
-    pub(crate) error_type: Option<String>,
-    pub(crate) code: Option<String>,
-    pub(crate) param: Option<String>,
+    detail: ErrorDetail,
     pub(crate) snippet: Option<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) source: Option<Box<dyn StdError + Send + Sync + 'static>>,
@@ -675,10 +673,7 @@ impl StreamError {
     pub(crate) fn new(kind: StreamErrorKind, message: impl Into<String>) -> StreamError {
         StreamError {
             kind,
-            message: message.into(),
-            error_type: None,
-            code: None,
-            param: None,
+            detail: ErrorDetail::new(message),
             snippet: None,
             request_id: None,
             source: None,
@@ -687,17 +682,8 @@ impl StreamError {
 
     /// An in-band error event, from its JSON data.
     pub(crate) fn from_server_error(data: &[u8]) -> StreamError {
-        let parsed = parse_error_body(data);
-        let mut e = StreamError::new(
-            StreamErrorKind::ServerError,
-            parsed
-                .message
-                .filter(|m| !m.trim().is_empty())
-                .unwrap_or_else(|| "the server sent an error event".to_owned()),
-        );
-        e.error_type = parsed.error_type;
-        e.code = parsed.code;
-        e.param = parsed.param;
+        let mut e = StreamError::new(StreamErrorKind::ServerError, "");
+        e.detail = ErrorDetail::from_body(data, || "the server sent an error event".to_owned());
         e.snippet = Some(bounded_text(data, 2 * SNIPPET_RADIUS));
         e
     }
@@ -709,22 +695,28 @@ impl StreamError {
 
     /// The description: the server's own message for [`StreamErrorKind::ServerError`].
     pub fn message(&self) -> &str {
-        &self.message
+        &self.detail.message
     }
 
     /// The server's error `type`, for [`StreamErrorKind::ServerError`].
     pub fn error_type(&self) -> Option<&str> {
-        self.error_type.as_deref()
+        self.detail.error_type.as_deref()
     }
 
     /// The server's error `code` (numeric codes as decimal text).
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.detail.code.as_deref()
     }
 
     /// The server's error `param`.
     pub fn param(&self) -> Option<&str> {
-        self.param.as_deref()
+        self.detail.param.as_deref()
+    }
+
+    /// The description and, for [`StreamErrorKind::ServerError`], what the server said:
+    /// the same [`ErrorDetail`] an [`ApiError`] has.
+    pub fn detail(&self) -> &ErrorDetail {
+        &self.detail
     }
 
     /// A bounded piece of the offending data, when there is one.
@@ -739,23 +731,15 @@ impl fmt::Display for StreamError {
             StreamErrorKind::ServerError => write!(
                 f,
                 "the server sent an error in the stream: {}",
-                self.message
+                self.detail.message
             )?,
-            _ => f.write_str(&self.message)?,
+            _ => f.write_str(&self.detail.message)?,
         }
-        let mut details = Vec::new();
-        if let Some(t) = &self.error_type {
-            details.push(format!("type {t}"));
-        }
-        if let Some(c) = &self.code {
-            details.push(format!("code {c}"));
-        }
-        if let Some(id) = &self.request_id {
-            details.push(format!("request id {id}"));
-        }
-        if !details.is_empty() {
-            write!(f, " ({})", details.join(", "))?;
-        }
+        let request_id = self
+            .request_id
+            .as_ref()
+            .map(|id| format!("request id {id}"));
+        write_labels(f, self.detail.labels().chain(request_id))?;
         if let (StreamErrorKind::InvalidData, Some(s)) = (self.kind, &self.snippet) {
             write!(f, ", near `{s}`")?;
         }
@@ -786,14 +770,81 @@ impl fmt::Display for InvalidRequestError {
 impl StdError for InvalidRequestError {}
 
 /// The client configuration is unusable.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    message: String,
+    problem: ConfigProblem,
 }
+
+/// What is wrong with a configuration: one variant per problem, each with its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ConfigProblem {
+    /// The API key (or bearer token) cannot go in an HTTP header.
+    ApiKeyNotHeaderSafe,
+    /// The Azure `api-key` cannot go in an HTTP header.
+    AzureApiKeyNotHeaderSafe,
+    /// The base URL, trimmed, does not start with `http://` or `https://`.
+    BaseUrlScheme(String),
+    /// The value for this header (`OpenAI-Organization`, `OpenAI-Project`) cannot go in one.
+    ValueNotHeaderSafe(&'static str),
+    /// A custom header's name is not a valid header name.
+    HeaderName(String),
+    /// A custom header's value (of the header with this name) cannot go in a header.
+    HeaderValue(String),
+    /// An Azure deployment name that names no deployment (empty, `.`, `..`).
+    AzureDeployment(String),
+    /// `Config::azure_from_env` without `AZURE_OPENAI_ENDPOINT`.
+    NoAzureEndpoint,
+    /// `Config::azure_from_env` without a key or a token.
+    NoAzureCredential,
+    /// No credential for OpenAI's own API.
+    NoApiKey,
+    /// The token provider returned this error.
+    TokenProviderFailed(String),
+    /// The token provider returned a token that cannot go in a header.
+    TokenNotHeaderSafe,
+    /// A CA bundle or client certificate that cannot be used: where it came from (the
+    /// setter, or `VARIABLE=path`), a colon, and why.
+    Certificate(String),
+    /// Only one of `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` is set.
+    MtlsHalfSet,
+    /// `Config::proxy` with a URL that is not one (its credentials replaced by `***`).
+    ProxyUrl(String),
+    /// An `https://` base URL in a build without TLS features.
+    HttpsWithoutTls(String),
+}
+
+/// Why an `https://` URL cannot work in a build without TLS.
+pub(crate) const NO_TLS: &str = "this build of sync-openai has no TLS: enable one of its features rustls (the default), native-tls or platform-verifier";
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        use ConfigProblem as P;
+        const NOT_HEADER_SAFE: &str =
+            "contains a byte that cannot go in an HTTP header (a CR, LF or other control character)";
+        match &self.problem {
+            P::ApiKeyNotHeaderSafe => f.write_str("the API key contains a byte that cannot go in an HTTP header (a control character?)"),
+            P::AzureApiKeyNotHeaderSafe => f.write_str("the Azure API key contains a byte that cannot go in an HTTP header (a control character?)"),
+            P::BaseUrlScheme(url) => write!(f, "base URL `{url}` must start with http:// or https://"),
+            P::ValueNotHeaderSafe(header) => write!(f, "the value for {header} {NOT_HEADER_SAFE}"),
+            P::HeaderName(name) => write!(f, "header name {name:?} is not a valid HTTP header name"),
+            P::HeaderValue(name) => write!(f, "the value of header {name:?} {NOT_HEADER_SAFE}"),
+            P::AzureDeployment(name) => write!(f, "the Azure deployment name {name:?} does not name a deployment: pass the name shown in the Azure portal"),
+            P::NoAzureEndpoint => f.write_str("no Azure endpoint: set AZURE_OPENAI_ENDPOINT (https://RESOURCE.openai.azure.com)"),
+            P::NoAzureCredential => f.write_str("no Azure credential: set AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN"),
+            P::NoApiKey => f.write_str("no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)"),
+            P::TokenProviderFailed(e) => write!(f, "the token provider failed: {e}"),
+            P::TokenNotHeaderSafe => f.write_str("the token provider returned a token with a byte that cannot go in an HTTP header"),
+            P::Certificate(message) => f.write_str(message),
+            P::MtlsHalfSet => f.write_str("only one of OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE is set: set both (the client certificate and its private key) or neither"),
+            P::ProxyUrl(url) => write!(f, "Config::proxy: `{url}` is not a proxy URL: use http://host:port, socks5://host:port or socks4://host:port, with user:password@ before the host if the proxy needs credentials"),
+            P::HttpsWithoutTls(url) => write!(f, "base URL {url} is https:// but {NO_TLS}"),
+        }
+    }
+}
+
+impl ConfigError {
+    pub(crate) fn new(problem: ConfigProblem) -> ConfigError {
+        ConfigError { problem }
     }
 }
 
@@ -828,6 +879,26 @@ mod tests {
         let body = b"{\n  \"id\": 5,\n  \"x\": true\n}";
         let s = snippet_at(body, 2, 9);
         assert!(s.contains("\"id\": 5"), "{s}");
+    }
+
+    #[test]
+    fn api_and_stream_errors_share_what_the_server_said() {
+        let body = br#"{"error":{"message":"bad","type":"invalid_request_error","param":"messages","code":400}}"#;
+        let api = ApiError::new(400, HeaderMap::new(), body);
+        let stream = StreamError::from_server_error(body);
+        assert_eq!(api.detail(), stream.detail());
+        assert_eq!(
+            (api.message.as_str(), api.code.as_deref()),
+            ("bad", Some("400"))
+        );
+        assert_eq!(
+            api.to_string(),
+            "server answered 400 Bad Request: bad (type invalid_request_error, code 400, param messages)"
+        );
+        assert_eq!(
+            stream.to_string(),
+            "the server sent an error in the stream: bad (type invalid_request_error, code 400, param messages)"
+        );
     }
 
     #[test]
