@@ -550,7 +550,7 @@ impl StdError for TransportError {
 #[derive(Debug)]
 pub struct DecodeError {
     pub(crate) status: u16,
-    pub(crate) target: &'static str,
+    pub(crate) target: String,
     pub(crate) line: usize,
     pub(crate) column: usize,
     pub(crate) snippet: String,
@@ -564,7 +564,7 @@ impl DecodeError {
         source: serde_json::Error,
         body: &[u8],
         status: u16,
-        target: &'static str,
+        target: String,
         request_id: Option<String>,
     ) -> DecodeError {
         let (line, column) = (source.line(), source.column());

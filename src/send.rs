@@ -209,12 +209,7 @@ impl Sender {
         &self,
         call: Call,
     ) -> Result<ApiResponse<T>, Error> {
-        let limit = self.config.max_response_bytes;
-        let ((parts, bytes), retries) = self.execute_then(&call, |response| {
-            let (parts, body) = response.into_parts();
-            let bytes = body.into_with_config().limit(limit).read_to_vec()?;
-            Ok((parts, bytes))
-        })?;
+        let (parts, bytes, retries) = self.fetch(&call)?;
         let status = parts.status.as_u16();
         let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
             let request_id = header_str(&parts.headers, "x-request-id").map(str::to_owned);
@@ -232,6 +227,19 @@ impl Sender {
             data,
             retries,
         })
+    }
+
+    /// The 2xx response's head and whole body, read within the size limit inside the
+    /// retry loop, and the retries taken. Not generic, so one copy serves every
+    /// response type.
+    fn fetch(&self, call: &Call) -> Result<(http::response::Parts, Vec<u8>, u32), Error> {
+        let limit = self.config.max_response_bytes;
+        let ((parts, bytes), retries) = self.execute_then(call, |response| {
+            let (parts, body) = response.into_parts();
+            let bytes = body.into_with_config().limit(limit).read_to_vec()?;
+            Ok((parts, bytes))
+        })?;
+        Ok((parts, bytes, retries))
     }
 
     /// Sends a call, retrying where the policy says it may help, and returns the first
@@ -402,12 +410,24 @@ impl Sender {
     }
 }
 
-/// The short name of the type a body decodes into, for a [`DecodeError`]:
-/// `CreateChatCompletionResponse`, not its module path.
-fn type_label<T>() -> &'static str {
+/// The name of the type a body decodes into, for a [`DecodeError`], without module paths:
+/// `CreateChatCompletionResponse`, `List<ChatCompletionMessageListData>`.
+fn type_label<T>() -> String {
     let full = std::any::type_name::<T>();
-    let path = full.split('<').next().unwrap_or(full);
-    path.rsplit("::").next().unwrap_or(path)
+    let last = |path: &str| path.rsplit("::").next().unwrap_or_default().to_owned();
+    let mut label = String::with_capacity(full.len());
+    let mut path = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+        } else {
+            label.push_str(&last(&path));
+            path.clear();
+            label.push(c);
+        }
+    }
+    label.push_str(&last(&path));
+    label
 }
 
 /// Serializes a value as JSON; the only place a request body is serialized.
@@ -432,7 +452,13 @@ mod tests {
             type_label::<CreateChatCompletionResponse>(),
             "CreateChatCompletionResponse"
         );
-        assert_eq!(type_label::<ChatCompletionList>(), "ChatCompletionList");
-        assert_eq!(type_label::<Vec<u32>>(), "Vec");
+        assert_eq!(
+            type_label::<ChatCompletionList>(),
+            "List<CreateChatCompletionResponse>"
+        );
+        assert_eq!(
+            type_label::<Vec<Option<(u8, String)>>>(),
+            "Vec<Option<(u8, String)>>"
+        );
     }
 }
