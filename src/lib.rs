@@ -48,7 +48,9 @@
 //! [`Config`] holds the base URL, credentials, extra headers, timeouts, retries and the
 //! response size limit; [`ChatApi::from_env`] reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`,
 //! `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`. A server at another base URL (Ollama,
-//! llama.cpp, vLLM) needs no key, and none is sent.
+//! llama.cpp, vLLM) needs no key, and none is sent. The TLS stack and trust store (the
+//! `rustls`, `native-tls` and `platform-verifier` features), private CAs, client
+//! certificates and proxies are in the guide [`guide::tls`].
 //!
 //! # Errors
 //!
