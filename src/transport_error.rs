@@ -136,12 +136,20 @@ fn classify_tls(e: &ureq::Error) -> Option<(TransportErrorKind, String)> {
     Some((TransportErrorKind::Tls, message))
 }
 
+/// What to do about an unknown issuer depends on whether the build already uses the operating
+/// system's trust store.
+const UNKNOWN_ISSUER: &str = if cfg!(any(feature = "native-tls", feature = "platform-verifier")) {
+    "the server's certificate is not signed by a trusted CA (unknown issuer): trust the CA that signed it with Config::ca_certificates_pem or SSL_CERT_FILE, or install it in the operating system's trust store, which this build uses"
+} else {
+    "the server's certificate is not signed by a trusted CA (unknown issuer): trust the CA that signed it with Config::ca_certificates_pem or SSL_CERT_FILE, or build with the platform-verifier or native-tls feature to use the operating system's trust store (where a corporate proxy's CA is usually installed)"
+};
+
 /// Certificate problems: words rustls or OpenSSL use for them (lowercase), and what the user
 /// reads. The first row that matches wins.
 const TLS_CAUSES: &[(&[&str], &str)] = &[
     (
         &["unknownissuer", "unknown issuer", "unable to get local issuer", "unable to get issuer", "self-signed certificate", "self signed certificate"],
-        "the server's certificate is not signed by a trusted CA (unknown issuer): trust the CA that signed it with Config::ca_certificates_pem or SSL_CERT_FILE, or build with the platform-verifier or native-tls feature to use the operating system's trust store (where a corporate proxy's CA is usually installed)",
+        UNKNOWN_ISSUER,
     ),
     (
         &["not valid for name", "notvalidforname", "hostname mismatch", "ip address mismatch"],
