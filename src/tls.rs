@@ -183,8 +183,10 @@ pub(crate) fn ca_certificates(pem: &[u8]) -> Result<Arc<[Vec<u8>]>, String> {
                 .to_owned(),
         );
     }
+    // Roots are checked leniently (a v1 root in a system bundle is fine): the TLS stack
+    // skips a root it cannot use, as curl does.
     for (i, der) in items.certificates.iter().enumerate() {
-        if der::certificate_spki(der).is_none() {
+        if !der::is_certificate(der) {
             return Err(format!(
                 "certificate {} in the PEM is not an X.509 certificate",
                 i + 1
@@ -389,6 +391,18 @@ mod der {
         int.get(start..).unwrap_or(&[])
     }
 
+    /// Whether `der` is shaped as a certificate: a SEQUENCE of the signed data, the
+    /// signature algorithm and the signature, and nothing after it.
+    pub(super) fn is_certificate(der: &[u8]) -> bool {
+        let mut input = der;
+        let shaped = take(&mut input, SEQUENCE).is_some_and(|mut certificate| {
+            take(&mut certificate, SEQUENCE).is_some()
+                && take(&mut certificate, SEQUENCE).is_some()
+                && take(&mut certificate, BIT_STRING).is_some()
+        });
+        shaped && input.is_empty()
+    }
+
     /// The subject public key of an X.509 v3 certificate.
     pub(super) fn certificate_spki(cert: &[u8]) -> Option<Spki<'_>> {
         let mut input = cert;
@@ -566,6 +580,16 @@ mod der {
             assert_eq!(certificate_spki(b""), None);
             assert_eq!(certificate_spki(b"0\x03\x02\x01\x02"), None);
             assert_eq!(certificate_spki(&[0x30; 64]), None);
+        }
+
+        #[test]
+        fn roots_are_checked_for_shape_only() {
+            // SEQUENCE { SEQUENCE {}, SEQUENCE {}, BIT STRING 0 }: no version, no key.
+            let shaped = [0x30, 0x07, 0x30, 0x00, 0x30, 0x00, 0x03, 0x01, 0x00];
+            assert!(is_certificate(&shaped));
+            assert_eq!(certificate_spki(&shaped), None);
+            assert!(!is_certificate(&shaped[..8]));
+            assert!(!is_certificate(&[0x30, 0x00]));
         }
 
         #[test]
