@@ -1,8 +1,7 @@
 //! The `ureq::Agent` a [`Config`] describes, and the timeouts each request adds to it.
 //!
 //! Everything the transport needs from the configuration is decided here: redirects,
-//! the user agent, timeouts, the connection pool (and, as they are added, TLS and proxy
-//! settings). The send loop asks for an agent once per client and for a request's
+//! the user agent, timeouts, the connection pool, TLS and the proxy. The send loop asks for an agent once per client and for a request's
 //! timeouts once per attempt.
 //!
 //! # What the timeouts cost
@@ -26,6 +25,7 @@ use ureq::unversioned::transport::{Connector, DefaultConnector, NextTimeout};
 use crate::config::Config;
 use crate::connection::Prompt;
 use crate::http;
+use crate::tls::{ProxySetting, TlsSettings};
 
 /// The `User-Agent` every request carries.
 const USER_AGENT: &str = concat!("sync-openai/", env!("CARGO_PKG_VERSION"));
@@ -48,6 +48,7 @@ pub(crate) fn agent(config: &Config) -> ureq::Agent {
         .user_agent(USER_AGENT)
         .accept("application/json");
     let builder = pool(timeouts(builder, config), config);
+    let builder = with_tls(with_proxy(builder, &config.proxy), &config.tls);
     ureq::Agent::with_parts(
         builder.build(),
         DefaultConnector::default().chain(Prompt),
@@ -55,7 +56,77 @@ pub(crate) fn agent(config: &Config) -> ureq::Agent {
     )
 }
 
+/// An agent builder under construction.
 type Builder = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
+
+/// The agent's proxy: the environment's (ureq reads it when the builder is made), none, or
+/// the one set with `Config::proxy`.
+fn with_proxy(builder: Builder, proxy: &ProxySetting) -> Builder {
+    match proxy {
+        ProxySetting::FromEnv => builder,
+        ProxySetting::Off => builder.proxy(None),
+        ProxySetting::Url(proxy) => builder.proxy(Some(proxy.clone())),
+    }
+}
+
+/// The agent's TLS: which provider (native-tls wins when it is compiled in, then
+/// platform-verifier, then rustls), which roots, which client certificate.
+///
+/// Every combination sets a provider whose feature is enabled and roots that provider can
+/// load, so ureq's "feature is not enabled" panics cannot be reached.
+#[cfg(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+))]
+fn with_tls(builder: Builder, tls: &TlsSettings) -> Builder {
+    use ureq::tls::{Certificate, ClientCert, RootCerts, TlsConfig, TlsProvider};
+
+    let (provider, default_roots) = if cfg!(feature = "native-tls") {
+        // For native-tls, "platform verifier" means the library's own default roots: the
+        // operating system's store (and SSL_CERT_FILE / SSL_CERT_DIR for OpenSSL).
+        (TlsProvider::NativeTls, RootCerts::PlatformVerifier)
+    } else if cfg!(feature = "platform-verifier") {
+        (TlsProvider::Rustls, RootCerts::PlatformVerifier)
+    } else {
+        (TlsProvider::Rustls, RootCerts::WebPki)
+    };
+    let roots = match &tls.ca_certificates {
+        Some(certs) => RootCerts::new_with_certs(
+            &certs
+                .iter()
+                .map(|der| Certificate::from_der(der).to_owned())
+                .collect::<Vec<_>>(),
+        ),
+        None => default_roots,
+    };
+    let client_cert = tls.client_certificate.as_ref().map(|identity| {
+        let chain: Vec<Certificate<'static>> = identity
+            .chain
+            .iter()
+            .map(|der| Certificate::from_der(der).to_owned())
+            .collect();
+        ClientCert::new_with_certs(&chain, identity.key.to_owned())
+    });
+    builder.tls_config(
+        TlsConfig::builder()
+            .provider(provider)
+            .root_certs(roots)
+            .client_cert(client_cert)
+            .build(),
+    )
+}
+
+/// Without a TLS feature there is nothing to configure; `https://` URLs are refused before
+/// sending (see `Config::validate`).
+#[cfg(not(any(
+    feature = "rustls",
+    feature = "native-tls",
+    feature = "platform-verifier"
+)))]
+fn with_tls(builder: Builder, _tls: &TlsSettings) -> Builder {
+    builder
+}
 
 /// The agent's timeouts, those of a non-streamed call without a deadline: DNS and the
 /// connection setup each within `connect_timeout`, the whole call within `timeout`.

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::{HeaderName, HeaderValue};
 use crate::retry::{self, Sleeper};
+use crate::tls::{ProxySetting, TlsSettings};
 use crate::util::encode_path_segment;
 
 /// OpenAI's own API, the default base URL.
@@ -95,6 +96,10 @@ pub struct Config {
     /// Query parameters sent with every request (Azure's `api-version`, and those of
     /// [`RequestOptions::query`](crate::RequestOptions::query)).
     pub(crate) query: Vec<(String, String)>,
+    /// CA certificates and client certificate (mutual TLS).
+    pub(crate) tls: TlsSettings,
+    /// The proxy: from the environment, none, or a given one.
+    pub(crate) proxy: ProxySetting,
     /// Fields merged into every JSON body (from
     /// [`RequestOptions::body_field`](crate::RequestOptions::body_field)).
     pub(crate) body_fields: Map<String, Value>,
@@ -184,6 +189,8 @@ impl Config {
             azure_api_key: None,
             token_provider: None,
             query: Vec::new(),
+            tls: TlsSettings::default(),
+            proxy: ProxySetting::FromEnv,
             body_fields: Map::new(),
             invalid: None,
             cache_dir: None,
@@ -199,9 +206,17 @@ impl Config {
     /// | `OPENAI_BASE_URL`   | [`base_url`](Config::base_url)|
     /// | `OPENAI_ORG_ID`     | [`organization`](Config::organization) |
     /// | `OPENAI_PROJECT_ID` | [`project`](Config::project)  |
+    /// | `SSL_CERT_FILE`     | [`ca_certificates_pem`](Config::ca_certificates_pem) with the file's contents |
+    /// | `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` | [`client_certificate_pem`](Config::client_certificate_pem) with the files' contents |
     ///
-    /// Unset and empty variables are ignored. This never fails; a missing key is reported
-    /// by [`ChatApi::from_env`](crate::ChatApi::from_env), or by the first call.
+    /// Proxies come from `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` for every
+    /// configuration, this one and [`Config::new`] alike; see [`proxy`](Config::proxy).
+    ///
+    /// Unset and empty variables are ignored; in a build without TLS features the certificate
+    /// variables are ignored too (only `http://` can be used). This never fails: a missing
+    /// key, or a certificate file that cannot be read or is not PEM, is reported by
+    /// [`ChatApi::from_env`](crate::ChatApi::from_env) (or by [`validate`](Config::validate),
+    /// or the first call) as [`Error::Config`] naming the variable and the path.
     pub fn from_env() -> Config {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let mut config = Config::new();
@@ -219,6 +234,9 @@ impl Config {
         }
         if let Some(dir) = var("SYNC_OPENAI_CACHE_DIR") {
             config = config.cache_dir(dir);
+        }
+        if crate::tls::ENABLED {
+            config = config.tls_from_env(var);
         }
         config
     }
@@ -297,6 +315,43 @@ impl Config {
     /// ```
     pub fn cache_mode(mut self, mode: CacheMode) -> Config {
         self.cache_mode = Some(mode);
+        self
+    }
+
+    /// `SSL_CERT_FILE` and the `OPENAI_MTLS_CLIENT_*_FILE` pair, read as the setters read PEM.
+    fn tls_from_env(mut self, var: impl Fn(&str) -> Option<String>) -> Config {
+        const CERT: &str = "OPENAI_MTLS_CLIENT_CERT_FILE";
+        const KEY: &str = "OPENAI_MTLS_CLIENT_KEY_FILE";
+        if let Some(path) = var("SSL_CERT_FILE") {
+            let source = || format!("SSL_CERT_FILE={path}");
+            let certs = read_pem_file("SSL_CERT_FILE", &path)
+                .and_then(|pem| crate::tls::ca_certificates(&pem).map_err(|e| (source(), e)));
+            match certs {
+                Ok(certs) => self.tls.ca_certificates = Some(certs),
+                Err((source, reason)) => {
+                    self.note_invalid(ConfigProblem::Certificate(format!("{source}: {reason}")))
+                }
+            }
+        }
+        match (var(CERT), var(KEY)) {
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => self.note_invalid(ConfigProblem::MtlsHalfSet),
+            (Some(cert_path), Some(key_path)) => {
+                let identity = read_pem_file(CERT, &cert_path).and_then(|cert| {
+                    let key = read_pem_file(KEY, &key_path)?;
+                    crate::tls::client_identity(&cert, &key).map_err(|(part, reason)| match part {
+                        crate::tls::Part::Certificate => (format!("{CERT}={cert_path}"), reason),
+                        crate::tls::Part::Key => (format!("{KEY}={key_path}"), reason),
+                    })
+                });
+                match identity {
+                    Ok(identity) => self.tls.client_certificate = Some(identity),
+                    Err((source, reason)) => {
+                        self.note_invalid(ConfigProblem::Certificate(format!("{source}: {reason}")))
+                    }
+                }
+            }
+        }
         self
     }
 
@@ -595,6 +650,97 @@ impl Config {
         self
     }
 
+    /// Trust exactly the CA certificates in this PEM bundle (one or many), instead of the
+    /// default roots, as curl's `--cacert` does.
+    ///
+    /// For a server with a private CA (self-hosted vLLM or llama.cpp behind nginx) or a
+    /// TLS-inspecting corporate proxy: pass the CA's certificate, `-----BEGIN CERTIFICATE-----`
+    /// blocks one after the other. [`Config::from_env`] reads the file named by
+    /// `SSL_CERT_FILE` into this setting.
+    ///
+    /// PEM without a certificate, or one that is not X.509, makes every call fail with
+    /// [`Error::Config`] naming this setter, as does a build without TLS features.
+    /// Defaults to the roots of the TLS feature in use: Mozilla's for `rustls`, the operating
+    /// system's for `native-tls` and `platform-verifier`.
+    pub fn ca_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Config {
+        match crate::tls::ca_certificates(pem.as_ref()) {
+            Ok(certs) => self.tls.ca_certificates = Some(certs),
+            Err(reason) => self.note_invalid(ConfigProblem::Certificate(format!(
+                "Config::ca_certificates_pem: {reason}"
+            ))),
+        }
+        self
+    }
+
+    /// Present this client certificate to servers that ask for one (mutual TLS).
+    ///
+    /// `cert_chain_pem` holds the client certificate first, then any intermediates;
+    /// `private_key_pem` its unencrypted private key (`BEGIN PRIVATE KEY`, `BEGIN RSA
+    /// PRIVATE KEY` or `BEGIN EC PRIVATE KEY`; with the `native-tls` feature, PKCS#8
+    /// `BEGIN PRIVATE KEY` only). RSA (2048 to 8192 bits), ECDSA P-256/P-384 and Ed25519
+    /// keys are accepted (Ed25519 in PKCS#8 v2 with rustls, v1 with native-tls); see the
+    /// guide [`guide::tls`](crate::guide::tls). [`Config::from_env`] reads the files named
+    /// by `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` into this setting.
+    ///
+    /// Invalid PEM, a key of another kind, or a key that does not belong to the certificate
+    /// makes every call fail with [`Error::Config`] naming this setter. The key never
+    /// appears in `Debug` output or errors. Defaults to none.
+    pub fn client_certificate_pem(
+        mut self,
+        cert_chain_pem: impl AsRef<[u8]>,
+        private_key_pem: impl AsRef<[u8]>,
+    ) -> Config {
+        match crate::tls::client_identity(cert_chain_pem.as_ref(), private_key_pem.as_ref()) {
+            Ok(identity) => self.tls.client_certificate = Some(identity),
+            Err((part, reason)) => {
+                let argument = match part {
+                    crate::tls::Part::Certificate => "cert_chain_pem",
+                    crate::tls::Part::Key => "private_key_pem",
+                };
+                let source = format!("Config::client_certificate_pem ({argument})");
+                self.note_invalid(ConfigProblem::Certificate(format!("{source}: {reason}")));
+            }
+        }
+        self
+    }
+
+    /// Send every request through this proxy, whatever the environment says.
+    ///
+    /// `http://host:port` is an HTTP proxy that opens a tunnel with `CONNECT`;
+    /// `socks5://host:port` (the client resolves the host name), `socks5h://host:port` (the
+    /// proxy resolves it), `socks4://` and `socks4a://` are SOCKS proxies. Credentials go
+    /// in the URL, percent-encoded: `http://user:password@host:port`; they never appear in
+    /// `Debug` output or errors. `NO_PROXY` does not apply to a proxy set here.
+    ///
+    /// A URL that is not a proxy URL makes every call fail with [`Error::Config`].
+    /// Defaults to the environment, as ureq reads it when the client is made: the first
+    /// of `ALL_PROXY`, `all_proxy`, `HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY`,
+    /// `http_proxy` that holds a valid proxy URL is used for every request (`http://` and
+    /// `https://` alike), except to the hosts listed in `NO_PROXY` (or `no_proxy`):
+    /// comma-separated exact names (`localhost`, `127.0.0.1`), `.example.com` or
+    /// `*.example.com` for subdomains, `*` for all.
+    ///
+    /// ```
+    /// use sync_openai::Config;
+    ///
+    /// let config = Config::new().proxy("http://alice:s3cret@proxy.corp.example:3128");
+    /// assert!(!format!("{config:?}").contains("s3cret"));
+    /// ```
+    pub fn proxy(mut self, url: impl AsRef<str>) -> Config {
+        match crate::tls::parse_proxy(url.as_ref()) {
+            Ok(proxy) => self.proxy = ProxySetting::Url(proxy),
+            Err(shown) => self.note_invalid(ConfigProblem::ProxyUrl(shown)),
+        }
+        self
+    }
+
+    /// Connect directly, ignoring `ALL_PROXY`, `HTTPS_PROXY` and `HTTP_PROXY`.
+    /// Defaults to the proxy from the environment; see [`proxy`](Config::proxy).
+    pub fn no_proxy(mut self) -> Config {
+        self.proxy = ProxySetting::Off;
+        self
+    }
+
     /// The base URL in use, without a trailing `/`.
     pub fn get_base_url(&self) -> &str {
         &self.base_url
@@ -612,6 +758,11 @@ impl Config {
     pub fn validate(&self) -> Result<(), Error> {
         if let Some(error) = &self.invalid {
             return Err(Error::Config(error.clone()));
+        }
+        if !crate::tls::ENABLED && self.base_url.starts_with("https://") {
+            return Err(Error::config(ConfigProblem::HttpsWithoutTls(
+                self.base_url.clone(),
+            )));
         }
         if !self.has_api_key() && self.base_url == DEFAULT_BASE_URL {
             return Err(Error::config(ConfigProblem::NoApiKey));
@@ -676,6 +827,9 @@ impl fmt::Debug for Config {
                     .map(|(k, _)| k.as_str())
                     .collect::<Vec<_>>(),
             )
+            .field("tls", &self.tls)
+            .field("proxy", &self.proxy)
+            .field("invalid", &self.invalid)
             .field("body_fields", &body_keys)
             .field("invalid", &self.invalid.as_ref().map(ToString::to_string))
             .finish()
@@ -749,4 +903,14 @@ pub(crate) fn note_first(slot: &mut Option<ConfigError>, problem: ConfigProblem)
     if slot.is_none() {
         *slot = Some(ConfigError::new(problem));
     }
+}
+
+/// The contents of the PEM file a variable names; the error is (`VARIABLE=path`, why).
+fn read_pem_file(variable: &str, path: &str) -> Result<Vec<u8>, (String, String)> {
+    std::fs::read(path).map_err(|e| {
+        (
+            format!("{variable}={path}"),
+            format!("the file cannot be read ({e}): point {variable} at a PEM file, or unset it"),
+        )
+    })
 }

@@ -467,8 +467,16 @@ pub enum TransportErrorKind {
     Connect,
     /// A timeout fired: connecting, waiting for the answer, or between stream bytes.
     Timeout,
-    /// The TLS handshake or certificate check failed.
+    /// The TLS handshake or certificate check failed: an untrusted, expired or misnamed
+    /// server certificate, a client certificate the server requires or rejects, or an
+    /// `https://` URL in a build without TLS. The message names the cause and the fix.
     Tls,
+    /// The proxy refused to open a tunnel to the server (an HTTP CONNECT proxy answering
+    /// other than 200, or a SOCKS proxy refusing the connection).
+    Proxy,
+    /// The proxy asks for credentials, or refused the ones given (HTTP 407, SOCKS5
+    /// authentication): put them in the proxy URL, `http://user:password@host:port`.
+    ProxyAuth,
     /// The connection broke or the server spoke broken HTTP.
     Io,
     /// The response body is larger than the configured limit.
@@ -911,7 +919,19 @@ pub(crate) enum ConfigProblem {
     MockServerStart(String),
     /// A timeout setter (named) was given `Duration::ZERO`.
     ZeroTimeout(&'static str),
+    /// A CA bundle or client certificate that cannot be used: where it came from (the
+    /// setter, or `VARIABLE=path`), a colon, and why.
+    Certificate(String),
+    /// Only one of `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` is set.
+    MtlsHalfSet,
+    /// `Config::proxy` with a URL that is not one (its credentials replaced by `***`).
+    ProxyUrl(String),
+    /// An `https://` base URL in a build without TLS features.
+    HttpsWithoutTls(String),
 }
+
+/// Why an `https://` URL cannot work in a build without TLS.
+pub(crate) const NO_TLS: &str = "this build of sync-openai has no TLS: enable one of its features rustls (the default), native-tls or platform-verifier";
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -935,6 +955,10 @@ impl fmt::Display for ConfigError {
             #[cfg(feature = "testing")]
             P::MockServerStart(why) => write!(f, "the mock server could not start: {why}"),
             P::ZeroTimeout(setter) => write!(f, "{setter} is zero, which would fail every call: give a positive duration, or Duration::MAX for no limit"),
+            P::Certificate(message) => f.write_str(message),
+            P::MtlsHalfSet => f.write_str("only one of OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE is set: set both (the client certificate and its private key) or neither"),
+            P::ProxyUrl(url) => write!(f, "Config::proxy: `{url}` is not a proxy URL: use http://host:port, socks5://host:port or socks4://host:port, with user:password@ before the host if the proxy needs credentials"),
+            P::HttpsWithoutTls(url) => write!(f, "base URL {url} is https:// but {NO_TLS}"),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! - [`fuzzing`]: the parsers of what a server sends, fuzzed
 //! - [`testing`]: testing code that calls sync-openai: the mock server and the response cache
 //! - [`scale`]: many requests: `run_many` on one machine, the Batch API beyond it
+//! - [`tls`]: TLS, certificates and proxies: corporate proxies, private CAs, mutual TLS
 
 #[doc = include_str!("../docs/guide/streaming.md")]
 pub mod streaming {}
@@ -50,3 +51,6 @@ pub mod testing {}
 
 #[doc = include_str!("../docs/guide/scale.md")]
 pub mod scale {}
+
+#[doc = include_str!("../docs/guide/tls.md")]
+pub mod tls {}

@@ -74,7 +74,8 @@
 //! reported by every call as [`Error::Config`], and [`Config::validate`] checks it up front.
 //! A `ChatApi` holds one connection pool; clones share it, and it is `Send + Sync`.
 //! Proxies come from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) as ureq reads
-//! them. Redirects are not followed: a POST is not replayed elsewhere and credentials never
+//! them; the TLS stack and trust store (the `rustls`, `native-tls` and `platform-verifier`
+//! features), private CAs, client certificates and proxies are in the guide [`guide::tls`]. Redirects are not followed: a POST is not replayed elsewhere and credentials never
 //! reach another host; a 3xx is an [`Error::Api`] naming the `Location`.
 //!
 //! # Errors
@@ -120,7 +121,8 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `rustls` | yes | TLS through rustls with the webpki roots (ureq's default) |
-//! | `native-tls` | no | TLS through the platform's native library instead of rustls |
+//! | `native-tls` | no | TLS through the platform's native library and the operating system's trust store; when enabled it is used for every connection |
+//! | `platform-verifier` | no | TLS through rustls, trusting the operating system's certificate store |
 //! | `gzip` | yes | accept gzip-compressed responses |
 //! | `testing` | no | [`testing`]: a local mock server for your own tests |
 //!
@@ -152,6 +154,7 @@ mod stored;
 mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 mod transport_error;
 pub mod types;
 mod util;

@@ -11,6 +11,7 @@ pub mod prism;
 mod run;
 mod server;
 mod sse;
+pub mod tls;
 
 pub use fixtures::*;
 pub use run::*;
