@@ -327,7 +327,7 @@ impl ChatApi {
         })?;
         let status = parts.status.as_u16();
         let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
-            let request_id = header_str(&parts.headers, "x-request-id").map(str::to_owned);
+            let request_id = crate::error::request_id(&parts.headers).map(str::to_owned);
             Error::Decode(Box::new(DecodeError::new(
                 e, &bytes, status, target, request_id,
             )))

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::http::{HeaderName, HeaderValue};
+use crate::observe::{EventHook, LogLevel};
 
 /// OpenAI's own API, the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -80,6 +81,8 @@ pub struct Config {
     pub(crate) query: Vec<(String, String)>,
     /// The first invalid setting, reported by every call (setters cannot fail).
     pub(crate) invalid: Option<String>,
+    pub(crate) log_level: LogLevel,
+    pub(crate) on_event: Option<EventHook>,
 }
 
 impl Default for Config {
@@ -108,6 +111,8 @@ impl Config {
             token_provider: None,
             query: Vec::new(),
             invalid: None,
+            log_level: LogLevel::Off,
+            on_event: None,
         }
     }
 
@@ -119,9 +124,23 @@ impl Config {
     /// | `OPENAI_BASE_URL`   | [`base_url`](Config::base_url)|
     /// | `OPENAI_ORG_ID`     | [`organization`](Config::organization) |
     /// | `OPENAI_PROJECT_ID` | [`project`](Config::project)  |
+    /// | `OPENAI_LOG`        | [`log_level`](Config::log_level): `info` or `debug` (other values are off) |
+    /// | `OPENAI_CUSTOM_HEADERS` | [`header`](Config::header), one `Name: value` per line |
     ///
     /// Unset and empty variables are ignored. This never fails; a missing key is reported
-    /// by [`ChatApi::from_env`](crate::ChatApi::from_env), or by the first call.
+    /// by [`ChatApi::from_env`](crate::ChatApi::from_env), or by the first call, and so is
+    /// a line of `OPENAI_CUSTOM_HEADERS` that is not a `Name: value` header (an
+    /// [`Error::Config`] naming the line number). Headers set with
+    /// [`header`](Config::header) afterwards replace those of the same name.
+    ///
+    /// ```
+    /// # std::env::set_var("OPENAI_CUSTOM_HEADERS", "X-Team: search\nX-Trace: on");
+    /// // OPENAI_CUSTOM_HEADERS="X-Team: search
+    /// // X-Trace: on"
+    /// let config = sync_openai::Config::from_env().header("X-Trace", "off");
+    /// assert!(format!("{config:?}").contains(r#"headers: ["x-team", "x-trace"]"#));
+    /// # std::env::remove_var("OPENAI_CUSTOM_HEADERS");
+    /// ```
     pub fn from_env() -> Config {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let mut config = Config::new();
@@ -137,7 +156,45 @@ impl Config {
         if let Some(project) = var("OPENAI_PROJECT_ID") {
             config = config.project(project);
         }
+        if let Some(level) = var("OPENAI_LOG") {
+            // Like the official SDKs, an unknown value (`warn`, `error`) logs nothing.
+            config.log_level = level.parse().unwrap_or(LogLevel::Off);
+        }
+        if let Some(headers) = var("OPENAI_CUSTOM_HEADERS") {
+            config = config.custom_headers(&headers);
+        }
         config
+    }
+
+    /// Adds the headers of an `OPENAI_CUSTOM_HEADERS` value: one `Name: value` per line,
+    /// blank lines skipped; the first malformed line makes the configuration invalid.
+    fn custom_headers(mut self, text: &str) -> Config {
+        for (i, line) in text.split('\n').enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let number = i + 1;
+            let parsed = line.split_once(':').and_then(|(name, value)| {
+                let name = HeaderName::from_bytes(name.trim().as_bytes()).ok()?;
+                let value = HeaderValue::from_str(value.trim()).ok()?;
+                Some((name, value))
+            });
+            match parsed {
+                Some((name, value)) => {
+                    self.headers.retain(|(n, _)| *n != name);
+                    self.headers.push((name, value));
+                }
+                // The line itself is not shown: its value may be a secret.
+                None => {
+                    self.note_invalid(format!(
+                        "OPENAI_CUSTOM_HEADERS line {number} is not a `Name: value` header (a valid header name, a colon, a value without control characters)"
+                    ));
+                    break;
+                }
+            }
+        }
+        self
     }
 
     /// The API key, sent as `Authorization: Bearer <key>`.
@@ -416,6 +473,42 @@ impl Config {
         self
     }
 
+    /// What the client writes to stderr about each call; see [`LogLevel`].
+    ///
+    /// `Info` writes one line per attempt and one per finished stream; `Debug` adds the
+    /// request and response bodies, bounded and redacted. Neither ever writes the key, a
+    /// token or a header value. Also set by `OPENAI_LOG=info|debug` in
+    /// [`from_env`](Config::from_env). Defaults to [`LogLevel::Off`].
+    ///
+    /// ```text
+    /// [sync-openai] POST https://api.openai.com/v1/chat/completions -> 429 Too Many Requests request_id=req_1 attempt=1 elapsed_ms=41 retry_in_ms=2000 retry_reason="429 Too Many Requests, wait asked by the server (retry-after)"
+    /// [sync-openai] POST https://api.openai.com/v1/chat/completions -> 200 OK request_id=req_2 attempt=2 elapsed_ms=812
+    /// ```
+    pub fn log_level(mut self, level: LogLevel) -> Config {
+        self.log_level = level;
+        self
+    }
+
+    /// A function called with each [`Event`](crate::Event): request sent, response
+    /// received, attempt failed, retry scheduled, stream ended; to forward them to `log`,
+    /// `tracing` or metrics. It runs on the calling thread, in the middle of the call: keep
+    /// it quick. Setting it again replaces it. Defaults to none.
+    ///
+    /// ```
+    /// use sync_openai::{Config, Event};
+    ///
+    /// let config = Config::new().on_event(|event| {
+    ///     if let Event::ResponseReceived { status, elapsed, .. } = event {
+    ///         eprintln!("answered {status} in {elapsed:?}");
+    ///     }
+    /// });
+    /// # drop(config);
+    /// ```
+    pub fn on_event(mut self, hook: impl Fn(&crate::Event) + Send + Sync + 'static) -> Config {
+        self.on_event = Some(EventHook(Arc::new(hook)));
+        self
+    }
+
     /// The base URL in use, without a trailing `/`.
     pub fn get_base_url(&self) -> &str {
         &self.base_url
@@ -490,6 +583,8 @@ impl fmt::Debug for Config {
                     .collect::<Vec<_>>(),
             )
             .field("invalid", &self.invalid)
+            .field("log_level", &self.log_level)
+            .field("on_event", &self.on_event.as_ref().map(|_| "custom"))
             .finish()
     }
 }
@@ -505,5 +600,65 @@ pub(crate) struct RetrySleep(pub(crate) Arc<dyn Fn(Duration) + Send + Sync>);
 impl crate::retry::Sleeper for RetrySleep {
     fn sleep(&self, d: Duration) {
         (self.0)(d)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail by panicking
+mod tests {
+    use super::*;
+
+    fn names(config: &Config) -> Vec<(String, String)> {
+        config
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn custom_headers_are_name_value_lines() {
+        let config = Config::new().custom_headers("X-A: 1\r\n\n  X-B:two words \nx-a: 3\nX-Empty:");
+        assert_eq!(config.invalid, None);
+        assert_eq!(
+            names(&config),
+            [
+                ("x-b".to_owned(), "two words".to_owned()),
+                ("x-a".to_owned(), "3".to_owned()),
+                ("x-empty".to_owned(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_malformed_line_is_named_by_its_number_without_its_value() {
+        for (text, line, hidden) in [
+            ("X-A: 1\nsk-secret-no-colon", 2, "sk-secret"),
+            ("X-A: 1\n\nbad name: hunter2", 3, "hunter2"),
+            (": hunter2", 1, "hunter2"),
+            ("X-A: bell\u{7}", 1, "bell"),
+        ] {
+            let config = Config::new().custom_headers(text);
+            let error = config.validate().unwrap_err().to_string();
+            assert!(
+                error.starts_with(&format!("OPENAI_CUSTOM_HEADERS line {line} is not")),
+                "{error}"
+            );
+            assert!(!error.contains(hidden), "{error}");
+        }
+    }
+
+    #[test]
+    fn headers_set_later_replace_custom_ones() {
+        let config = Config::new()
+            .custom_headers("X-Team: env\nX-Other: env")
+            .header("x-team", "code");
+        assert_eq!(
+            names(&config),
+            [
+                ("x-other".to_owned(), "env".to_owned()),
+                ("x-team".to_owned(), "code".to_owned()),
+            ]
+        );
     }
 }

@@ -64,7 +64,9 @@ impl Error {
         }
     }
 
-    /// The `x-request-id` the server gave the failed request, if known.
+    /// The request id the server gave the failed request, if known (`x-request-id`, or
+    /// where gateways put it instead; see
+    /// [`ApiResponse::request_id`](crate::ApiResponse::request_id) for the order).
     ///
     /// Quote it when asking the provider's support about a failure.
     pub fn request_id(&self) -> Option<&str> {
@@ -395,9 +397,11 @@ impl ApiError {
         }
     }
 
-    /// The `x-request-id` response header, if the server sent one.
+    /// The request id the server gave the failed request, if it sent one: `x-request-id`,
+    /// or where gateways put it instead (see
+    /// [`ApiResponse::request_id`](crate::ApiResponse::request_id) for the order).
     pub fn request_id(&self) -> Option<&str> {
-        header_str(&self.headers, "x-request-id")
+        request_id(&self.headers)
     }
 
     /// How long the server asked to wait (`retry-after-ms` or `retry-after`), if it did.
@@ -975,6 +979,27 @@ fn snippet_at(body: &[u8], line: usize, column: usize) -> String {
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The headers a request id is read from, in this order: OpenAI's and most servers'
+/// `x-request-id`; LiteLLM's `x-litellm-call-id`; Azure API Management's `apim-request-id`;
+/// Azure's `x-ms-request-id`; Anthropic's `request-id`; AWS's `x-amzn-requestid`.
+pub(crate) const REQUEST_ID_HEADERS: [&str; 6] = [
+    "x-request-id",
+    "x-litellm-call-id",
+    "apim-request-id",
+    "x-ms-request-id",
+    "request-id",
+    "x-amzn-requestid",
+];
+
+/// The request id of a response: the first non-empty one of [`REQUEST_ID_HEADERS`].
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .filter_map(|name| header_str(headers, name))
+        .map(str::trim)
+        .find(|id| !id.is_empty())
 }
 
 /// The canonical reason phrase of a status, or "unknown status".

@@ -68,13 +68,14 @@
 mod api;
 mod config;
 mod error;
+pub mod guide;
+mod observe;
 mod options;
 mod response;
 mod retry;
 mod sse;
 mod stored;
 mod stream;
-pub mod guide;
 pub mod types;
 
 pub use api::ChatApi;
@@ -86,6 +87,7 @@ pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
     StreamError, StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
 };
+pub use observe::{Event, LogLevel, ParseLogLevelError, StreamEnd};
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;

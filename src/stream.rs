@@ -116,9 +116,10 @@ impl ChatCompletionStream {
         &self.headers
     }
 
-    /// The `x-request-id` header of the response.
+    /// The request id of the response (`x-request-id`, or where gateways put it instead;
+    /// see [`ApiResponse::request_id`](crate::ApiResponse::request_id) for the order).
     pub fn request_id(&self) -> Option<&str> {
-        header_str(&self.headers, "x-request-id")
+        crate::error::request_id(&self.headers)
     }
 
     /// Reads the rest of the stream and folds it into one completion, as if the request had

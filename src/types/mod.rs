@@ -28,6 +28,7 @@ mod azure;
 mod de;
 mod enums;
 mod message;
+mod models;
 mod parse;
 mod request;
 mod response;
@@ -58,6 +59,7 @@ pub use message::{
     ChatCompletionRequestUserMessage, ChatCompletionRequestUserMessageContentPart, FileInput,
     ImageUrl, InputAudio, PromptCacheBreakpointParam,
 };
+pub use models::{Date, Model, ModelList, ParseDateError};
 pub use request::{
     ChatCompletionAudio, ChatCompletionStreamOptions, CreateChatCompletionRequest,
     ModerationConfigParam, ModerationParam, ModerationPolicyParam, PredictionContent,
