@@ -22,7 +22,7 @@ use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, Threa
 use crate::stream::ChatCompletionStream;
 use crate::types::{CreateChatCompletionRequest, CreateChatCompletionResponse};
 
-const USER_AGENT: &str = concat!("sync-openai/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("sync-openai/", env!("CARGO_PKG_VERSION"));
 
 /// A blocking client for the Chat Completions API of OpenAI or any compatible server.
 ///
@@ -456,7 +456,10 @@ impl ChatApi {
         )
     }
 
-    fn build_request<'b>(&self, call: &Call<'b>) -> Result<http::Request<&'b [u8]>, Error> {
+    pub(crate) fn build_request<'b>(
+        &self,
+        call: &Call<'b>,
+    ) -> Result<http::Request<&'b [u8]>, Error> {
         let url = match self.inner.query.is_empty() {
             true => Cow::Borrowed(call.url.as_ref()),
             false => Cow::Owned(with_query(call.url.to_string(), &self.inner.query)),

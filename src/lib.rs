@@ -67,6 +67,7 @@
 
 mod api;
 mod config;
+mod curl;
 mod error;
 pub mod guide;
 mod observe;
