@@ -70,6 +70,7 @@ mod config;
 mod curl;
 mod error;
 pub mod guide;
+mod models;
 mod observe;
 mod options;
 mod response;
