@@ -16,6 +16,7 @@ use crate::error::{
     MAX_ERROR_BODY_BYTES,
 };
 use crate::http::{self, HeaderName, HeaderValue, Method};
+use crate::observe::{is_secret_header, Attempt, Observer};
 use crate::options::RequestOptions;
 use crate::response::ApiResponse;
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
@@ -302,10 +303,13 @@ impl ChatApi {
             .body(&body)
             .stream();
         let (response, _retries) = self.execute(&call)?;
-        Ok(ChatCompletionStream::from_response(
-            response,
-            self.inner.config.max_response_bytes,
-        ))
+        let watch = self
+            .observer(None)
+            .map(|o| o.watch_stream(response.headers()));
+        Ok(
+            ChatCompletionStream::from_response(response, self.inner.config.max_response_bytes)
+                .watched(watch),
+        )
     }
 
     /// Sends a call and decodes its 2xx JSON body into `T`.
@@ -326,6 +330,9 @@ impl ChatApi {
             Ok((parts, bytes))
         })?;
         let status = parts.status.as_u16();
+        if let Some(o) = self.observer(None) {
+            o.response_body(&call.method, &call.url, status, &bytes);
+        }
         let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
             let request_id = crate::error::request_id(&parts.headers).map(str::to_owned);
             Error::Decode(Box::new(DecodeError::new(
@@ -371,11 +378,39 @@ impl ChatApi {
                     .headers_mut()
                     .insert(http::header::AUTHORIZATION, bearer(token)?);
             }
+            // Observability (src/observe.rs): nothing is built when logging is off and no
+            // hook is set.
+            let observer = self.observer(token.as_deref());
+            let (sent, url) = (Instant::now(), request.uri().to_string());
+            if let Some(o) = &observer {
+                o.request_sent(&call.method, &url, retries + 1, call.body);
+            }
+            let mut answered = None;
             let (error, decision) = match self.agent.run(request) {
-                Ok(response) if response.status().is_success() => match finish(response) {
-                    Ok(value) => return Ok((value, retries)),
-                    Err(e) => self.transport_failure(e, retries, max_retries, deadline),
-                },
+                Ok(response) if response.status().is_success() => {
+                    let status = response.status().as_u16();
+                    let headers = observer.as_ref().map(|_| response.headers().clone());
+                    match finish(response) {
+                        Ok(value) => {
+                            if let (Some(o), Some(headers)) = (&observer, &headers) {
+                                o.attempt(&Attempt {
+                                    method: &call.method,
+                                    url: &url,
+                                    number: retries + 1,
+                                    elapsed: sent.elapsed(),
+                                    response: Some((status, headers)),
+                                    error: None,
+                                    retry: None,
+                                });
+                            }
+                            return Ok((value, retries));
+                        }
+                        Err(e) => {
+                            answered = headers.map(|h| (status, h));
+                            self.transport_failure(e, retries, max_retries, deadline)
+                        }
+                    }
+                }
                 Ok(response) => {
                     let error = self.api_error(response, token.as_deref());
                     let decision = {
@@ -391,6 +426,29 @@ impl ChatApi {
                 }
                 Err(e) => self.transport_failure(e, retries, max_retries, deadline),
             };
+            if let Some(o) = &observer {
+                let response = match &error {
+                    Error::Api(e) => Some((e.status, &e.headers)),
+                    _ => answered
+                        .as_ref()
+                        .map(|(status, headers)| (*status, headers)),
+                };
+                o.attempt(&Attempt {
+                    method: &call.method,
+                    url: &url,
+                    number: retries + 1,
+                    elapsed: sent.elapsed(),
+                    response,
+                    error: Some(&error),
+                    retry: match decision {
+                        Decision::Retry(delay) => Some(delay),
+                        Decision::GiveUp { .. } => None,
+                    },
+                });
+                if let Error::Api(e) = &error {
+                    o.response_body(&call.method, &url, e.status, e.body.as_bytes());
+                }
+            }
             match decision {
                 Decision::Retry(delay) => {
                     self.inner.sleeper.sleep(delay);
@@ -399,6 +457,16 @@ impl ChatApi {
                 Decision::GiveUp { .. } => return Err(error.with_retries(retries)),
             }
         }
+    }
+
+    /// The observer of a call (see src/observe.rs), or `None` when nothing is reported.
+    pub(crate) fn observer(&self, token: Option<&str>) -> Option<Observer> {
+        let config = &self.inner.config;
+        Observer::new(
+            config.log_level,
+            config.on_event.as_ref(),
+            self.secrets().chain(token),
+        )
     }
 
     /// A token from the configured provider, asked for before each attempt.
@@ -543,16 +611,10 @@ impl ChatApi {
 impl ChatApi {
     /// The credentials this client sends: the key and the values of secret headers.
     fn secrets(&self) -> impl Iterator<Item = &str> {
-        const SECRET_HEADERS: [&str; 4] = [
-            "authorization",
-            "api-key",
-            "x-api-key",
-            "proxy-authorization",
-        ];
         self.inner
             .headers
             .iter()
-            .filter(|(name, _)| SECRET_HEADERS.contains(&name.as_str()))
+            .filter(|(name, _)| is_secret_header(name.as_str()))
             .filter_map(|(_, value)| value.to_str().ok())
             .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
             .chain(self.inner.config.api_key.as_deref())

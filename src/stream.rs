@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{bounded_text, header_str, Error, StreamError, StreamErrorKind};
 use crate::http::HeaderMap;
+use crate::observe::StreamWatch;
 use crate::sse::{SseError, SseReader};
 use crate::types::{
     ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionMessageToolCall,
@@ -61,6 +62,8 @@ pub struct ChatCompletionStream {
     /// Each choice index seen, and whether it has had its `finish_reason`.
     choices: Vec<(u32, bool)>,
     done: bool,
+    /// Reports the end of the stream when logging or an event hook is on.
+    watch: Option<StreamWatch>,
 }
 
 impl ChatCompletionStream {
@@ -103,7 +106,13 @@ impl ChatCompletionStream {
             headers,
             choices: Vec::new(),
             done: false,
+            watch: None,
         }
+    }
+
+    pub(crate) fn watched(mut self, watch: Option<StreamWatch>) -> Self {
+        self.watch = watch;
+        self
     }
 
     /// The HTTP status of the response (2xx).
@@ -198,6 +207,16 @@ impl Iterator for ChatCompletionStream {
     type Item = Result<CreateChatCompletionStreamResponse, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let item = self.next_chunk();
+        if let Some(watch) = &mut self.watch {
+            watch.saw(&item);
+        }
+        item
+    }
+}
+
+impl ChatCompletionStream {
+    fn next_chunk(&mut self) -> Option<<Self as Iterator>::Item> {
         if self.done {
             return None;
         }
