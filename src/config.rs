@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::http::{HeaderName, HeaderValue};
-use crate::observe::{EventHook, LogLevel};
+use crate::observe::{Event, EventHook, LogLevel};
+use crate::retry::{self, Sleeper};
+use crate::util::encode_path_segment;
 
 /// OpenAI's own API, the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -30,7 +32,7 @@ pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
 
 /// How many times a failed request is retried by default (3 attempts in all).
-pub const DEFAULT_MAX_RETRIES: u32 = crate::retry::DEFAULT_MAX_RETRIES;
+pub const DEFAULT_MAX_RETRIES: u32 = retry::DEFAULT_MAX_RETRIES;
 
 /// The largest response body read into memory by default: 32 MiB.
 ///
@@ -359,7 +361,7 @@ impl Config {
     pub fn azure(endpoint: impl AsRef<str>, deployment: impl AsRef<str>) -> Config {
         let endpoint = endpoint.as_ref().trim().trim_end_matches('/');
         let name = deployment.as_ref().trim();
-        let deployment = crate::api::encode_path_segment(name);
+        let deployment = encode_path_segment(name);
         let mut config = Config::new()
             .base_url(format!("{endpoint}/openai/deployments/{deployment}"))
             .api_version(AZURE_DEFAULT_API_VERSION);
@@ -504,7 +506,7 @@ impl Config {
     /// });
     /// # drop(config);
     /// ```
-    pub fn on_event(mut self, hook: impl Fn(&crate::Event) + Send + Sync + 'static) -> Config {
+    pub fn on_event(mut self, hook: impl Fn(&Event) + Send + Sync + 'static) -> Config {
         self.on_event = Some(EventHook(Arc::new(hook)));
         self
     }
@@ -597,7 +599,7 @@ pub(crate) struct TokenProvider(pub(crate) Arc<dyn Fn() -> Result<String, String
 #[derive(Clone)]
 pub(crate) struct RetrySleep(pub(crate) Arc<dyn Fn(Duration) + Send + Sync>);
 
-impl crate::retry::Sleeper for RetrySleep {
+impl Sleeper for RetrySleep {
     fn sleep(&self, d: Duration) {
         (self.0)(d)
     }

@@ -2,9 +2,11 @@
 
 use std::fmt::Write as _;
 
-use crate::api::{Call, ChatApi, USER_AGENT};
-use crate::http::{self, Method};
+use crate::agent::USER_AGENT;
+use crate::api::ChatApi;
+use crate::http;
 use crate::observe::is_secret_header;
+use crate::send::Call;
 use crate::types::CreateChatCompletionRequest;
 
 impl ChatApi {
@@ -38,17 +40,16 @@ impl ChatApi {
     /// assert!(!command.contains("sk-..."));
     /// ```
     pub fn curl(&self, req: &CreateChatCompletionRequest) -> String {
-        let body = match self.encode(req) {
+        let body = match self.sender().encode(req) {
             Ok(body) => body,
             Err(e) => return comment(&e.to_string()),
         };
-        let url = format!("{}/chat/completions", self.config().base_url);
-        let mut call = Call::new(Method::POST, url).body(&body);
+        let mut call = Call::post("/chat/completions", body);
         let stream = req.stream == Some(true);
         if stream {
             call = call.stream();
         }
-        let request = match self.build_request(&call) {
+        let request = match self.sender().build_request(&call) {
             Ok(request) => request,
             Err(e) => return comment(&e.to_string()),
         };

@@ -1,21 +1,13 @@
-//! The crate's one error type and the parsing of error bodies.
+//! The crate's one error type and the details each kind of failure carries.
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
-
+use crate::error_body::{parse_error_body, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
 use crate::http::HeaderMap;
-
-/// The most bytes of an error body kept in [`ApiError::body`] and in snippets.
-///
-/// Error bodies are meant for people; a proxy that answers with a megabyte of HTML
-/// must not make every error that large. 64 KiB keeps any JSON error whole.
-pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
-
-/// How many bytes around a decode failure [`DecodeError::snippet`] shows.
-const SNIPPET_RADIUS: usize = 80;
+use crate::retry::{self, Outcome};
+use crate::util::{bounded_text, reason_phrase, request_id, truncate_chars};
 
 /// Everything that can go wrong in a call.
 ///
@@ -86,7 +78,7 @@ impl Error {
     /// `insufficient_quota` (waiting does not add credit).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Api(e) => crate::retry::is_retryable(&crate::retry::Outcome::Response {
+            Error::Api(e) => retry::is_retryable(&Outcome::Response {
                 status: e.status,
                 headers: &e.headers,
                 error_code: e.code.as_deref(),
@@ -359,27 +351,6 @@ impl ApiError {
         }
     }
 
-    /// Azure OpenAI's content-filter details, when the server refused the prompt with its
-    /// `content_filter` error (its `innererror` or `inner_error`); `None` for other errors.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use sync_openai::ApiError;
-    /// use sync_openai::http::HeaderMap;
-    ///
-    /// let body = br#"{"error":{"code":"content_filter","status":400,"message":"filtered",
-    ///   "innererror":{"code":"ResponsibleAIPolicyViolation",
-    ///     "content_filter_result":{"violence":{"filtered":true,"severity":"medium"}}}}}"#;
-    /// let err = ApiError::new(400, HeaderMap::new(), body);
-    /// let filter = err.content_filter().unwrap();
-    /// assert_eq!(filter.code.as_deref(), Some("ResponsibleAIPolicyViolation"));
-    /// assert!(filter.results.unwrap().violence.unwrap().filtered);
-    /// ```
-    pub fn content_filter(&self) -> Option<crate::types::ContentFilterError> {
-        crate::types::ContentFilterError::from_body(&self.body)
-    }
-
     /// What kind of error this is, from the status and the `insufficient_quota` code.
     pub fn kind(&self) -> ApiErrorKind {
         let quota = |s: &Option<String>| s.as_deref() == Some("insufficient_quota");
@@ -406,7 +377,7 @@ impl ApiError {
 
     /// How long the server asked to wait (`retry-after-ms` or `retry-after`), if it did.
     pub fn retry_after(&self) -> Option<Duration> {
-        crate::retry::server_delay(&self.headers, std::time::SystemTime::now())
+        retry::server_delay(&self.headers, SystemTime::now())
     }
 
     /// How many retries the client took before giving up with this error.
@@ -824,139 +795,6 @@ impl fmt::Display for ConfigError {
 
 impl StdError for ConfigError {}
 
-/// The fields of an error body, in whichever shape the server used.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct ParsedError {
-    pub(crate) message: Option<String>,
-    pub(crate) error_type: Option<String>,
-    pub(crate) code: Option<String>,
-    pub(crate) param: Option<String>,
-}
-
-/// Reads `message`, `type`, `code` and `param` out of any error body servers send.
-pub(crate) fn parse_error_body(body: &[u8]) -> ParsedError {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(v) => parse_error_value(&v, 0),
-        Err(_) => ParsedError {
-            message: text_message(body),
-            ..ParsedError::default()
-        },
-    }
-}
-
-fn parse_error_value(v: &Value, depth: u8) -> ParsedError {
-    // Bounded: `[[[...]]]` or `{"error":{"error":...}}` cannot recurse without end.
-    if depth > 4 {
-        return ParsedError {
-            message: Some(v.to_string()),
-            ..ParsedError::default()
-        };
-    }
-    match v {
-        Value::Array(items) => match items.first() {
-            Some(first) => parse_error_value(first, depth + 1),
-            None => ParsedError::default(),
-        },
-        Value::Object(map) => {
-            match map.get("error") {
-                Some(inner @ Value::Object(_)) => return parse_error_value(inner, depth + 1),
-                Some(Value::String(s)) => {
-                    return ParsedError {
-                        message: Some(s.clone()),
-                        error_type: map.get("type").and_then(scalar_text),
-                        code: map.get("code").and_then(scalar_text),
-                        param: map.get("param").and_then(scalar_text),
-                    };
-                }
-                _ => {}
-            }
-            let message = map
-                .get("message")
-                .or_else(|| map.get("detail"))
-                .or_else(|| map.get("msg"))
-                .and_then(|m| match m {
-                    Value::Null => None,
-                    Value::String(s) => Some(s.clone()),
-                    other => Some(other.to_string()),
-                });
-            ParsedError {
-                message,
-                error_type: map.get("type").and_then(scalar_text),
-                code: map.get("code").and_then(scalar_text),
-                param: map.get("param").and_then(scalar_text),
-            }
-        }
-        Value::String(s) => ParsedError {
-            message: Some(s.clone()),
-            ..ParsedError::default()
-        },
-        Value::Null => ParsedError::default(),
-        other => ParsedError {
-            message: Some(other.to_string()),
-            ..ParsedError::default()
-        },
-    }
-}
-
-/// A string, number or bool as text; `null` and containers as nothing / JSON text.
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        other => Some(other.to_string()),
-    }
-}
-
-/// The message of a body that is not JSON: an HTML page's `<title>`, or the first line of text.
-fn text_message(body: &[u8]) -> Option<String> {
-    let text = bounded_text(body, MAX_ERROR_BODY_BYTES);
-    let lower = text.to_ascii_lowercase();
-    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
-        if let Some(title) = text.get(start + "<title>".len()..end) {
-            let title = title.trim();
-            if !title.is_empty() {
-                return Some(title.to_owned());
-            }
-        }
-    }
-    let first = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    Some(truncate_chars(first, 2 * SNIPPET_RADIUS))
-}
-
-/// Lossy UTF-8 of the first `max` bytes of `bytes`, never splitting a character, and
-/// itself at most `max` bytes long plus a closing `…` when anything was cut (each invalid
-/// byte becomes a 3-byte U+FFFD, so the text can outgrow its source).
-pub(crate) fn bounded_text(bytes: &[u8], max: usize) -> String {
-    let cut = bytes.get(..max).unwrap_or(bytes);
-    let mut s = String::from_utf8_lossy(cut).into_owned();
-    let mut shortened = cut.len() < bytes.len();
-    if shortened && s.ends_with('\u{FFFD}') {
-        // A character cut at the boundary shows as U+FFFD at the end; drop it.
-        s.pop();
-    }
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        shortened = true;
-    }
-    if shortened {
-        s.push('…');
-    }
-    s
-}
-
-fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", s.get(..i).unwrap_or(s)),
-        None => s.to_owned(),
-    }
-}
-
 /// The bytes around line `line`, column `column` (1-based, as serde_json counts).
 fn snippet_at(body: &[u8], line: usize, column: usize) -> String {
     let mut offset = 0usize;
@@ -977,94 +815,9 @@ fn snippet_at(body: &[u8], line: usize, column: usize) -> String {
         .collect()
 }
 
-pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The headers a request id is read from, in this order: OpenAI's and most servers'
-/// `x-request-id`; LiteLLM's `x-litellm-call-id`; Azure API Management's `apim-request-id`;
-/// Azure's `x-ms-request-id`; Anthropic's `request-id`; AWS's `x-amzn-requestid`.
-pub(crate) const REQUEST_ID_HEADERS: [&str; 6] = [
-    "x-request-id",
-    "x-litellm-call-id",
-    "apim-request-id",
-    "x-ms-request-id",
-    "request-id",
-    "x-amzn-requestid",
-];
-
-/// The request id of a response: the first non-empty one of [`REQUEST_ID_HEADERS`].
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
-    REQUEST_ID_HEADERS
-        .iter()
-        .filter_map(|name| header_str(headers, name))
-        .map(str::trim)
-        .find(|id| !id.is_empty())
-}
-
-/// The canonical reason phrase of a status, or "unknown status".
-pub(crate) fn reason_phrase(status: u16) -> &'static str {
-    crate::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("unknown status")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parsed(body: &str) -> ParsedError {
-        parse_error_body(body.as_bytes())
-    }
-
-    #[test]
-    fn openai_shape() {
-        let p = parsed(
-            r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#,
-        );
-        assert_eq!(p.message.as_deref(), Some("Incorrect API key provided"));
-        assert_eq!(p.error_type.as_deref(), Some("invalid_request_error"));
-        assert_eq!(p.code.as_deref(), Some("invalid_api_key"));
-        assert_eq!(p.param, None);
-    }
-
-    #[test]
-    fn numeric_code_and_object_message() {
-        let p = parsed(
-            r#"{"error":{"code":400,"message":{"detail":"x"},"type":"invalid_request_error"}}"#,
-        );
-        assert_eq!(p.code.as_deref(), Some("400"));
-        assert_eq!(p.message.as_deref(), Some(r#"{"detail":"x"}"#));
-    }
-
-    #[test]
-    fn deeply_nested_error_is_bounded() {
-        let body = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        let p = parsed(&body);
-        assert!(p.message.is_some());
-    }
-
-    #[test]
-    fn html_title() {
-        let p =
-            parsed("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>");
-        assert_eq!(p.message.as_deref(), Some("502 Bad Gateway"));
-    }
-
-    #[test]
-    fn bounded_text_cuts_on_char_boundary() {
-        let s = bounded_text("ééé".as_bytes(), 3);
-        assert_eq!(s, "é…");
-    }
-
-    #[test]
-    fn bounded_text_stays_bounded_for_invalid_bytes() {
-        let s = bounded_text(&[0xFF; 100], 100);
-        assert!(s.len() <= 100 + '…'.len_utf8(), "{}", s.len());
-        assert!(s.ends_with('…'));
-        assert!(s.starts_with('\u{FFFD}'));
-    }
 
     #[test]
     fn snippet_points_at_failure() {

@@ -65,20 +65,26 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod agent;
 mod api;
 mod config;
 mod curl;
 mod error;
+mod error_body;
 pub mod guide;
+mod http_date;
 mod models;
 mod observe;
 mod options;
 mod response;
 mod retry;
+mod send;
 mod sse;
 mod stored;
 mod stream;
+mod transport_error;
 pub mod types;
+mod util;
 
 pub use api::ChatApi;
 pub use config::{
@@ -87,8 +93,9 @@ pub use config::{
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
-    StreamError, StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
+    StreamError, StreamErrorKind, TransportError, TransportErrorKind,
 };
+pub use error_body::MAX_ERROR_BODY_BYTES;
 pub use observe::{Event, LogLevel, ParseLogLevelError, StreamEnd};
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};

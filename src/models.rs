@@ -1,10 +1,11 @@
 //! Models: list the models a server offers, and retrieve one.
 
-use crate::api::{encode_path_segment, Call, ChatApi};
+use crate::api::ChatApi;
 use crate::error::Error;
-use crate::http::Method;
 use crate::response::ApiResponse;
+use crate::send::Call;
 use crate::types::{Model, ModelList};
+use crate::util::encode_path_segment;
 
 impl ChatApi {
     /// Lists the models the server offers.
@@ -41,8 +42,7 @@ impl ChatApi {
 
     /// [`list_models`](ChatApi::list_models) with status and headers.
     pub fn list_models_with_http_info(&self) -> Result<ApiResponse<ModelList>, Error> {
-        let url = format!("{}/models", self.config().base_url);
-        self.call_json(Call::new(Method::GET, url), "ModelList")
+        self.sender().call_json(Call::get("/models"))
     }
 
     /// Retrieves one model.
@@ -70,11 +70,7 @@ impl ChatApi {
                 "invalid model id {model:?}: it would not name one model"
             )));
         }
-        let url = format!(
-            "{}/models/{}",
-            self.config().base_url,
-            encode_path_segment(model)
-        );
-        self.call_json(Call::new(Method::GET, url), "Model")
+        let path = format!("/models/{}", encode_path_segment(model));
+        self.sender().call_json(Call::get(path))
     }
 }

@@ -12,8 +12,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::error::{bounded_text, header_str, reason_phrase, request_id, Error};
+use crate::error::Error;
 use crate::http::{HeaderMap, Method};
+use crate::util::{bounded_text, header_str, reason_phrase, request_id};
 
 /// The most bytes of a request or response body written to a `debug` log line.
 pub(crate) const DEBUG_BODY_BYTES: usize = 4096;

@@ -6,16 +6,18 @@ use std::iter::FusedIterator;
 
 use serde_json::{Map, Value};
 
-use crate::error::{bounded_text, header_str, Error, StreamError, StreamErrorKind};
-use crate::http::HeaderMap;
+use crate::error::{Error, StreamError, StreamErrorKind};
+use crate::http::{self, HeaderMap};
 use crate::observe::StreamWatch;
 use crate::sse::{SseError, SseReader};
+use crate::transport_error::transport_error;
 use crate::types::{
     ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionMessageToolCall,
     ChatCompletionMessageToolCalls, ChatCompletionResponseMessage, CompletionUsage,
     CreateChatCompletionResponse, CreateChatCompletionStreamResponse, FinishReason, FunctionCall,
     ResponseContent, Role,
 };
+use crate::util::{bounded_text, header_str};
 
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
@@ -67,7 +69,7 @@ pub struct ChatCompletionStream {
 }
 
 impl ChatCompletionStream {
-    pub(crate) fn from_response(response: crate::http::Response<ureq::Body>, limit: u64) -> Self {
+    pub(crate) fn from_response(response: http::Response<ureq::Body>, limit: u64) -> Self {
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
         if is_json(&parts.headers) {
@@ -128,7 +130,7 @@ impl ChatCompletionStream {
     /// The request id of the response (`x-request-id`, or where gateways put it instead;
     /// see [`ApiResponse::request_id`](crate::ApiResponse::request_id) for the order).
     pub fn request_id(&self) -> Option<&str> {
-        crate::error::request_id(&self.headers)
+        crate::util::request_id(&self.headers)
     }
 
     /// Reads the rest of the stream and folds it into one completion, as if the request had
@@ -296,7 +298,7 @@ impl ChatCompletionStream {
             || matches!(&e, ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut)
         {
             self.done = true;
-            return Some(Err(crate::api::transport_error(e)));
+            return Some(Err(transport_error(e)));
         }
         let mut error = StreamError::new(
             StreamErrorKind::Truncated,

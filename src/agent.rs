@@ -1,0 +1,62 @@
+//! The `ureq::Agent` a [`Config`] describes, and the timeouts each request adds to it.
+//!
+//! Everything the transport needs from the configuration is decided here: redirects,
+//! the user agent, the connect and per-call timeouts (and, as they are added, TLS, proxy
+//! and pool settings). The send loop asks for an agent once per client and for a
+//! request's timeouts once per attempt.
+
+use crate::config::Config;
+use crate::http;
+
+/// The `User-Agent` every request carries.
+pub(crate) const USER_AGENT: &str = concat!("sync-openai/", env!("CARGO_PKG_VERSION"));
+
+/// The agent (one connection pool) for a client with this configuration.
+pub(crate) fn agent(config: &Config) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        // Error statuses are answers to read, not transport failures.
+        .http_status_as_error(false)
+        // Redirects are not followed: a POST must not be replayed at another address,
+        // and credentials must never reach another host. A 3xx is an `Error::Api`.
+        .max_redirects(0)
+        .user_agent(USER_AGENT)
+        .accept("application/json")
+        .timeout_connect(Some(config.connect_timeout))
+        .timeout_per_call(Some(config.timeout))
+        .build()
+        .into()
+}
+
+/// How a request is bounded in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Timeouts {
+    /// The agent's own per-call timeout, `config.timeout` as the agent was built.
+    Agent,
+    /// `config.timeout` per call, set on the request because it differs from the agent's.
+    PerCall,
+    /// A stream: bound the wait for the headers, then the silence between reads. A stream
+    /// may last longer than any whole-request timeout.
+    Stream,
+}
+
+/// `request` with the timeouts of `regime` from `config` set on it.
+pub(crate) fn with_timeouts<'b>(
+    agent: &ureq::Agent,
+    request: http::Request<&'b [u8]>,
+    config: &Config,
+    regime: Timeouts,
+) -> http::Request<&'b [u8]> {
+    match regime {
+        Timeouts::Agent => request,
+        Timeouts::PerCall => agent
+            .configure_request(request)
+            .timeout_per_call(Some(config.timeout))
+            .build(),
+        Timeouts::Stream => agent
+            .configure_request(request)
+            .timeout_per_call(None)
+            .timeout_recv_response(Some(config.timeout))
+            .timeout_per_read(Some(config.stream_idle_timeout))
+            .build(),
+    }
+}
