@@ -9,7 +9,8 @@
 #
 # Usage: bash scripts/prism.sh [extra cargo test args, e.g. a test name filter]
 # Environment: OPENAPI_SPEC (default ../shared/openai-openapi/chat.openapi.yaml beside the
-# repository), PRISM_PORT (default: a free port), PRISM_DYNAMIC_PER_OPERATION (random bodies
+# repository), OPENAPI_FULL_SPEC (the full spec the Models operations are copied from; default
+# openapi.yaml beside OPENAPI_SPEC), PRISM_PORT (default: a free port), PRISM_DYNAMIC_PER_OPERATION (random bodies
 # decoded per operation, default 200). Needs node + npm, python3, cargo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ ROOT=$PWD
 PRISM_VERSION=5.16.0
 TOOLS=$ROOT/.tools/prism
 SPEC=${OPENAPI_SPEC:-$ROOT/../shared/openai-openapi/chat.openapi.yaml}
+FULL_SPEC=${OPENAPI_FULL_SPEC:-$(dirname "$SPEC")/openapi.yaml}
 NORMALIZED=$TOOLS/chat.openapi.json
 LOG=$TOOLS/prism.log
 
@@ -26,6 +28,7 @@ elapsed() { echo "$(( $(date +%s) - t0 ))s"; }
 step() { printf '\n==> [%s] %s\n' "$(elapsed)" "$*"; }
 
 [ -f "$SPEC" ] || { echo "spec not found: $SPEC (set OPENAPI_SPEC)" >&2; exit 1; }
+[ -f "$FULL_SPEC" ] || { echo "full spec not found: $FULL_SPEC (set OPENAPI_FULL_SPEC)" >&2; exit 1; }
 mkdir -p "$TOOLS"
 
 installed=$(node -p "require('$TOOLS/node_modules/@stoplight/prism-cli/package.json').version" 2>/dev/null || true)
@@ -48,6 +51,18 @@ else
              fs.writeFileSync(process.argv[1], JSON.stringify(y.load(fs.readFileSync(process.argv[2],'utf8'))))" \
         "$TOOLS/chat.openapi.raw.json" "$SPEC"
     python3 scripts/normalize_spec.py "$TOOLS/chat.openapi.raw.json" "$NORMALIZED"
+fi
+
+# The models requests (GET /models, GET /models/{model}) are validated by the same Prism:
+# their operations and schemas are copied from the full spec into the normalized subset.
+step "adding the Models operations of $(basename "$FULL_SPEC")"
+if python3 -c 'import yaml' 2>/dev/null || [ "${FULL_SPEC%.json}" != "$FULL_SPEC" ]; then
+    python3 scripts/add_models_spec.py "$FULL_SPEC" "$NORMALIZED"
+else
+    node -e "const y=require('$TOOLS/node_modules/js-yaml'),fs=require('fs');
+             fs.writeFileSync(process.argv[1], JSON.stringify(y.load(fs.readFileSync(process.argv[2],'utf8'))))" \
+        "$TOOLS/openapi.full.json" "$FULL_SPEC"
+    python3 scripts/add_models_spec.py "$TOOLS/openapi.full.json" "$NORMALIZED"
 fi
 
 PORT=${PRISM_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
