@@ -27,36 +27,32 @@ pub(crate) fn agent(config: &Config) -> ureq::Agent {
         .into()
 }
 
-/// How a request is bounded in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Timeouts {
-    /// The agent's own per-call timeout, `config.timeout` as the agent was built.
-    Agent,
-    /// `config.timeout` per call, set on the request because it differs from the agent's.
-    PerCall,
-    /// A stream: bound the wait for the headers, then the silence between reads. A stream
-    /// may last longer than any whole-request timeout.
-    Stream,
-}
-
-/// `request` with the timeouts of `regime` from `config` set on it.
+/// `request` with the timeouts `config` gives it on this agent.
+///
+/// A stream may last longer than any whole-request timeout: its wait for the headers is
+/// bounded by `config.timeout`, then the silence between reads by
+/// `config.stream_idle_timeout`. Any other request keeps the agent's per-call timeout,
+/// unless `config.timeout` differs from it (after
+/// [`RequestOptions::timeout`](crate::RequestOptions::timeout)).
 pub(crate) fn with_timeouts<'b>(
     agent: &ureq::Agent,
     request: http::Request<&'b [u8]>,
     config: &Config,
-    regime: Timeouts,
+    stream: bool,
 ) -> http::Request<&'b [u8]> {
-    match regime {
-        Timeouts::Agent => request,
-        Timeouts::PerCall => agent
-            .configure_request(request)
-            .timeout_per_call(Some(config.timeout))
-            .build(),
-        Timeouts::Stream => agent
+    if stream {
+        return agent
             .configure_request(request)
             .timeout_per_call(None)
             .timeout_recv_response(Some(config.timeout))
             .timeout_per_read(Some(config.stream_idle_timeout))
-            .build(),
+            .build();
     }
+    if agent.config().timeouts().per_call == Some(config.timeout) {
+        return request;
+    }
+    agent
+        .configure_request(request)
+        .timeout_per_call(Some(config.timeout))
+        .build()
 }

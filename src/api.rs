@@ -207,4 +207,22 @@ mod tests {
         assert_traits::<ChatApi>();
         assert_traits::<Config>();
     }
+
+    #[test]
+    fn config_after_with_options_shows_what_is_sent() {
+        let api = ChatApi::new(Config::new().header("X-A", "1"));
+        let scoped = api.with_options(
+            RequestOptions::new()
+                .header("X-Trace", "t1")
+                .query("api-version", "v1")
+                .body_field("top_k", 40),
+        );
+        let shown = format!("{:?}", scoped.config());
+        assert!(shown.contains(r#"headers: ["x-a", "x-trace"]"#), "{shown}");
+        assert!(shown.contains(r#"query: ["api-version"]"#), "{shown}");
+        assert!(shown.contains(r#"body_fields: ["top_k"]"#), "{shown}");
+        assert!(!shown.contains("t1"), "{shown}");
+        let original = format!("{:?}", api.config());
+        assert!(original.contains(r#"headers: ["x-a"]"#), "{original}");
+    }
 }

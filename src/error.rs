@@ -123,10 +123,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn config(message: impl Into<String>) -> Error {
-        Error::Config(ConfigError {
-            message: message.into(),
-        })
+    pub(crate) fn config(problem: ConfigProblem) -> Error {
+        Error::Config(ConfigError::new(problem))
     }
 
     pub(crate) fn invalid_request(message: impl Into<String>) -> Error {
@@ -782,14 +780,69 @@ impl fmt::Display for InvalidRequestError {
 impl StdError for InvalidRequestError {}
 
 /// The client configuration is unusable.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    message: String,
+    problem: ConfigProblem,
+}
+
+/// What is wrong with a configuration: one variant per problem, each with its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ConfigProblem {
+    /// The API key (or bearer token) cannot go in an HTTP header.
+    ApiKeyNotHeaderSafe,
+    /// The Azure `api-key` cannot go in an HTTP header.
+    AzureApiKeyNotHeaderSafe,
+    /// The base URL, trimmed, does not start with `http://` or `https://`.
+    BaseUrlScheme(String),
+    /// The value for this header (`OpenAI-Organization`, `OpenAI-Project`) cannot go in one.
+    ValueNotHeaderSafe(&'static str),
+    /// A custom header's name is not a valid header name.
+    HeaderName(String),
+    /// A custom header's value (of the header with this name) cannot go in a header.
+    HeaderValue(String),
+    /// An Azure deployment name that names no deployment (empty, `.`, `..`).
+    AzureDeployment(String),
+    /// `Config::azure_from_env` without `AZURE_OPENAI_ENDPOINT`.
+    NoAzureEndpoint,
+    /// `Config::azure_from_env` without a key or a token.
+    NoAzureCredential,
+    /// No credential for OpenAI's own API.
+    NoApiKey,
+    /// The token provider returned this error.
+    TokenProviderFailed(String),
+    /// The token provider returned a token that cannot go in a header.
+    TokenNotHeaderSafe,
+    /// This line (1-based) of `OPENAI_CUSTOM_HEADERS` is not a `Name: value` header. The
+    /// line itself is not kept: its value may be a secret.
+    CustomHeaderLine(usize),
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        use ConfigProblem as P;
+        const NOT_HEADER_SAFE: &str =
+            "contains a byte that cannot go in an HTTP header (a CR, LF or other control character)";
+        match &self.problem {
+            P::ApiKeyNotHeaderSafe => f.write_str("the API key contains a byte that cannot go in an HTTP header (a control character?)"),
+            P::AzureApiKeyNotHeaderSafe => f.write_str("the Azure API key contains a byte that cannot go in an HTTP header (a control character?)"),
+            P::BaseUrlScheme(url) => write!(f, "base URL `{url}` must start with http:// or https://"),
+            P::ValueNotHeaderSafe(header) => write!(f, "the value for {header} {NOT_HEADER_SAFE}"),
+            P::HeaderName(name) => write!(f, "header name {name:?} is not a valid HTTP header name"),
+            P::HeaderValue(name) => write!(f, "the value of header {name:?} {NOT_HEADER_SAFE}"),
+            P::AzureDeployment(name) => write!(f, "the Azure deployment name {name:?} does not name a deployment: pass the name shown in the Azure portal"),
+            P::NoAzureEndpoint => f.write_str("no Azure endpoint: set AZURE_OPENAI_ENDPOINT (https://RESOURCE.openai.azure.com)"),
+            P::NoAzureCredential => f.write_str("no Azure credential: set AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN"),
+            P::NoApiKey => f.write_str("no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)"),
+            P::TokenProviderFailed(e) => write!(f, "the token provider failed: {e}"),
+            P::TokenNotHeaderSafe => f.write_str("the token provider returned a token with a byte that cannot go in an HTTP header"),
+            P::CustomHeaderLine(n) => write!(f, "OPENAI_CUSTOM_HEADERS line {n} is not a `Name: value` header (a valid header name, a colon, a value without control characters)"),
+        }
+    }
+}
+
+impl ConfigError {
+    pub(crate) fn new(problem: ConfigProblem) -> ConfigError {
+        ConfigError { problem }
     }
 }
 

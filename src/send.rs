@@ -33,16 +33,16 @@
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::agent::{self, Timeouts};
-use crate::config::Config;
-use crate::error::{ApiError, DecodeError, Error, TransportErrorKind};
+use crate::agent;
+use crate::config::{Config, Headers};
+use crate::error::{ApiError, ConfigProblem, DecodeError, Error, TransportErrorKind};
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
 use crate::observe::{is_secret_header, Attempt, Observer};
@@ -56,18 +56,10 @@ use crate::util::{bearer_value, header_str, redact, request_id, secret_value, wi
 pub(crate) struct Sender {
     agent: ureq::Agent,
     config: Config,
-    /// The headers every request carries, built once: auth, organization, project, custom.
-    headers: Vec<(HeaderName, HeaderValue)>,
-    /// Why every call fails, when the configuration is unusable.
-    invalid: Option<String>,
-    sleeper: Arc<dyn Sleeper>,
+    /// The headers every request carries, built once from `config`: auth, organization,
+    /// project, then the custom ones (which replace any of the same name).
+    headers: Headers,
     jitter: Mutex<SeededJitter>,
-    /// Query parameters added to every URL (from [`RequestOptions::query`]).
-    query: Vec<(String, String)>,
-    /// Fields merged into every JSON body (from [`RequestOptions::body_field`]).
-    body_fields: Map<String, Value>,
-    /// Whether `config.timeout` differs from the agent's and must be set per request.
-    timeout_overridden: bool,
 }
 
 /// A serialized JSON request body, made only by [`Sender::encode`] and
@@ -139,21 +131,22 @@ impl Call {
 impl Sender {
     /// The sender for a client with this configuration.
     pub(crate) fn new(config: Config) -> Sender {
-        let agent = agent::agent(&config);
-        let sleeper: Arc<dyn Sleeper> = match &config.retry_sleep {
-            Some(sleep) => Arc::new(sleep.clone()),
-            None => Arc::new(ThreadSleeper),
-        };
-        Sender::with_agent(agent, config, sleeper)
+        Sender::with_agent(agent::agent(&config), config)
     }
 
-    fn with_agent(agent: ureq::Agent, config: Config, sleeper: Arc<dyn Sleeper>) -> Sender {
-        let mut headers = Vec::with_capacity(config.headers.len() + 3);
+    /// A sender with these options folded into a copy of this one's configuration,
+    /// sharing its agent (no new connection pool).
+    pub(crate) fn with_options(&self, options: RequestOptions) -> Sender {
+        Sender::with_agent(self.agent.clone(), options.apply_to(self.config.clone()))
+    }
+
+    fn with_agent(agent: ureq::Agent, config: Config) -> Sender {
+        let mut headers = Headers::default();
         if let Some(value) = config.api_key.as_deref().and_then(bearer_value) {
-            headers.push((http::header::AUTHORIZATION, value));
+            headers.insert(http::header::AUTHORIZATION, value);
         }
         if let Some(value) = config.azure_api_key.as_deref().and_then(secret_value) {
-            headers.push((HeaderName::from_static("api-key"), value));
+            headers.insert(HeaderName::from_static("api-key"), value);
         }
         let named = [
             ("openai-organization", &config.organization),
@@ -161,62 +154,15 @@ impl Sender {
         ];
         for (name, value) in named {
             if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
-                headers.push((HeaderName::from_static(name), value));
+                headers.insert(HeaderName::from_static(name), value);
             }
         }
-        for (name, value) in &config.headers {
-            headers.retain(|(n, _)| n != name);
-            headers.push((name.clone(), value.clone()));
-        }
-        let invalid = config.validate().err().map(|e| e.to_string());
-        let query = config.query.clone();
+        headers.extend(&config.headers);
         Sender {
             agent,
-            headers,
-            invalid,
-            sleeper,
-            jitter: Mutex::new(SeededJitter::from_entropy()),
             config,
-            query,
-            body_fields: Map::new(),
-            timeout_overridden: false,
-        }
-    }
-
-    /// A sender with these options on top of this one's settings, sharing its agent.
-    pub(crate) fn with_options(&self, options: RequestOptions) -> Sender {
-        let mut config = self.config.clone();
-        if let Some(timeout) = options.timeout {
-            config.timeout = timeout;
-        }
-        if let Some(timeout) = options.stream_idle_timeout {
-            config.stream_idle_timeout = timeout;
-        }
-        if let Some(timeout) = options.total_timeout {
-            config.total_timeout = Some(timeout);
-        }
-        if let Some(max_retries) = options.max_retries {
-            config.max_retries = max_retries;
-        }
-        let mut headers = self.headers.clone();
-        for (name, value) in options.headers {
-            headers.retain(|(n, _)| *n != name);
-            headers.push((name, value));
-        }
-        let mut query = self.query.clone();
-        query.extend(options.query);
-        let mut body_fields = self.body_fields.clone();
-        body_fields.extend(options.body);
-        Sender {
-            agent: self.agent.clone(),
             headers,
-            invalid: self.invalid.clone().or(options.invalid),
-            sleeper: Arc::clone(&self.sleeper),
             jitter: Mutex::new(SeededJitter::from_entropy()),
-            config,
-            query,
-            body_fields,
-            timeout_overridden: self.timeout_overridden || options.timeout.is_some(),
         }
     }
 
@@ -247,13 +193,13 @@ impl Sender {
     }
 
     fn merge_body_fields(&self, body: Vec<u8>) -> Result<Body, Error> {
-        if self.body_fields.is_empty() {
+        if self.config.body_fields.is_empty() {
             return Ok(Body(body));
         }
         let mut map: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| {
             Error::invalid_request(format!("the request body is not a JSON object: {e}"))
         })?;
-        for (key, value) in &self.body_fields {
+        for (key, value) in &self.config.body_fields {
             map.insert(key.clone(), value.clone());
         }
         to_json(&map).map(Body)
@@ -316,9 +262,7 @@ impl Sender {
         call: &Call,
         mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,
     ) -> Result<(R, u32), Error> {
-        if let Some(message) = &self.invalid {
-            return Err(Error::config(message.clone()));
-        }
+        self.config.validate()?;
         let deadline = self.config.total_timeout.map(|t| Instant::now() + t);
         let max_retries = self.config.max_retries;
         let mut retries = 0u32;
@@ -404,7 +348,7 @@ impl Sender {
             }
             match decision {
                 Decision::Retry(delay) => {
-                    self.sleeper.sleep(delay);
+                    self.sleep(delay);
                     retries += 1;
                 }
                 Decision::GiveUp { .. } => return Err(error.with_retries(retries)),
@@ -429,7 +373,15 @@ impl Sender {
         };
         (provider.0)()
             .map(|t| Some(t.trim().to_owned()))
-            .map_err(|e| Error::config(format!("the token provider failed: {e}")))
+            .map_err(|e| Error::config(ConfigProblem::TokenProviderFailed(e)))
+    }
+
+    /// Waits before a retry, with the configured sleeper.
+    fn sleep(&self, delay: Duration) {
+        match &self.config.retry_sleep {
+            Some(sleep) => sleep.sleep(delay),
+            None => ThreadSleeper.sleep(delay),
+        }
     }
 
     /// Maps a failed attempt's transport error and decides whether to retry it.
@@ -479,9 +431,9 @@ impl Sender {
         call: &'b Call,
     ) -> Result<http::Request<&'b [u8]>, Error> {
         let call_url = call.url(&self.config.base_url);
-        let url = match self.query.is_empty() {
+        let url = match self.config.query.is_empty() {
             true => Cow::Borrowed(call_url.as_str()),
-            false => Cow::Owned(with_query(call_url.clone(), &self.query)),
+            false => Cow::Owned(with_query(call_url.clone(), &self.config.query)),
         };
         let body = call.body.as_ref().map_or(&[][..], |b| b.0.as_slice());
         let mut request = http::Request::builder()
@@ -490,23 +442,18 @@ impl Sender {
             .body(body)
             .map_err(|e| bad_url(&call_url, e))?;
         self.add_headers(request.headers_mut(), call);
-        let regime = match (call.stream, self.timeout_overridden) {
-            (true, _) => Timeouts::Stream,
-            (false, true) => Timeouts::PerCall,
-            (false, false) => Timeouts::Agent,
-        };
         Ok(agent::with_timeouts(
             &self.agent,
             request,
             &self.config,
-            regime,
+            call.stream,
         ))
     }
 
     /// The client's headers, then the content type and `Accept` the call needs.
     fn add_headers(&self, headers: &mut http::HeaderMap, call: &Call) {
         headers.reserve(self.headers.len() + 2);
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers.iter() {
             headers.insert(name.clone(), value.clone());
         }
         if call.body.is_some() {
@@ -572,11 +519,7 @@ fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
 
 /// An `Authorization: Bearer` value, marked sensitive.
 fn bearer(token: &str) -> Result<HeaderValue, Error> {
-    bearer_value(token).ok_or_else(|| {
-        Error::config(
-            "the token provider returned a token with a byte that cannot go in an HTTP header",
-        )
-    })
+    bearer_value(token).ok_or_else(|| Error::config(ConfigProblem::TokenNotHeaderSafe))
 }
 
 fn is_broken_connection(error: &Error) -> bool {
