@@ -44,9 +44,10 @@ pub struct Model {
     /// The object type, `model` (empty when the server left it out).
     pub object: String,
     /// The Unix timestamp (in seconds) when the model was created; `None` when the server
-    /// left it out or sent something that is not a number (then kept in `extra`).
+    /// left it out or sent something that is not a number (then kept in `extra`). Signed,
+    /// as the spec's integer is: a date before 1970 is negative.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created: Option<u64>,
+    pub created: Option<i64>,
     /// The organization that owns the model; `None` when the server left it out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owned_by: Option<String>,
@@ -118,17 +119,16 @@ impl<'de> Deserialize<'de> for Model {
     }
 }
 
-/// A Unix timestamp from a non-negative integer, a float, or a numeric string.
-fn timestamp(value: &Value) -> Option<u64> {
+/// A Unix timestamp from an integer, a float (truncated), or a numeric string; an integer
+/// beyond `i64` is no timestamp.
+fn timestamp(value: &Value) -> Option<i64> {
     match value {
-        Value::Number(n) => n
-            .as_u64()
-            // `as` saturates; only finite, non-negative floats get here.
-            .or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.is_finite() && *f >= 0.0)
-                    .map(|f| f as u64)
-            }),
+        Value::Number(n) if n.is_f64() => n
+            .as_f64()
+            // `as` truncates toward zero and saturates; only finite floats get here.
+            .filter(|f| f.is_finite())
+            .map(|f| f as i64),
+        Value::Number(n) => n.as_i64(),
         Value::String(s) => timestamp(&serde_json::from_str::<Value>(s.trim()).ok()?),
         _ => None,
     }
@@ -386,7 +386,9 @@ mod tests {
         let m: Model = serde_json::from_value(json!({"id": "m", "created": 1.7e9})).unwrap();
         assert_eq!(m.created, Some(1_700_000_000));
         let m: Model = serde_json::from_value(json!({"id": "m", "created": -5})).unwrap();
-        assert_eq!((m.created, &m.extra["created"]), (None, &json!(-5)));
+        assert_eq!(m.created, Some(-5));
+        let m: Model = serde_json::from_value(json!({"id": "m", "created": u64::MAX})).unwrap();
+        assert_eq!((m.created, &m.extra["created"]), (None, &json!(u64::MAX)));
     }
 
     #[test]
