@@ -4,6 +4,7 @@
 //! cargo run --example chat                                   # local mock, no network
 //! OPENAI_API_KEY=sk-... cargo run --example chat             # the real API
 //! OPENAI_BASE_URL=http://127.0.0.1:11434/v1 OPENAI_MODEL=llama3.2 cargo run --example chat
+//! OPENAI_BASE_URL=http://127.0.0.1:8080/v1 cargo run --example chat   # the first model it lists
 //! cargo run --example chat -- --system "Answer in French." --prompt "hi"   # one turn, for scripts
 //! ```
 //!
@@ -21,14 +22,14 @@ use sync_openai::{ChatApi, ChunkAccumulator, Config, Error};
 struct Args {
     system: Option<String>,
     prompt: Option<String>,
-    model: String,
+    model: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         system: None,
         prompt: None,
-        model: std::env::var("OPENAI_MODEL").unwrap_or_else(|_| "gpt-4o-mini".to_owned()),
+        model: std::env::var("OPENAI_MODEL").ok(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -36,7 +37,7 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--system" | "-s" => args.system = Some(value("--system")?),
             "--prompt" | "-p" => args.prompt = Some(value("--prompt")?),
-            "--model" | "-m" => args.model = value("--model")?,
+            "--model" | "-m" => args.model = Some(value("--model")?),
             "--help" | "-h" => {
                 return Err("usage: chat [--system TEXT] [--model NAME] [--prompt TEXT]".to_owned())
             }
@@ -61,11 +62,24 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let model = match (args.model, &_mock) {
+        (Some(model), _) => model,
+        (None, Some(_)) => "mock".to_owned(),
+        // A local server without a model given: the first one it lists.
+        (None, None) if api.config().get_base_url() != sync_openai::DEFAULT_BASE_URL => {
+            match api.list_models().map(|l| l.data.into_iter().next()) {
+                Ok(Some(first)) => first.id,
+                Ok(None) => return fail("the server lists no models: pass --model".into()),
+                Err(e) => return fail(format!("cannot list the models ({e}): pass --model")),
+            }
+        }
+        (None, None) => "gpt-4o-mini".to_owned(),
+    };
     let mut history = fresh_history(&args.system);
 
     if let Some(prompt) = &args.prompt {
         history.push(Message::user(prompt.as_str()));
-        return match turn(&api, &args.model, &history) {
+        return match turn(&api, &model, &history) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("\nerror: {e}");
@@ -76,7 +90,7 @@ fn main() -> ExitCode {
 
     println!(
         "chatting with {} — /reset to start over, /exit to quit",
-        args.model
+        model
     );
     let stdin = io::stdin();
     loop {
@@ -101,7 +115,7 @@ fn main() -> ExitCode {
             }
             text => history.push(Message::user(text)),
         }
-        match turn(&api, &args.model, &history) {
+        match turn(&api, &model, &history) {
             Ok(done) => {
                 if let Some(message) = done.choices.into_iter().next().map(|c| c.message) {
                     history.push(message.into());
@@ -115,6 +129,11 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
 }
 
 fn fresh_history(system: &Option<String>) -> Vec<Message> {
