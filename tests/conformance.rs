@@ -1093,6 +1093,26 @@ fn prism_rejects_what_the_spec_forbids() {
         .map(drop),
         "order",
     );
+    // The models routes exist in the spec Prism serves: a path that is not one is a 404,
+    // and a listing without a key is refused, so the 2xx answers above mean something.
+    let unknown = ChatApi::new(
+        Config::new()
+            .api_key("sk-prism-dummy")
+            .base_url(format!("{url}/models/meta-llama"))
+            .max_retries(0),
+    )
+    .retrieve_model("Llama-3.1-8B");
+    match unknown {
+        Err(Error::Api(e)) if e.status == 404 => {
+            println!("a model id split over two segments: 404 as expected")
+        }
+        other => panic!("/models/meta-llama/models/Llama-3.1-8B: expected 404, got {other:?}"),
+    }
+    let keyless = ChatApi::new(Config::new().base_url(&url).max_retries(0)).list_models();
+    match keyless {
+        Err(Error::Api(e)) if e.status == 401 => println!("models without a key: 401 as expected"),
+        other => panic!("models without a key: expected 401, got {other:?}"),
+    }
 }
 
 // ---- dynamic bodies -------------------------------------------------------------------
