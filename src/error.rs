@@ -2,9 +2,10 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime};
 
-use crate::error_body::{parse_error_body, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
+use crate::error_body::{write_labels, ErrorDetail, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
 use crate::http::HeaderMap;
 use crate::retry::{self, Outcome};
 use crate::util::{bounded_text, reason_phrase, request_id, truncate_chars};
@@ -286,26 +287,19 @@ pub enum ApiErrorKind {
 
 /// A non-2xx answer from the server, with everything it said.
 ///
-/// `message`, `error_type`, `code` and `param` are taken from the body in whatever
-/// shape the server used: OpenAI's `{"error": {...}}`, a flat
-/// `{"object": "error", "message": ...}` (vLLM), `[{"error": {...}}]`,
-/// `{"error": "text"}` (Ollama), `{"detail": ...}` (FastAPI servers), an HTML page
-/// from a proxy, or an empty body.
+/// What the server said — `message`, `error_type`, `code` and `param` — is its
+/// [`ErrorDetail`], taken from the body in whatever shape the server used: OpenAI's
+/// `{"error": {...}}`, a flat `{"object": "error", "message": ...}` (vLLM),
+/// `[{"error": {...}}]`, `{"error": "text"}` (Ollama), `{"detail": ...}` (FastAPI
+/// servers), an HTML page from a proxy, or an empty body. `ApiError` derefs to it, so
+/// `err.message` and `err.code` read as fields; the message is never empty (it falls
+/// back to the status's reason phrase).
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status code.
     pub status: u16,
-    /// The server's own description of the error (never empty: falls back to the
-    /// status's reason phrase).
-    pub message: String,
-    /// The error's `type` as the body gave it, e.g. `invalid_request_error`.
-    pub error_type: Option<String>,
-    /// The error's `code` as the body gave it, e.g. `invalid_api_key`; a numeric code
-    /// (llama.cpp, vLLM) is kept as its decimal text.
-    pub code: Option<String>,
-    /// The request parameter the error is about, e.g. `messages`.
-    pub param: Option<String>,
+    detail: ErrorDetail,
     /// Every response header, repeated ones included.
     pub headers: HeaderMap,
     /// The raw body as text (lossy UTF-8), at most [`MAX_ERROR_BODY_BYTES`] bytes, ending in
@@ -332,21 +326,18 @@ impl ApiError {
     /// assert_eq!(err.message, "You exceeded your current quota");
     /// ```
     pub fn new(status: u16, headers: HeaderMap, body: &[u8]) -> ApiError {
-        let parsed = parse_error_body(body);
-        let message = match parsed.message {
-            Some(m) if !m.trim().is_empty() => m,
-            _ => reason_phrase(status).to_owned(),
-        };
         ApiError {
             status,
-            message,
-            error_type: parsed.error_type,
-            code: parsed.code,
-            param: parsed.param,
+            detail: ErrorDetail::from_body(body, || reason_phrase(status).to_owned()),
             headers,
             body: bounded_text(body, MAX_ERROR_BODY_BYTES),
             retries: 0,
         }
+    }
+
+    /// What the server said: message, type, code and param.
+    pub fn detail(&self) -> &ErrorDetail {
+        &self.detail
     }
 
     /// What kind of error this is, from the status and the `insufficient_quota` code.
@@ -404,10 +395,10 @@ impl fmt::Debug for ApiError {
         f.debug_struct("ApiError")
             .field("status", &self.status)
             .field("kind", &self.kind())
-            .field("message", &self.message)
-            .field("error_type", &self.error_type)
-            .field("code", &self.code)
-            .field("param", &self.param)
+            .field("message", &self.detail.message)
+            .field("error_type", &self.detail.error_type)
+            .field("code", &self.detail.code)
+            .field("param", &self.detail.param)
             .field("request_id", &self.request_id())
             .field("retries", &self.retries)
             .field("body", &self.body)
@@ -422,27 +413,11 @@ impl fmt::Display for ApiError {
             "server answered {} {}: {}",
             self.status,
             reason_phrase(self.status),
-            self.message
+            self.detail.message
         )?;
-        let mut details = Vec::new();
-        if let Some(t) = &self.error_type {
-            details.push(format!("type {t}"));
-        }
-        if let Some(c) = &self.code {
-            details.push(format!("code {c}"));
-        }
-        if let Some(p) = &self.param {
-            details.push(format!("param {p}"));
-        }
-        if let Some(id) = self.request_id() {
-            details.push(format!("request id {id}"));
-        }
-        if self.retries > 0 {
-            details.push(format!("after {} retries", self.retries));
-        }
-        if !details.is_empty() {
-            write!(f, " ({})", details.join(", "))?;
-        }
+        let request_id = self.request_id().map(|id| format!("request id {id}"));
+        let retries = (self.retries > 0).then(|| format!("after {} retries", self.retries));
+        write_labels(f, self.detail.labels().chain(request_id).chain(retries))?;
         if let Some(hint) = self.hint() {
             write!(f, "; {hint}")?;
         }
@@ -451,6 +426,22 @@ impl fmt::Display for ApiError {
 }
 
 impl StdError for ApiError {}
+
+/// `err.message`, `err.code` and the other fields of what the server said read as fields
+/// of the error, as they always have.
+impl Deref for ApiError {
+    type Target = ErrorDetail;
+
+    fn deref(&self) -> &ErrorDetail {
+        &self.detail
+    }
+}
+
+impl DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorDetail {
+        &mut self.detail
+    }
+}
 
 /// What kind of failure a [`TransportError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -656,10 +647,7 @@ pub enum StreamErrorKind {
 #[derive(Debug)]
 pub struct StreamError {
     pub(crate) kind: StreamErrorKind,
-    pub(crate) message: String,
-    pub(crate) error_type: Option<String>,
-    pub(crate) code: Option<String>,
-    pub(crate) param: Option<String>,
+    detail: ErrorDetail,
     pub(crate) snippet: Option<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) source: Option<Box<dyn StdError + Send + Sync + 'static>>,
@@ -669,10 +657,7 @@ impl StreamError {
     pub(crate) fn new(kind: StreamErrorKind, message: impl Into<String>) -> StreamError {
         StreamError {
             kind,
-            message: message.into(),
-            error_type: None,
-            code: None,
-            param: None,
+            detail: ErrorDetail::new(message),
             snippet: None,
             request_id: None,
             source: None,
@@ -681,17 +666,8 @@ impl StreamError {
 
     /// An in-band error event, from its JSON data.
     pub(crate) fn from_server_error(data: &[u8]) -> StreamError {
-        let parsed = parse_error_body(data);
-        let mut e = StreamError::new(
-            StreamErrorKind::ServerError,
-            parsed
-                .message
-                .filter(|m| !m.trim().is_empty())
-                .unwrap_or_else(|| "the server sent an error event".to_owned()),
-        );
-        e.error_type = parsed.error_type;
-        e.code = parsed.code;
-        e.param = parsed.param;
+        let mut e = StreamError::new(StreamErrorKind::ServerError, "");
+        e.detail = ErrorDetail::from_body(data, || "the server sent an error event".to_owned());
         e.snippet = Some(bounded_text(data, 2 * SNIPPET_RADIUS));
         e
     }
@@ -703,22 +679,28 @@ impl StreamError {
 
     /// The description: the server's own message for [`StreamErrorKind::ServerError`].
     pub fn message(&self) -> &str {
-        &self.message
+        &self.detail.message
     }
 
     /// The server's error `type`, for [`StreamErrorKind::ServerError`].
     pub fn error_type(&self) -> Option<&str> {
-        self.error_type.as_deref()
+        self.detail.error_type.as_deref()
     }
 
     /// The server's error `code` (numeric codes as decimal text).
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.detail.code.as_deref()
     }
 
     /// The server's error `param`.
     pub fn param(&self) -> Option<&str> {
-        self.param.as_deref()
+        self.detail.param.as_deref()
+    }
+
+    /// The description and, for [`StreamErrorKind::ServerError`], what the server said:
+    /// the same [`ErrorDetail`] an [`ApiError`] has.
+    pub fn detail(&self) -> &ErrorDetail {
+        &self.detail
     }
 
     /// A bounded piece of the offending data, when there is one.
@@ -733,23 +715,15 @@ impl fmt::Display for StreamError {
             StreamErrorKind::ServerError => write!(
                 f,
                 "the server sent an error in the stream: {}",
-                self.message
+                self.detail.message
             )?,
-            _ => f.write_str(&self.message)?,
+            _ => f.write_str(&self.detail.message)?,
         }
-        let mut details = Vec::new();
-        if let Some(t) = &self.error_type {
-            details.push(format!("type {t}"));
-        }
-        if let Some(c) = &self.code {
-            details.push(format!("code {c}"));
-        }
-        if let Some(id) = &self.request_id {
-            details.push(format!("request id {id}"));
-        }
-        if !details.is_empty() {
-            write!(f, " ({})", details.join(", "))?;
-        }
+        let request_id = self
+            .request_id
+            .as_ref()
+            .map(|id| format!("request id {id}"));
+        write_labels(f, self.detail.labels().chain(request_id))?;
         if let (StreamErrorKind::InvalidData, Some(s)) = (self.kind, &self.snippet) {
             write!(f, ", near `{s}`")?;
         }
@@ -877,6 +851,26 @@ mod tests {
         let body = b"{\n  \"id\": 5,\n  \"x\": true\n}";
         let s = snippet_at(body, 2, 9);
         assert!(s.contains("\"id\": 5"), "{s}");
+    }
+
+    #[test]
+    fn api_and_stream_errors_share_what_the_server_said() {
+        let body = br#"{"error":{"message":"bad","type":"invalid_request_error","param":"messages","code":400}}"#;
+        let api = ApiError::new(400, HeaderMap::new(), body);
+        let stream = StreamError::from_server_error(body);
+        assert_eq!(api.detail(), stream.detail());
+        assert_eq!(
+            (api.message.as_str(), api.code.as_deref()),
+            ("bad", Some("400"))
+        );
+        assert_eq!(
+            api.to_string(),
+            "server answered 400 Bad Request: bad (type invalid_request_error, code 400, param messages)"
+        );
+        assert_eq!(
+            stream.to_string(),
+            "the server sent an error in the stream: bad (type invalid_request_error, code 400, param messages)"
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! Ollama's `{"error": "text"}`, FastAPI's `{"detail": ...}`, an HTML page from a proxy,
 //! or nothing at all.
 
+use std::fmt;
+
 use serde_json::Value;
 
 use crate::util::{bounded_text, scalar_text, truncate_chars};
@@ -18,17 +20,112 @@ pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 /// [`DecodeError::snippet`](crate::DecodeError::snippet) shows.
 pub(crate) const SNIPPET_RADIUS: usize = 80;
 
+/// What a server said about a failure: its message, and the `type`, `code` and `param`
+/// its error body gave.
+///
+/// [`ApiError`](crate::ApiError) (through `Deref`) and
+/// [`StreamError::detail`](crate::StreamError::detail) share it, whatever shape the body
+/// had: OpenAI's `{"error": {...}}`, vLLM's flat object, Ollama's `{"error": "text"}`, a
+/// FastAPI `{"detail": ...}`, an HTML page or nothing.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::ApiError;
+/// use sync_openai::http::HeaderMap;
+///
+/// let body = br#"{"error":{"message":"bad model","type":"invalid_request_error","param":"model","code":null}}"#;
+/// let err = ApiError::new(400, HeaderMap::new(), body);
+/// let detail = err.detail();
+/// assert_eq!(detail.message, "bad model");
+/// assert_eq!(detail.param.as_deref(), Some("model"));
+/// assert_eq!(detail.to_string(), "bad model (type invalid_request_error, param model)");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorDetail {
+    /// The server's own description of the error; never empty (a fallback stands in when
+    /// the body had none).
+    pub message: String,
+    /// The error's `type` as the body gave it, e.g. `invalid_request_error`.
+    pub error_type: Option<String>,
+    /// The error's `code` as the body gave it, e.g. `invalid_api_key`; a numeric code
+    /// (llama.cpp, vLLM) is kept as its decimal text.
+    pub code: Option<String>,
+    /// The request parameter the error is about, e.g. `messages`.
+    pub param: Option<String>,
+}
+
+impl ErrorDetail {
+    /// A detail with only a message, as for failures the server did not describe.
+    pub(crate) fn new(message: impl Into<String>) -> ErrorDetail {
+        ErrorDetail {
+            message: message.into(),
+            ..ErrorDetail::default()
+        }
+    }
+
+    /// Reads an error body; `fallback` gives the message when the body has none (or a
+    /// blank one).
+    pub(crate) fn from_body(body: &[u8], fallback: impl FnOnce() -> String) -> ErrorDetail {
+        let parsed = parse_error_body(body);
+        ErrorDetail {
+            message: parsed
+                .message
+                .filter(|m| !m.trim().is_empty())
+                .unwrap_or_else(fallback),
+            error_type: parsed.error_type,
+            code: parsed.code,
+            param: parsed.param,
+        }
+    }
+
+    /// `type …`, `code …` and `param …`, for those that are set: the words every error
+    /// that carries a detail shows in its parentheses.
+    pub(crate) fn labels(&self) -> impl Iterator<Item = String> + '_ {
+        let label = |name: &'static str, value: &Option<String>| {
+            value.as_ref().map(|v| format!("{name} {v}"))
+        };
+        [
+            label("type", &self.error_type),
+            label("code", &self.code),
+            label("param", &self.param),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+impl fmt::Display for ErrorDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        write_labels(f, self.labels())
+    }
+}
+
+/// ` (a, b, c)` for the labels there are; nothing when there are none.
+pub(crate) fn write_labels(
+    f: &mut fmt::Formatter<'_>,
+    labels: impl Iterator<Item = String>,
+) -> fmt::Result {
+    let labels: Vec<String> = labels.collect();
+    if labels.is_empty() {
+        return Ok(());
+    }
+    write!(f, " ({})", labels.join(", "))
+}
+
 /// The fields of an error body, in whichever shape the server used.
 #[derive(Debug, Default, PartialEq)]
-pub(crate) struct ParsedError {
-    pub(crate) message: Option<String>,
-    pub(crate) error_type: Option<String>,
-    pub(crate) code: Option<String>,
-    pub(crate) param: Option<String>,
+struct ParsedError {
+    message: Option<String>,
+    error_type: Option<String>,
+    code: Option<String>,
+    param: Option<String>,
 }
 
 /// Reads `message`, `type`, `code` and `param` out of any error body servers send.
-pub(crate) fn parse_error_body(body: &[u8]) -> ParsedError {
+fn parse_error_body(body: &[u8]) -> ParsedError {
     match serde_json::from_slice::<Value>(body) {
         Ok(v) => parse_error_value(&v, 0),
         Err(_) => ParsedError {
