@@ -13,17 +13,9 @@ in place.
 import json
 import sys
 
+from normalize_spec import load  # the same YAML-or-JSON reader
+
 OPERATIONS = (("/models", "get"), ("/models/{model}", "get"))
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        if path.endswith(".json"):
-            return json.load(f)
-        import yaml  # only needed for a YAML spec
-
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(f, Loader=loader)
 
 
 def refs(node, found):

@@ -42,28 +42,26 @@ else
 fi
 PRISM=$TOOLS/node_modules/.bin/prism
 
+# A spec file the Python scripts can read: the file itself when PyYAML is there (or it is
+# JSON), else its JSON made by the js-yaml that Prism brings.
+readable() {
+    if python3 -c 'import yaml' 2>/dev/null || [ "${1%.json}" != "$1" ]; then
+        echo "$1"
+    else
+        node -e "const y=require('$TOOLS/node_modules/js-yaml'),fs=require('fs');
+                 fs.writeFileSync(process.argv[1], JSON.stringify(y.load(fs.readFileSync(process.argv[2],'utf8'))))" \
+            "$2" "$1"
+        echo "$2"
+    fi
+}
+
 step "normalizing nullable: true in $(basename "$SPEC")"
-if python3 -c 'import yaml' 2>/dev/null; then
-    python3 scripts/normalize_spec.py "$SPEC" "$NORMALIZED"
-else
-    # No PyYAML: let the js-yaml that Prism brings read the YAML.
-    node -e "const y=require('$TOOLS/node_modules/js-yaml'),fs=require('fs');
-             fs.writeFileSync(process.argv[1], JSON.stringify(y.load(fs.readFileSync(process.argv[2],'utf8'))))" \
-        "$TOOLS/chat.openapi.raw.json" "$SPEC"
-    python3 scripts/normalize_spec.py "$TOOLS/chat.openapi.raw.json" "$NORMALIZED"
-fi
+python3 scripts/normalize_spec.py "$(readable "$SPEC" "$TOOLS/chat.openapi.raw.json")" "$NORMALIZED"
 
 # The models requests (GET /models, GET /models/{model}) are validated by the same Prism:
 # their operations and schemas are copied from the full spec into the normalized subset.
 step "adding the Models operations of $(basename "$FULL_SPEC")"
-if python3 -c 'import yaml' 2>/dev/null || [ "${FULL_SPEC%.json}" != "$FULL_SPEC" ]; then
-    python3 scripts/add_models_spec.py "$FULL_SPEC" "$NORMALIZED"
-else
-    node -e "const y=require('$TOOLS/node_modules/js-yaml'),fs=require('fs');
-             fs.writeFileSync(process.argv[1], JSON.stringify(y.load(fs.readFileSync(process.argv[2],'utf8'))))" \
-        "$TOOLS/openapi.full.json" "$FULL_SPEC"
-    python3 scripts/add_models_spec.py "$TOOLS/openapi.full.json" "$NORMALIZED"
-fi
+python3 scripts/add_models_spec.py "$(readable "$FULL_SPEC" "$TOOLS/openapi.full.json")" "$NORMALIZED"
 
 PORT=${PRISM_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 step "starting Prism on 127.0.0.1:$PORT (log: .tools/prism/prism.log)"

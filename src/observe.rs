@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::error::Error;
 use crate::http::{HeaderMap, Method};
-use crate::util::{bounded_text, header_str, reason_phrase, request_id};
+use crate::util::{bounded_text, header_str, reason_phrase, redact, request_id};
 
 /// The most bytes of a request or response body written to a `debug` log line.
 pub(crate) const DEBUG_BODY_BYTES: usize = 4096;
@@ -269,7 +269,8 @@ pub(crate) struct Attempt<'a> {
 impl Observer {
     /// An observer, or `None` when logging is off and there is no hook.
     ///
-    /// Secrets shorter than 4 bytes are not redacted (they would garble every line).
+    /// Secrets shorter than 8 bytes are not redacted (they would garble every line), as in
+    /// the redaction of error messages.
     pub(crate) fn new<'s>(
         level: LogLevel,
         hook: Option<&EventHook>,
@@ -281,7 +282,6 @@ impl Observer {
         let mut secrets: Vec<String> = secrets
             .into_iter()
             .map(str::trim)
-            .filter(|s| s.len() >= 4)
             .map(str::to_owned)
             .collect();
         // Longest first, so a secret that contains another is replaced whole.
@@ -453,9 +453,7 @@ impl Observer {
     fn redact(&self, text: &str) -> String {
         let mut text = text.to_owned();
         for secret in &self.secrets {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), "<redacted>");
-            }
+            redact(&mut text, secret);
         }
         text
     }
@@ -665,7 +663,7 @@ mod tests {
         let hook = EventHook(Arc::new(move |e: &Event| {
             seen.lock().unwrap().push(e.clone())
         }));
-        let o = Observer::new(level, Some(&hook), [KEY, "abc"])
+        let o = Observer::new(level, Some(&hook), [KEY, "abcdefg"])
             .unwrap()
             .with_sink(Sink::Buffer(Arc::clone(&lines)));
         (o, lines, events)
@@ -803,7 +801,10 @@ mod tests {
     #[test]
     fn short_secrets_are_not_redacted() {
         let (o, _, _) = observer(LogLevel::Info);
-        assert_eq!(o.redact("abc sk-proj-Abc123Def456Ghi789"), "abc <redacted>");
+        assert_eq!(
+            o.redact("abcdefg sk-proj-Abc123Def456Ghi789"),
+            "abcdefg <redacted>"
+        );
     }
 
     #[test]
