@@ -656,7 +656,9 @@ mod tests {
 
     const KEY: &str = "sk-proj-Abc123Def456Ghi789";
 
-    fn observer(level: LogLevel) -> (Observer, Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<Event>>>) {
+    type Shared<T> = Arc<Mutex<Vec<T>>>;
+
+    fn observer(level: LogLevel) -> (Observer, Shared<String>, Shared<Event>) {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let events = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&events);
