@@ -12,6 +12,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use serde::Serialize;
+
 use crate::error::Error;
 use crate::http::{HeaderMap, Method};
 use crate::util::{bounded_text, header_str, reason_phrase, redact, request_id};
@@ -39,8 +41,8 @@ pub enum LogLevel {
     /// milliseconds, and the wait before a retry with its reason) and one line when a
     /// stream ends (chunks, duration, how it ended).
     Info,
-    /// `Info`, plus the request and response bodies, each cut at 4 KiB, with every
-    /// secret the client knows replaced by `<redacted>`.
+    /// `Info`, plus the request and response bodies and each chunk of a stream, each cut
+    /// at 4 KiB, with every secret the client knows replaced by `<redacted>`.
     Debug,
 }
 
@@ -592,10 +594,19 @@ pub(crate) struct StreamWatch {
 }
 
 impl StreamWatch {
-    /// Notes what the stream's iterator just returned.
-    pub(crate) fn saw<T>(&mut self, item: &Option<Result<T, Error>>) {
+    /// Notes what the stream's iterator just returned; at `debug`, logs each chunk (as JSON
+    /// again: the same keys and values, vendor keys included, bounded and redacted).
+    pub(crate) fn saw<T: Serialize>(&mut self, item: &Option<Result<T, Error>>) {
         match item {
-            Some(Ok(_)) => self.chunks += 1,
+            Some(Ok(chunk)) => {
+                self.chunks += 1;
+                if self.observer.level >= LogLevel::Debug {
+                    let json = serde_json::to_vec(chunk).unwrap_or_default();
+                    let text = self.observer.body_text(&json);
+                    self.observer
+                        .log(format!("stream chunk {}: {text}", self.chunks));
+                }
+            }
             Some(Err(e)) => {
                 let text = self.observer.redact(&e.to_string());
                 self.end(StreamEnd::Failed(text));

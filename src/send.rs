@@ -222,7 +222,7 @@ impl Sender {
             Ok((parts, bytes))
         })?;
         let status = parts.status.as_u16();
-        if let Some(o) = self.observer(None) {
+        if let Some(o) = parts.extensions.get::<Observer>() {
             o.response_body(
                 &call.method,
                 &call.url(&self.config.base_url),
@@ -283,9 +283,14 @@ impl Sender {
             }
             let mut answered = None;
             let (error, decision) = match self.agent.run(request) {
-                Ok(response) if response.status().is_success() => {
+                Ok(mut response) if response.status().is_success() => {
                     let status = response.status().as_u16();
                     let headers = observer.as_ref().map(|_| response.headers().clone());
+                    if let Some(o) = &observer {
+                        // For whoever reads the body (`call_json`, a stream): it knows the
+                        // token of this attempt, to keep it out of what it logs.
+                        response.extensions_mut().insert(o.clone());
+                    }
                     match finish(response) {
                         Ok(value) => {
                             if let (Some(o), Some(headers)) = (&observer, &headers) {
@@ -357,6 +362,8 @@ impl Sender {
     }
 
     /// The observer of a call (see src/observe.rs), or `None` when nothing is reported.
+    /// A 2xx response of [`execute`](Sender::execute) carries the observer of its attempt
+    /// in its extensions.
     pub(crate) fn observer(&self, token: Option<&str>) -> Option<Observer> {
         let config = &self.config;
         Observer::new(

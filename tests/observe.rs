@@ -25,6 +25,8 @@ use sync_openai::{ChatApi, Config, Error, Event, LogLevel, StreamEnd};
 
 /// A real-looking key: what must never show.
 const SECRET_KEY: &str = "sk-proj-9fQ2xLmN4vB7tR1cZ8wK3yH6jD0sA5eGuP";
+/// A bearer token from a token provider.
+const SECRET_TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJhcGkifQ.c2lnbmF0dXJl";
 /// A secret custom header value (sent as `x-api-key` through `OPENAI_CUSTOM_HEADERS`).
 const SECRET_HEADER: &str = "gw-live-7c1e9b2f44d0a8e6";
 
@@ -157,11 +159,14 @@ fn child_process_entry() {
     };
     let events = Arc::new(Mutex::new(Vec::<Event>::new()));
     let seen = Arc::clone(&events);
-    let api = ChatApi::new(
-        Config::from_env()
-            .retry_sleep(|_| {}) // the 429's two seconds are not waited for real
-            .on_event(move |e| seen.lock().unwrap().push(e.clone())),
-    );
+    let mut config = Config::from_env()
+        .retry_sleep(|_| {}) // the 429's two seconds are not waited for real
+        .on_event(move |e| seen.lock().unwrap().push(e.clone()));
+    if scenario == "echo_token" {
+        // A fresh token per attempt, as from Microsoft Entra ID, instead of the key.
+        config = config.token_provider(|| Ok(SECRET_TOKEN.to_owned()));
+    }
+    let api = ChatApi::new(config);
     match scenario.as_str() {
         "retry_and_stream" => {
             let resp = api.create_chat_completion_with_http_info(&hello()).unwrap();
@@ -174,11 +179,15 @@ fn child_process_entry() {
                 .collect();
             assert_eq!(text, "Hello!");
         }
-        "echo" => {
+        "echo" | "echo_token" => {
             // The server echoes our headers back; the user gets them, the log must not.
             let resp = api.create_chat_completion(&hello()).unwrap();
             let content = resp.choices[0].message.content.as_ref().unwrap().as_str();
-            assert!(content.contains(SECRET_KEY) && content.contains(SECRET_HEADER));
+            let credential = match scenario.as_str() {
+                "echo" => SECRET_KEY,
+                _ => SECRET_TOKEN,
+            };
+            assert!(content.contains(credential) && content.contains(SECRET_HEADER));
             let err = api.list_models().unwrap_err();
             assert!(matches!(&err, Error::Api(e) if e.status == 401), "{err:?}");
             let mut stream = api.create_chat_completion_stream(&hello()).unwrap();
@@ -311,57 +320,68 @@ fn debug_never_shows_the_key_even_when_the_server_echoes_it() {
             response("200 OK", &echo_id, &c.to_string())
         }
     });
-    let (stdout, stderr) = run_child(
-        "echo",
-        &[
-            ("OPENAI_LOG", "debug"),
-            ("OPENAI_BASE_URL", &base),
-            ("OPENAI_API_KEY", SECRET_KEY),
-            (
-                "OPENAI_CUSTOM_HEADERS",
-                &format!("x-api-key: {SECRET_HEADER}\nx-team: search"),
-            ),
-        ],
-    );
-    println!("--- stderr of the child (OPENAI_LOG=debug)\n{stderr}\n--- events\n{stdout}");
-    for (what, text) in [("stderr", &stderr), ("events", &stdout)] {
-        for secret in [SECRET_KEY, SECRET_HEADER, &SECRET_KEY[..20]] {
-            assert!(!text.contains(secret), "{what} shows {secret}:\n{text}");
-        }
-    }
-    // The echoes were logged, with the secrets replaced.
-    let logged = lines(&stderr);
-    let response_bodies: Vec<&String> = logged
-        .iter()
-        .filter(|l| l.contains("response body"))
-        .collect();
-    assert_eq!(response_bodies.len(), 2, "{logged:#?}");
-    for line in &response_bodies {
-        assert!(
-            line.contains("Bearer <redacted>") && line.contains("x-api-key: <redacted>"),
-            "{line}"
+    for scenario in ["echo", "echo_token"] {
+        let (stdout, stderr) = run_child(
+            scenario,
+            &[
+                ("OPENAI_LOG", "debug"),
+                ("OPENAI_BASE_URL", &base),
+                ("OPENAI_API_KEY", SECRET_KEY),
+                (
+                    "OPENAI_CUSTOM_HEADERS",
+                    &format!("x-api-key: {SECRET_HEADER}\nx-team: search"),
+                ),
+            ],
         );
-        assert!(line.contains("x-team: search"), "{line}");
-    }
-    assert_eq!(
-        logged.iter().filter(|l| l.contains("request body")).count(),
-        2,
-        "{logged:#?}"
-    );
-    assert!(
-        logged
+        println!("--- {scenario}: stderr of the child (OPENAI_LOG=debug)\n{stderr}\n--- events\n{stdout}");
+        for (what, text) in [("stderr", &stderr), ("events", &stdout)] {
+            for secret in [
+                SECRET_KEY,
+                SECRET_HEADER,
+                SECRET_TOKEN,
+                &SECRET_KEY[..20],
+                &SECRET_TOKEN[..30],
+            ] {
+                assert!(
+                    !text.contains(secret),
+                    "{scenario}: {what} shows {secret}:\n{text}"
+                );
+            }
+        }
+        // The echoes were logged, with the secrets replaced: two bodies and a stream chunk.
+        let logged = lines(&stderr);
+        let echoes: Vec<&String> = logged
             .iter()
-            .any(|l| l.contains("-> 401 Unauthorized request_id=echo-1")),
-        "{logged:#?}"
-    );
-    assert!(
-        logged
-            .last()
-            .unwrap()
-            .starts_with("[sync-openai] stream ended: dropped before its end chunks=1"),
-        "{logged:#?}"
-    );
-    assert!(stdout.contains("end: Dropped"), "{stdout}");
+            .filter(|l| l.contains("response body") || l.contains("stream chunk"))
+            .collect();
+        assert_eq!(echoes.len(), 3, "{logged:#?}");
+        for line in &echoes {
+            assert!(
+                line.contains("Bearer <redacted>") && line.contains("x-api-key: <redacted>"),
+                "{line}"
+            );
+            assert!(line.contains("x-team: search"), "{line}");
+        }
+        assert_eq!(
+            logged.iter().filter(|l| l.contains("request body")).count(),
+            2,
+            "{logged:#?}"
+        );
+        assert!(
+            logged
+                .iter()
+                .any(|l| l.contains("-> 401 Unauthorized request_id=echo-1")),
+            "{logged:#?}"
+        );
+        assert!(
+            logged
+                .last()
+                .unwrap()
+                .starts_with("[sync-openai] stream ended: dropped before its end chunks=1"),
+            "{logged:#?}"
+        );
+        assert!(stdout.contains("end: Dropped"), "{stdout}");
+    }
 }
 
 #[test]
