@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::http::{HeaderMap, Method};
+use crate::retry::Decision;
 use crate::util::{bounded_text, header_str, reason_phrase, redact, request_id};
 
 /// The most bytes of a request or response body written to a `debug` log line.
@@ -254,18 +255,18 @@ pub(crate) struct Observer {
 }
 
 /// The facts of one finished attempt, for [`Observer::attempt`].
-pub(crate) struct Attempt<'a> {
-    pub(crate) method: &'a Method,
-    pub(crate) url: &'a str,
+struct Attempt<'a> {
+    method: &'a Method,
+    url: &'a str,
     /// 1-based.
-    pub(crate) number: u32,
-    pub(crate) elapsed: Duration,
+    number: u32,
+    elapsed: Duration,
     /// The status and headers, when an answer came.
-    pub(crate) response: Option<(u16, &'a HeaderMap)>,
+    response: Option<(u16, &'a HeaderMap)>,
     /// The error, when the attempt failed.
-    pub(crate) error: Option<&'a Error>,
+    error: Option<&'a Error>,
     /// The wait before the next attempt, when there is one.
-    pub(crate) retry: Option<Duration>,
+    retry: Option<Duration>,
 }
 
 impl Observer {
@@ -304,13 +305,7 @@ impl Observer {
     }
 
     /// Reports an attempt about to be sent; at `debug`, logs its body.
-    pub(crate) fn request_sent(
-        &self,
-        method: &Method,
-        url: &str,
-        number: u32,
-        body: Option<&[u8]>,
-    ) {
+    fn request_sent(&self, method: &Method, url: &str, number: u32, body: Option<&[u8]>) {
         let body_bytes = body.map_or(0, <[u8]>::len);
         if self.level >= LogLevel::Debug {
             if let Some(body) = body {
@@ -330,7 +325,7 @@ impl Observer {
     }
 
     /// Reports a finished attempt (answered or failed) and, if there is one, the retry.
-    pub(crate) fn attempt(&self, a: &Attempt<'_>) {
+    fn attempt(&self, a: &Attempt<'_>) {
         let reason = a
             .retry
             .map(|_| self.redact(&retry_reason(a.response, a.error)));
@@ -338,31 +333,7 @@ impl Observer {
         // An answer with an error status is a response; a failure to get or read one is not.
         let failure = a.error.filter(|e| !matches!(e, Error::Api(_)));
         if self.level >= LogLevel::Info {
-            let mut line = format!("{} {}", a.method, self.url(a.url));
-            if let Some((status, _)) = a.response {
-                let _ = write!(line, " -> {status} {}", reason_phrase(status));
-            }
-            if let Some(e) = failure {
-                let arrow = if a.response.is_some() { "," } else { " ->" };
-                let _ = write!(line, "{arrow} failed: {}", self.redact(&e.to_string()));
-            }
-            if let Some(id) = id {
-                let _ = write!(line, " request_id={}", self.redact(id));
-            }
-            let _ = write!(
-                line,
-                " attempt={} elapsed_ms={}",
-                a.number,
-                a.elapsed.as_millis()
-            );
-            if let (Some(delay), Some(reason)) = (a.retry, &reason) {
-                let _ = write!(
-                    line,
-                    " retry_in_ms={} retry_reason={reason:?}",
-                    delay.as_millis()
-                );
-            }
-            self.log(line);
+            self.log(self.attempt_line(a, failure, id, reason.as_deref()));
         }
         self.emit(|| match (a.response, failure) {
             (Some((status, _)), None) => Event::ResponseReceived {
@@ -390,6 +361,34 @@ impl Observer {
                 reason: reason.clone(),
             });
         }
+    }
+
+    /// The `info` line of an attempt.
+    fn attempt_line(
+        &self,
+        a: &Attempt<'_>,
+        failure: Option<&Error>,
+        id: Option<&str>,
+        reason: Option<&str>,
+    ) -> String {
+        let mut line = format!("{} {}", a.method, self.url(a.url));
+        if let Some((status, _)) = a.response {
+            let _ = write!(line, " -> {status} {}", reason_phrase(status));
+        }
+        if let Some(e) = failure {
+            let arrow = if a.response.is_some() { "," } else { " ->" };
+            let _ = write!(line, "{arrow} failed: {}", self.redact(&e.to_string()));
+        }
+        if let Some(id) = id {
+            let _ = write!(line, " request_id={}", self.redact(id));
+        }
+        let (number, ms) = (a.number, a.elapsed.as_millis());
+        let _ = write!(line, " attempt={number} elapsed_ms={ms}");
+        if let (Some(delay), Some(reason)) = (a.retry, reason) {
+            let ms = delay.as_millis();
+            let _ = write!(line, " retry_in_ms={ms} retry_reason={reason:?}");
+        }
+        line
     }
 
     /// At `debug`, logs a response body (bounded, redacted).
@@ -473,6 +472,96 @@ impl Observer {
     /// no secrets.
     fn url(&self, url: &str) -> String {
         self.redact(&redact_url(url))
+    }
+}
+
+/// One attempt between its sending and its end, for the send loop: a no-op when there is
+/// no observer, so that the loop reads the same either way.
+pub(crate) struct AttemptWatch(Option<Watched>);
+
+struct Watched {
+    observer: Observer,
+    method: Method,
+    url: String,
+    number: u32,
+    sent: Instant,
+    /// The status and headers of a 2xx answer, kept until its body is read.
+    answer: Option<(u16, HeaderMap)>,
+}
+
+impl AttemptWatch {
+    /// Reports an attempt about to be sent (at `debug`, with its body).
+    pub(crate) fn start(
+        observer: Option<Observer>,
+        method: &Method,
+        request: &crate::http::Request<&[u8]>,
+        number: u32,
+    ) -> AttemptWatch {
+        AttemptWatch(observer.map(|observer| {
+            let url = request.uri().to_string();
+            let body = Some(*request.body()).filter(|b| !b.is_empty());
+            observer.request_sent(method, &url, number, body);
+            Watched {
+                observer,
+                method: method.clone(),
+                url,
+                number,
+                sent: Instant::now(),
+                answer: None,
+            }
+        }))
+    }
+
+    /// Notes a 2xx answer, and puts the observer in its extensions for whoever reads its
+    /// body (`call_json`, a stream): it knows this attempt's token, to keep it out of logs.
+    pub(crate) fn answered<B>(&mut self, response: &mut crate::http::Response<B>) {
+        if let Some(w) = &mut self.0 {
+            w.answer = Some((response.status().as_u16(), response.headers().clone()));
+            response.extensions_mut().insert(w.observer.clone());
+        }
+    }
+
+    /// The 2xx answer's body was read: the attempt succeeded.
+    pub(crate) fn succeeded(self) {
+        if let Some(w) = &self.0 {
+            w.report(None, None);
+        }
+    }
+
+    /// The attempt failed with `error`, and the policy decided what comes next. At `debug`,
+    /// an error body is logged too.
+    pub(crate) fn failed(self, error: &Error, decision: &Decision) {
+        let Some(w) = &self.0 else { return };
+        let retry = match decision {
+            Decision::Retry(delay) => Some(*delay),
+            Decision::GiveUp { .. } => None,
+        };
+        w.report(Some(error), retry);
+        if let Error::Api(e) = error {
+            let body = e.body.as_bytes();
+            w.observer.response_body(&w.method, &w.url, e.status, body);
+        }
+    }
+}
+
+impl Watched {
+    fn report(&self, error: Option<&Error>, retry: Option<Duration>) {
+        let response = match error {
+            Some(Error::Api(e)) => Some((e.status, &e.headers)),
+            _ => self
+                .answer
+                .as_ref()
+                .map(|(status, headers)| (*status, headers)),
+        };
+        self.observer.attempt(&Attempt {
+            method: &self.method,
+            url: &self.url,
+            number: self.number,
+            elapsed: self.sent.elapsed(),
+            response,
+            error,
+            retry,
+        });
     }
 }
 

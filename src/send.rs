@@ -42,10 +42,10 @@ use serde_json::{Map, Value};
 
 use crate::agent;
 use crate::config::{Config, Headers};
-use crate::error::{ApiError, ConfigProblem, DecodeError, Error, TransportErrorKind};
+use crate::error::{ApiError, ConfigProblem, DecodeError, Error};
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
-use crate::observe::{is_secret_header, Attempt, Observer};
+use crate::observe::{is_secret_header, AttemptWatch, Observer};
 use crate::options::RequestOptions;
 use crate::response::ApiResponse;
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
@@ -111,9 +111,9 @@ impl Call {
         self
     }
 
-    /// The JSON body, if the call has one.
-    pub(crate) fn body_bytes(&self) -> Option<&[u8]> {
-        self.body.as_ref().map(|b| b.0.as_slice())
+    /// The HTTP method.
+    pub(crate) fn method(&self) -> &Method {
+        &self.method
     }
 
     /// Asks for `text/event-stream` and bounds the body by the stream idle timeout.
@@ -274,83 +274,28 @@ impl Sender {
                     .headers_mut()
                     .insert(http::header::AUTHORIZATION, bearer(token)?);
             }
-            // Observability (src/observe.rs): nothing is built when logging is off and no
-            // hook is set.
+            // Reports the attempt (src/observe.rs); a no-op without a log level or a hook.
             let observer = self.observer(token.as_deref());
-            let (sent, url) = (Instant::now(), request.uri().to_string());
-            if let Some(o) = &observer {
-                o.request_sent(&call.method, &url, retries + 1, call.body_bytes());
-            }
-            let mut answered = None;
-            let (error, decision) = match self.agent.run(request) {
+            let mut watch = AttemptWatch::start(observer, call.method(), &request, retries + 1);
+            let error = match self.agent.run(request) {
                 Ok(mut response) if response.status().is_success() => {
-                    let status = response.status().as_u16();
-                    let headers = observer.as_ref().map(|_| response.headers().clone());
-                    if let Some(o) = &observer {
-                        // For whoever reads the body (`call_json`, a stream): it knows the
-                        // token of this attempt, to keep it out of what it logs.
-                        response.extensions_mut().insert(o.clone());
-                    }
+                    watch.answered(&mut response);
                     match finish(response) {
                         Ok(value) => {
-                            if let (Some(o), Some(headers)) = (&observer, &headers) {
-                                o.attempt(&Attempt {
-                                    method: &call.method,
-                                    url: &url,
-                                    number: retries + 1,
-                                    elapsed: sent.elapsed(),
-                                    response: Some((status, headers)),
-                                    error: None,
-                                    retry: None,
-                                });
-                            }
+                            watch.succeeded();
                             return Ok((value, retries));
                         }
-                        Err(e) => {
-                            answered = headers.map(|h| (status, h));
-                            self.transport_failure(e, retries, max_retries, deadline)
-                        }
+                        Err(e) => transport_error(e),
                     }
                 }
-                Ok(response) => {
-                    let error = self.api_error(response, token.as_deref());
-                    let decision = {
-                        let outcome = Outcome::Response {
-                            status: error.status,
-                            headers: &error.headers,
-                            error_code: error.code.as_deref(),
-                            error_type: error.error_type.as_deref(),
-                        };
-                        self.decide(&outcome, retries, max_retries, deadline)
-                    };
-                    (Error::Api(Box::new(error)), decision)
-                }
-                Err(e) => self.transport_failure(e, retries, max_retries, deadline),
+                Ok(response) => Error::Api(Box::new(self.api_error(response, token.as_deref()))),
+                Err(e) => transport_error(e),
             };
-            if let Some(o) = &observer {
-                let response = match &error {
-                    Error::Api(e) => Some((e.status, &e.headers)),
-                    _ => answered
-                        .as_ref()
-                        .map(|(status, headers)| (*status, headers)),
-                };
-                let retry = match decision {
-                    Decision::Retry(delay) => Some(delay),
-                    Decision::GiveUp { .. } => None,
-                };
-                o.attempt(&Attempt {
-                    method: &call.method,
-                    url: &url,
-                    number: retries + 1,
-                    elapsed: sent.elapsed(),
-                    response,
-                    error: Some(&error),
-                    retry,
-                });
-                if let Error::Api(e) = &error {
-                    o.response_body(&call.method, &url, e.status, e.body.as_bytes());
-                }
-            }
+            let decision = match error.retry_outcome() {
+                Some(outcome) => self.decide(&outcome, retries, max_retries, deadline),
+                None => Decision::GiveUp { retry_after: None },
+            };
+            watch.failed(&error, &decision);
             match decision {
                 Decision::Retry(delay) => {
                     self.sleep(delay);
@@ -389,26 +334,6 @@ impl Sender {
             Some(sleep) => sleep.sleep(delay),
             None => ThreadSleeper.sleep(delay),
         }
-    }
-
-    /// Maps a failed attempt's transport error and decides whether to retry it.
-    fn transport_failure(
-        &self,
-        e: ureq::Error,
-        retries: u32,
-        max_retries: u32,
-        deadline: Option<Instant>,
-    ) -> (Error, Decision) {
-        let error = transport_error(e);
-        // A connection that broke before the response was complete (a stale pooled
-        // connection, a reset, a body cut short) is retried like one that could not be
-        // made.
-        let outcome = Outcome::Transport {
-            is_timeout: error.is_timeout(),
-            is_connect: error.is_connect() || is_broken_connection(&error),
-        };
-        let decision = self.decide(&outcome, retries, max_retries, deadline);
-        (error, decision)
     }
 
     fn decide(
@@ -510,12 +435,24 @@ impl Sender {
     }
 }
 
-/// The short name of the type a body decodes into, for a [`DecodeError`]:
-/// `CreateChatCompletionResponse`, not its module path.
-fn type_label<T>() -> &'static str {
+/// The name of the type a body decodes into, for a [`DecodeError`], without module paths:
+/// `CreateChatCompletionResponse`, `List<ChatCompletionMessageListData>`.
+fn type_label<T>() -> String {
     let full = std::any::type_name::<T>();
-    let path = full.split('<').next().unwrap_or(full);
-    path.rsplit("::").next().unwrap_or(path)
+    let last = |path: &str| path.rsplit("::").next().unwrap_or_default().to_owned();
+    let mut label = String::with_capacity(full.len());
+    let mut path = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+        } else {
+            label.push_str(&last(&path));
+            path.clear();
+            label.push(c);
+        }
+    }
+    label.push_str(&last(&path));
+    label
 }
 
 /// Serializes a value as JSON; the only place a request body is serialized.
@@ -529,10 +466,6 @@ fn bearer(token: &str) -> Result<HeaderValue, Error> {
     bearer_value(token).ok_or_else(|| Error::config(ConfigProblem::TokenNotHeaderSafe))
 }
 
-fn is_broken_connection(error: &Error) -> bool {
-    matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Io)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,7 +477,13 @@ mod tests {
             type_label::<CreateChatCompletionResponse>(),
             "CreateChatCompletionResponse"
         );
-        assert_eq!(type_label::<ChatCompletionList>(), "ChatCompletionList");
-        assert_eq!(type_label::<Vec<u32>>(), "Vec");
+        assert_eq!(
+            type_label::<ChatCompletionList>(),
+            "List<CreateChatCompletionResponse>"
+        );
+        assert_eq!(
+            type_label::<Vec<Option<(u8, String)>>>(),
+            "Vec<Option<(u8, String)>>"
+        );
     }
 }
