@@ -179,3 +179,39 @@ fn a_stream_request_asks_for_events_without_buffering() {
         "no key, no header: {command}"
     );
 }
+
+#[test]
+fn azure_keys_and_token_providers_become_variables() {
+    let api = ChatApi::new(
+        Config::azure("https://my-resource.openai.azure.com", "gpt-4o prod")
+            .azure_api_key("azure-secret-key-123"),
+    );
+    let command = api.curl(&nasty_request());
+    assert!(
+        command.starts_with("curl 'https://my-resource.openai.azure.com/openai/deployments/gpt-4o%20prod/chat/completions?api-version=2024-10-21' \\\n"),
+        "{command}"
+    );
+    assert!(
+        command.contains("-H \"api-key: $AZURE_OPENAI_API_KEY\""),
+        "{command}"
+    );
+    assert!(!command.contains("azure-secret-key-123"), "{command}");
+
+    // The provider is not asked for a token: the command names the variable instead.
+    let api = ChatApi::new(
+        Config::azure_v1("https://my-resource.openai.azure.com")
+            .token_provider(|| panic!("curl() must not ask for a token")),
+    );
+    let command = api.curl(&nasty_request());
+    assert!(
+        command.contains("-H \"authorization: Bearer $OPENAI_API_KEY\""),
+        "{command}"
+    );
+    let out = Command::new("sh")
+        .arg("-n")
+        .arg("-c")
+        .arg(&command)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
