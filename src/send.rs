@@ -217,14 +217,6 @@ impl Sender {
     ) -> Result<ApiResponse<T>, Error> {
         let (parts, bytes, retries) = self.fetch(&call)?;
         let status = parts.status.as_u16();
-        if let Some(o) = parts.extensions.get::<Observer>() {
-            o.response_body(
-                &call.method,
-                &call.url(&self.config.base_url),
-                status,
-                &bytes,
-            );
-        }
         let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
             let request_id = request_id(&parts.headers).map(str::to_owned);
             Error::Decode(Box::new(DecodeError::new(
@@ -253,6 +245,11 @@ impl Sender {
             let bytes = body.into_with_config().limit(limit).read_to_vec()?;
             Ok((parts, bytes))
         })?;
+        // At `debug`, the body, redacted with the secrets of the attempt that got it.
+        if let Some(o) = parts.extensions.get::<Observer>() {
+            let url = call.url(&self.config.base_url);
+            o.response_body(&call.method, &url, parts.status.as_u16(), &bytes);
+        }
         Ok((parts, bytes, retries))
     }
 
