@@ -19,7 +19,7 @@ use sync_openai::{ChatApi, Config, RequestOptions};
 
 /// Quotes, `$`, backticks, a command substitution, backslashes, line breaks, non-ASCII.
 const NASTY: &str =
-    "It's \"$HOME\" and `id` and $(touch /tmp/pwned) \\ \n second line\r\n é 日本 🦀 '";
+    "It's \"$HOME\" and `id` and $(echo INJECTED) \\ \n second line\r\n é 日本 🦀 '";
 
 fn nasty_request() -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new(
