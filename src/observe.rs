@@ -772,6 +772,13 @@ mod tests {
     }
 
     #[test]
+    fn events_travel_between_threads() {
+        fn assert_traits<T: Send + Sync + Clone + fmt::Debug + 'static>() {}
+        assert_traits::<Event>();
+        assert_traits::<LogLevel>();
+    }
+
+    #[test]
     fn nothing_to_report_to_builds_nothing() {
         assert!(Observer::new(LogLevel::Off, None, [KEY]).is_none());
         assert!(Observer::new(LogLevel::Info, None, [KEY]).is_some());
