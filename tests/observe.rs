@@ -480,7 +480,10 @@ fn a_stream_that_fails_reports_how() {
     let base = serve(|_, _| {
         response(
             "200 OK",
-            &[("content-type", "text/event-stream")],
+            &[
+                ("content-type", "text/event-stream"),
+                ("x-amzn-requestid", "amzn-5"),
+            ],
             "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n",
         )
     });
@@ -491,22 +494,25 @@ fn a_stream_that_fails_reports_how() {
             .base_url(&base)
             .on_event(move |e| seen.lock().unwrap().push(e.clone())),
     );
-    let items: Vec<_> = api
-        .create_chat_completion_stream(&hello())
-        .unwrap()
-        .collect();
+    let stream = api.create_chat_completion_stream(&hello()).unwrap();
+    // AWS's request id header, when there is no `x-request-id`.
+    assert_eq!(stream.request_id(), Some("amzn-5"));
+    let items: Vec<_> = stream.collect();
     assert!(
         matches!(items[..], [Ok(_), Err(Error::Stream(_))]),
         "{items:?}"
     );
+    assert_eq!(items[1].as_ref().unwrap_err().request_id(), Some("amzn-5"));
     let events = events.lock().unwrap();
     let Some(Event::StreamEnded {
         chunks: 1,
         end: StreamEnd::Failed(why),
+        request_id: Some(id),
         ..
     }) = events.last()
     else {
         panic!("{events:#?}")
     };
     assert!(why.contains("closed before the answer finished"), "{why}");
+    assert_eq!(id, "amzn-5");
 }
