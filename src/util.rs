@@ -144,6 +144,21 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::unwrap_used)] // tests fail by panicking
+    fn request_id_falls_back_in_the_documented_order() {
+        use crate::http::{HeaderMap, HeaderValue};
+        let mut headers = HeaderMap::new();
+        assert_eq!(request_id(&headers), None);
+        for (i, name) in REQUEST_ID_HEADERS.iter().enumerate().rev() {
+            headers.insert(*name, HeaderValue::from_str(&format!("id-{i}")).unwrap());
+            assert_eq!(request_id(&headers), Some(format!("id-{i}").as_str()));
+        }
+        // An empty one is skipped.
+        headers.insert("x-request-id", HeaderValue::from_static(" "));
+        assert_eq!(request_id(&headers), Some("id-1"));
+    }
+
+    #[test]
     fn hostile_ids_stay_one_segment() {
         assert_eq!(encode_path_segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
         assert_eq!(
