@@ -131,16 +131,30 @@ fn a_bare_json_array() {
 
 #[test]
 fn llama_cpp_with_its_models_array_beside_data() {
+    // The shape of llama-server's `GET /v1/models` (llama.cpp as vendored by
+    // llama-cpp-python 0.3.36, tools/server/server-context.cpp `get_res_models`).
     let list = listed(
-        r#"{"models": [{"name": "tiny.gguf", "model": "tiny.gguf", "type": "model", "capabilities": ["completion"]}],
+        r#"{"models": [{"name": "tiny.gguf", "model": "tiny.gguf", "modified_at": "", "size": "", "digest": "",
+                        "type": "model", "description": "", "tags": [""], "capabilities": ["completion"],
+                        "parameters": "", "details": {"parent_model": "", "format": "gguf", "family": "",
+                        "families": [""], "parameter_size": "", "quantization_level": ""}}],
             "object": "list",
-            "data": [{"id": "tiny.gguf", "object": "model", "created": 1764600000, "owned_by": "llamacpp",
-                      "meta": {"vocab_type": 1, "n_vocab": 32000, "n_ctx_train": 256, "n_embd": 64}}]}"#,
+            "data": [{"id": "tiny.gguf", "aliases": [], "tags": [], "object": "model", "created": 1764600000,
+                      "owned_by": "llamacpp",
+                      "meta": {"vocab_type": 1, "n_vocab": 32000, "n_ctx": 128, "n_ctx_train": 256, "n_embd": 64,
+                               "n_params": 4358144, "size": 8716288, "ftype": 1}}]}"#,
     );
     assert_eq!(list.ids().collect::<Vec<_>>(), ["tiny.gguf"]);
-    assert_eq!(list.data[0].extra["meta"]["n_ctx_train"], 256);
+    let m = &list.data[0];
+    assert_eq!(
+        (m.object.as_str(), m.created, m.owned_by.as_deref()),
+        ("model", Some(1764600000), Some("llamacpp"))
+    );
+    assert_eq!(m.extra["meta"]["n_ctx_train"], 256);
+    assert_eq!(m.extra["aliases"], json!([]));
     // The native array is kept, not read twice.
     assert_eq!(list.extra["models"][0]["name"], "tiny.gguf");
+    assert_eq!(list.extra["models"][0]["details"]["format"], "gguf");
 }
 
 #[test]
