@@ -8,23 +8,21 @@
 //! OPENAI_LOG=info cargo run --example models                            # and what was sent
 //! ```
 
+mod common;
+
 use std::process::ExitCode;
 
+use sync_openai::testing::Reply;
 use sync_openai::types::Model;
-use sync_openai::{ChatApi, Config, Error};
+use sync_openai::Error;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }
 
 fn run() -> Result<(), Error> {
-    let (api, _mock) = client()?;
+    // The server of `OPENAI_BASE_URL` or `OPENAI_API_KEY`, else a local mock of llama-server.
+    let (api, _mock) = common::client_or_mock([Reply::raw(200, LISTING)])?;
     if let Some(id) = std::env::args().nth(1) {
         println!("{:#?}", api.retrieve_model(&id)?);
         return Ok(());
@@ -58,24 +56,7 @@ fn context_length(model: &Model) -> Option<u64> {
         .and_then(|v| v.as_u64())
 }
 
-/// The server of `OPENAI_BASE_URL` or `OPENAI_API_KEY`; without either, a local mock that
-/// answers as llama.cpp's `llama-server` does (its `models` array beside `data`).
-fn client() -> Result<(ChatApi, Option<httpmock::MockServer>), Error> {
-    let set = |v: &str| std::env::var(v).is_ok_and(|s| !s.trim().is_empty());
-    if set("OPENAI_API_KEY") || set("OPENAI_BASE_URL") {
-        return Ok((ChatApi::from_env()?, None));
-    }
-    let mock = httpmock::MockServer::start();
-    mock.mock(|when, then| {
-        when.method("GET").path("/v1/models");
-        then.status(200).body(r#"{"models": [{"name": "qwen2.5-0.5b-instruct-q4_k_m.gguf", "type": "model"}], "object": "list",
-            "data": [{"id": "qwen2.5-0.5b-instruct-q4_k_m.gguf", "object": "model", "created": 1764600000,
-                      "owned_by": "llamacpp", "meta": {"n_vocab": 151936, "n_ctx_train": 32768}}]}"#);
-    });
-    eprintln!(
-        "OPENAI_BASE_URL is not set: a local mock at {}\n",
-        mock.base_url()
-    );
-    let api = ChatApi::new(Config::from_env().base_url(mock.url("/v1")));
-    Ok((api, Some(mock)))
-}
+/// llama.cpp's `llama-server` listing (its `models` array beside `data`), for the mock.
+const LISTING: &str = r#"{"models": [{"name": "qwen2.5-0.5b-instruct-q4_k_m.gguf", "type": "model"}], "object": "list",
+    "data": [{"id": "qwen2.5-0.5b-instruct-q4_k_m.gguf", "object": "model", "created": 1764600000,
+              "owned_by": "llamacpp", "meta": {"n_vocab": 151936, "n_ctx_train": 32768}}]}"#;

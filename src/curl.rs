@@ -49,7 +49,7 @@ impl ChatApi {
         if stream {
             call = call.stream();
         }
-        let request = match self.sender().build_request(&call) {
+        let request = match self.sender().build_request(&call, None) {
             Ok(request) => request,
             Err(e) => return comment(&e.to_string()),
         };

@@ -404,7 +404,6 @@ impl Observer {
     }
 
     /// Reports a cache hit or miss for a request to `url`.
-    #[allow(dead_code)] // for the response cache (issue 17), which calls it once it lands
     pub(crate) fn cache(&self, url: &str, hit: bool) {
         let url = self.url(url);
         if self.level >= LogLevel::Info {

@@ -6,9 +6,11 @@ use std::iter::FusedIterator;
 
 use serde_json::{Map, Value};
 
+use crate::connection;
 use crate::error::{Error, StreamError, StreamErrorKind};
 use crate::http::{self, HeaderMap};
 use crate::observe::StreamWatch;
+use crate::response::Replayed;
 use crate::sse::{SseError, SseReader};
 use crate::transport_error::transport_error;
 use crate::types::{
@@ -22,8 +24,8 @@ use crate::util::{bounded_text, header_str};
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
 
-/// After `data: [DONE]`, at most this much of what follows is read so the connection can
-/// go back to the pool; a server that keeps talking is cut off instead.
+/// After `data: [DONE]`, at most this much of what follows is read, without waiting, so
+/// the connection can go back to the pool; a server that keeps talking is cut off instead.
 const DRAIN_LIMIT_BYTES: u64 = 64 * 1024;
 
 /// A streamed chat completion: an iterator of chunks as the server sends them.
@@ -66,10 +68,18 @@ pub struct ChatCompletionStream {
     done: bool,
     /// Reports the end of the stream when logging or an event hook is on.
     watch: Option<StreamWatch>,
+    replayed: bool,
 }
 
 impl ChatCompletionStream {
     pub(crate) fn from_response(response: http::Response<ureq::Body>, limit: u64) -> Self {
+        let replayed = response.extensions().get::<Replayed>().is_some();
+        let mut stream = ChatCompletionStream::from_parts(response, limit);
+        stream.replayed = replayed;
+        stream
+    }
+
+    fn from_parts(response: http::Response<ureq::Body>, limit: u64) -> Self {
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
         if is_json(&parts.headers) {
@@ -109,6 +119,7 @@ impl ChatCompletionStream {
             choices: Vec::new(),
             done: false,
             watch: None,
+            replayed: false,
         }
     }
 
@@ -125,6 +136,13 @@ impl ChatCompletionStream {
     /// The headers of the response, repeated ones included.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    /// Whether this stream is replayed from the response cache
+    /// ([`Config::cache_dir`](crate::Config::cache_dir)): the recorded events, through
+    /// the same parser, instead of the server's.
+    pub fn is_replay(&self) -> bool {
+        self.replayed
     }
 
     /// The request id of the response (`x-request-id`, or where gateways put it instead;
@@ -197,11 +215,9 @@ impl ChatCompletionStream {
     }
 
     fn drain(&mut self) {
-        // Reading the rest lets the connection go back to the pool; errors do not matter.
-        let _ = io::copy(
-            &mut self.events.get_mut().take(DRAIN_LIMIT_BYTES),
-            &mut io::sink(),
-        );
+        // Reading the rest lets the connection go back to the pool, if it is already
+        // there: a server that holds the body open after `[DONE]` is not waited for.
+        connection::rest(self.events.get_mut(), DRAIN_LIMIT_BYTES);
     }
 }
 

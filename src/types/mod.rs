@@ -25,8 +25,10 @@
 //! `as_str()` for values this crate may add as variants later.
 
 mod azure;
+mod batch;
 mod de;
 mod enums;
+mod files;
 mod message;
 mod models;
 mod parse;
@@ -40,11 +42,19 @@ pub use azure::{
     ContentFilterCitation, ContentFilterDetectedResult, ContentFilterError, ContentFilterResults,
     ContentFilterRunError, ContentFilterSeverityResult, PromptFilterResult,
 };
+pub use batch::{
+    Batch, BatchError, BatchErrors, BatchRequestCounts, BatchRequestInput, BatchRequestOutput,
+    BatchResponse, BatchStatus, CreateBatchRequest, ListBatchesParams, ListBatchesResponse,
+};
 pub use enums::{
     AllowedToolsMode, AudioFormat, ContentFilterSeverity, FinishReason, FunctionCallMode,
     GrammarSyntax, ImageDetail, InputAudioFormat, Modality, ModerationInputType, ModerationMode,
     Order, PromptCacheMode, PromptCacheRetention, PromptCacheTtl, ReasoningEffort, Role,
     ServiceTier, ToolChoiceMode, ToolType, Verbosity, Voice, WebSearchContextSize,
+};
+pub use files::{
+    CreateFileRequest, DeleteFileResponse, FileExpirationAfter, FilePurpose, FileStatus,
+    ListFilesParams, ListFilesResponse, OpenAIFile,
 };
 pub use message::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageAudio,
