@@ -4,7 +4,8 @@
 //! cargo run --example chat                                   # local mock, no network
 //! OPENAI_API_KEY=sk-... cargo run --example chat             # the real API (OPENAI_MODEL)
 //! OPENAI_BASE_URL=http://127.0.0.1:11434/v1 OPENAI_MODEL=llama3.2 cargo run --example chat
-//! cargo run --example chat -- --prompt "hi"                  # one turn, for scripts
+//! OPENAI_BASE_URL=http://127.0.0.1:8080/v1 cargo run --example chat   # its first listed model
+//! cargo run --example chat -- --model gpt-4.1 --prompt "hi"  # one turn, for scripts
 //! ```
 //!
 //! Commands: `/reset` forgets the conversation, `/exit` (or end of input) quits.
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
         Ok(client) => client,
         Err(e) => return common::exit(Err(e)),
     };
-    let model = common::model("gpt-4o-mini");
+    let model = common::model_or_first_listed(&api, &_mock, "gpt-4o-mini");
     let mut history = Vec::new();
     if let Some(prompt) = prompt {
         history.push(Message::user(prompt));

@@ -11,7 +11,8 @@
 #    two layers of width 64, ChatML with tool calls; about 9 MB). It talks gibberish, but the
 #    protocol is the real one.
 # 4. Starts llama-server on 127.0.0.1 with a 256-token context, waits for /health, runs
-#    tests/llama.rs and `examples/chat.rs --prompt`, and stops the server (by its PID) on exit.
+#    tests/llama.rs, `examples/chat.rs --prompt` (with a model and with the first one listed)
+#    and `examples/models.rs`, and stops the server (by its PID) on exit.
 #
 # Everything downloaded or built lives in $SYNC_OPENAI_LLAMA_CACHE (default .tools/llama in
 # the repository, git-ignored); a run that finds it takes under
@@ -114,5 +115,10 @@ cargo test --test llama -- --nocapture --test-threads=1
 say "cargo run --example chat -- --prompt hello"
 OPENAI_BASE_URL=$LLAMA_URL OPENAI_MODEL=tiny cargo run --quiet --example chat -- --prompt "hello"
 echo "chat example exited 0"
+
+say "cargo run --example chat -- --prompt hello, with the first model the server lists"
+OPENAI_BASE_URL=$LLAMA_URL cargo run --quiet --example chat -- --prompt "hello"
+say "cargo run --example models"
+OPENAI_BASE_URL=$LLAMA_URL OPENAI_LOG=info cargo run --quiet --example models
 
 say "all passed"

@@ -9,7 +9,7 @@
 #
 # Usage: bash scripts/prism.sh [extra cargo test args, e.g. a test name filter]
 # Environment: OPENAPI_SPEC (default spec/chat.openapi.yaml, the vendored Chat subset),
-# OPENAPI_FULL_SPEC (the full spec the Files and Batches operations are copied from; default
+# OPENAPI_FULL_SPEC (the full spec the Files, Batches and Models operations are copied from; default
 # openapi.yaml beside OPENAPI_SPEC), PRISM_PORT (default: a free port), PRISM_DYNAMIC_PER_OPERATION (random bodies
 # decoded per operation, default 200). Needs node + npm, python3, cargo.
 set -euo pipefail
@@ -51,11 +51,11 @@ else
     python3 scripts/normalize_spec.py "$TOOLS/chat.openapi.raw.json" "$NORMALIZED"
 fi
 
-# The Files and Batches requests are validated by the same Prism: their operations and
+# The Files, Batches and Models requests are validated by the same Prism: their operations and
 # schemas are copied from the full spec (openapi.yaml beside the subset) into the subset.
 FULL_SPEC=${OPENAPI_FULL_SPEC:-$(dirname "$SPEC")/openapi.yaml}
 [ -f "$FULL_SPEC" ] || { echo "full spec not found: $FULL_SPEC (set OPENAPI_FULL_SPEC)" >&2; exit 1; }
-step "adding the Files and Batches operations of $(basename "$FULL_SPEC")"
+step "adding the Files, Batches and Models operations of $(basename "$FULL_SPEC")"
 if ! python3 -c 'import yaml' 2>/dev/null && [ "${FULL_SPEC%.json}" = "$FULL_SPEC" ]; then
     node -e "const y=require('$TOOLS/node_modules/js-yaml'),fs=require('fs');
              fs.writeFileSync(process.argv[1], JSON.stringify(y.load(fs.readFileSync(process.argv[2],'utf8'))))" \
@@ -64,7 +64,8 @@ if ! python3 -c 'import yaml' 2>/dev/null && [ "${FULL_SPEC%.json}" = "$FULL_SPE
 fi
 python3 scripts/add_spec_operations.py "$FULL_SPEC" "$NORMALIZED" \
     /files:post /files:get /files/{file_id}:get /files/{file_id}:delete /files/{file_id}/content:get \
-    /batches:post /batches:get /batches/{batch_id}:get /batches/{batch_id}/cancel:post
+    /batches:post /batches:get /batches/{batch_id}:get /batches/{batch_id}/cancel:post \
+    /models:get /models/{model}:get
 
 PORT=${PRISM_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 step "starting Prism on 127.0.0.1:$PORT (log: .tools/prism/prism.log)"

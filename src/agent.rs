@@ -28,7 +28,7 @@ use crate::http;
 use crate::tls::{ProxySetting, TlsSettings};
 
 /// The `User-Agent` every request carries.
-const USER_AGENT: &str = concat!("sync-openai/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("sync-openai/", env!("CARGO_PKG_VERSION"));
 
 /// Timeouts this long or longer mean no limit: `Duration::MAX` and anything else too
 /// large to add to the present time (100 years always can be).

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::observe::Observer;
 use crate::options::RequestOptions;
 use crate::response::ApiResponse;
 use crate::send::{Body, Call, Sender};
@@ -166,10 +167,12 @@ impl ChatApi {
     ) -> Result<ChatCompletionStream, Error> {
         let call = Call::post(CHAT_PATH, self.stream_body(req)?).stream();
         let (response, _retries) = self.sender.execute(&call)?;
-        Ok(ChatCompletionStream::from_response(
-            response,
-            self.config().max_response_bytes,
-        ))
+        let observer = response.extensions().get::<Observer>().cloned();
+        let watch = observer.map(|o| o.watch_stream(response.headers()));
+        Ok(
+            ChatCompletionStream::from_response(response, self.config().max_response_bytes)
+                .watched(watch),
+        )
     }
 
     /// The request with `"stream": true`, without copying or changing the request.

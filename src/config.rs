@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::{HeaderName, HeaderValue};
+use crate::observe::{Event, EventHook, LogLevel};
 use crate::retry::{self, Sleeper};
 use crate::tls::{ProxySetting, TlsSettings};
 use crate::util::encode_path_segment;
@@ -109,6 +110,8 @@ pub struct Config {
     pub(crate) cache_dir: Option<std::path::PathBuf>,
     /// The cache mode chosen in code, over `SYNC_OPENAI_CACHE_MODE`.
     pub(crate) cache_mode: Option<CacheMode>,
+    pub(crate) log_level: LogLevel,
+    pub(crate) on_event: Option<EventHook>,
 }
 
 /// How a client with a [`Config::cache_dir`] uses its response cache.
@@ -195,6 +198,8 @@ impl Config {
             invalid: None,
             cache_dir: None,
             cache_mode: None,
+            log_level: LogLevel::Off,
+            on_event: None,
         }
     }
 
@@ -208,6 +213,8 @@ impl Config {
     /// | `OPENAI_PROJECT_ID` | [`project`](Config::project)  |
     /// | `SSL_CERT_FILE`     | [`ca_certificates_pem`](Config::ca_certificates_pem) with the file's contents |
     /// | `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` | [`client_certificate_pem`](Config::client_certificate_pem) with the files' contents |
+    /// | `OPENAI_LOG`        | [`log_level`](Config::log_level): `info` or `debug` (other values are off) |
+    /// | `OPENAI_CUSTOM_HEADERS` | [`header`](Config::header), one `Name: value` per line |
     ///
     /// Proxies come from `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` for every
     /// configuration, this one and [`Config::new`] alike; see [`proxy`](Config::proxy).
@@ -216,7 +223,19 @@ impl Config {
     /// variables are ignored too (only `http://` can be used). This never fails: a missing
     /// key, or a certificate file that cannot be read or is not PEM, is reported by
     /// [`ChatApi::from_env`](crate::ChatApi::from_env) (or by [`validate`](Config::validate),
-    /// or the first call) as [`Error::Config`] naming the variable and the path.
+    /// or the first call) as [`Error::Config`] naming the variable and the path; so is a
+    /// line of `OPENAI_CUSTOM_HEADERS` that is not a `Name: value` header, named by its
+    /// number. Headers set with [`header`](Config::header) afterwards replace those of
+    /// the same name.
+    ///
+    /// ```
+    /// # std::env::set_var("OPENAI_CUSTOM_HEADERS", "X-Team: search\nX-Trace: on");
+    /// // OPENAI_CUSTOM_HEADERS="X-Team: search
+    /// // X-Trace: on"
+    /// let config = sync_openai::Config::from_env().header("X-Trace", "off");
+    /// assert!(format!("{config:?}").contains(r#"headers: ["x-team", "x-trace"]"#));
+    /// # std::env::remove_var("OPENAI_CUSTOM_HEADERS");
+    /// ```
     pub fn from_env() -> Config {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let mut config = Config::new();
@@ -238,7 +257,39 @@ impl Config {
         if crate::tls::ENABLED {
             config = config.tls_from_env(var);
         }
+        if let Some(level) = var("OPENAI_LOG") {
+            // Like the official SDKs, an unknown value (`warn`, `error`) logs nothing.
+            config.log_level = level.parse().unwrap_or(LogLevel::Off);
+        }
+        if let Some(headers) = var("OPENAI_CUSTOM_HEADERS") {
+            config = config.custom_headers(&headers);
+        }
         config
+    }
+
+    /// Adds the headers of an `OPENAI_CUSTOM_HEADERS` value: one `Name: value` per line,
+    /// blank lines skipped; the first malformed line makes the configuration invalid.
+    fn custom_headers(mut self, text: &str) -> Config {
+        for (i, line) in text.split('\n').enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let number = i + 1;
+            let parsed = line.split_once(':').and_then(|(name, value)| {
+                let name = HeaderName::from_bytes(name.trim().as_bytes()).ok()?;
+                let value = HeaderValue::from_str(value.trim()).ok()?;
+                Some((name, value))
+            });
+            match parsed {
+                Some((name, value)) => self.headers.insert(name, value),
+                None => {
+                    self.note_invalid(ConfigProblem::CustomHeaderLine(number));
+                    break;
+                }
+            }
+        }
+        self
     }
 
     /// Keeps 2xx answers in this directory and replays them: a response cache for
@@ -741,6 +792,42 @@ impl Config {
         self
     }
 
+    /// What the client writes to stderr about each call; see [`LogLevel`].
+    ///
+    /// `Info` writes one line per attempt and one per finished stream; `Debug` adds the
+    /// request and response bodies, bounded and redacted. Neither ever writes the key, a
+    /// token or a header value. Also set by `OPENAI_LOG=info|debug` in
+    /// [`from_env`](Config::from_env). Defaults to [`LogLevel::Off`].
+    ///
+    /// ```text
+    /// [sync-openai] POST https://api.openai.com/v1/chat/completions -> 429 Too Many Requests request_id=req_1 attempt=1 elapsed_ms=41 retry_in_ms=2000 retry_reason="429 Too Many Requests, wait asked by the server (retry-after)"
+    /// [sync-openai] POST https://api.openai.com/v1/chat/completions -> 200 OK request_id=req_2 attempt=2 elapsed_ms=812
+    /// ```
+    pub fn log_level(mut self, level: LogLevel) -> Config {
+        self.log_level = level;
+        self
+    }
+
+    /// A function called with each [`Event`](crate::Event): request sent, response
+    /// received, attempt failed, retry scheduled, stream ended; to forward them to `log`,
+    /// `tracing` or metrics. It runs on the calling thread, in the middle of the call: keep
+    /// it quick. Setting it again replaces it. Defaults to none.
+    ///
+    /// ```
+    /// use sync_openai::{Config, Event};
+    ///
+    /// let config = Config::new().on_event(|event| {
+    ///     if let Event::ResponseReceived { status, elapsed, .. } = event {
+    ///         eprintln!("answered {status} in {elapsed:?}");
+    ///     }
+    /// });
+    /// # drop(config);
+    /// ```
+    pub fn on_event(mut self, hook: impl Fn(&Event) + Send + Sync + 'static) -> Config {
+        self.on_event = Some(EventHook(Arc::new(hook)));
+        self
+    }
+
     /// The base URL in use, without a trailing `/`.
     pub fn get_base_url(&self) -> &str {
         &self.base_url
@@ -832,6 +919,8 @@ impl fmt::Debug for Config {
             .field("invalid", &self.invalid)
             .field("body_fields", &body_keys)
             .field("invalid", &self.invalid.as_ref().map(ToString::to_string))
+            .field("log_level", &self.log_level)
+            .field("on_event", &self.on_event.as_ref().map(|_| "custom"))
             .finish()
     }
 }
@@ -913,4 +1002,64 @@ fn read_pem_file(variable: &str, path: &str) -> Result<Vec<u8>, (String, String)
             format!("the file cannot be read ({e}): point {variable} at a PEM file, or unset it"),
         )
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail by panicking
+mod tests {
+    use super::*;
+
+    fn names(config: &Config) -> Vec<(String, String)> {
+        config
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn custom_headers_are_name_value_lines() {
+        let config = Config::new().custom_headers("X-A: 1\r\n\n  X-B:two words \nx-a: 3\nX-Empty:");
+        assert_eq!(config.invalid, None);
+        assert_eq!(
+            names(&config),
+            [
+                ("x-b".to_owned(), "two words".to_owned()),
+                ("x-a".to_owned(), "3".to_owned()),
+                ("x-empty".to_owned(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_malformed_line_is_named_by_its_number_without_its_value() {
+        for (text, line, hidden) in [
+            ("X-A: 1\nsk-secret-no-colon", 2, "sk-secret"),
+            ("X-A: 1\n\nbad name: hunter2", 3, "hunter2"),
+            (": hunter2", 1, "hunter2"),
+            ("X-A: bell\u{7}", 1, "bell"),
+        ] {
+            let config = Config::new().custom_headers(text);
+            let error = config.validate().unwrap_err().to_string();
+            assert!(
+                error.starts_with(&format!("OPENAI_CUSTOM_HEADERS line {line} is not")),
+                "{error}"
+            );
+            assert!(!error.contains(hidden), "{error}");
+        }
+    }
+
+    #[test]
+    fn headers_set_later_replace_custom_ones() {
+        let config = Config::new()
+            .custom_headers("X-Team: env\nX-Other: env")
+            .header("x-team", "code");
+        assert_eq!(
+            names(&config),
+            [
+                ("x-other".to_owned(), "env".to_owned()),
+                ("x-team".to_owned(), "code".to_owned()),
+            ]
+        );
+    }
 }

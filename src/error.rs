@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use crate::error_body::{write_labels, ErrorDetail, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
 use crate::http::HeaderMap;
 use crate::retry::{self, Outcome};
-use crate::util::{bounded_text, header_str, reason_phrase, truncate_chars};
+use crate::util::{bounded_text, reason_phrase, request_id, truncate_chars};
 
 /// Everything that can go wrong in a call.
 ///
@@ -63,7 +63,9 @@ impl Error {
         }
     }
 
-    /// The `x-request-id` the server gave the failed request, if known.
+    /// The request id the server gave the failed request, if known (`x-request-id`, or
+    /// where gateways put it instead; see
+    /// [`ApiResponse::request_id`](crate::ApiResponse::request_id) for the order).
     ///
     /// Quote it when asking the provider's support about a failure.
     pub fn request_id(&self) -> Option<&str> {
@@ -375,9 +377,11 @@ impl ApiError {
         }
     }
 
-    /// The `x-request-id` response header, if the server sent one.
+    /// The request id the server gave the failed request, if it sent one: `x-request-id`,
+    /// or where gateways put it instead (see
+    /// [`ApiResponse::request_id`](crate::ApiResponse::request_id) for the order).
     pub fn request_id(&self) -> Option<&str> {
-        header_str(&self.headers, "x-request-id")
+        request_id(&self.headers)
     }
 
     /// How long the server asked to wait (`retry-after-ms` or `retry-after`), if it did.
@@ -912,6 +916,9 @@ pub(crate) enum ConfigProblem {
     TokenProviderFailed(String),
     /// The token provider returned a token that cannot go in a header.
     TokenNotHeaderSafe,
+    /// This line (1-based) of `OPENAI_CUSTOM_HEADERS` is not a `Name: value` header. The
+    /// line itself is not kept: its value may be a secret.
+    CustomHeaderLine(usize),
     /// `SYNC_OPENAI_CACHE_MODE` names no cache mode.
     CacheModeName(String),
     /// The test kit's mock server could not start (`MockServer::start`), for this reason.
@@ -951,6 +958,7 @@ impl fmt::Display for ConfigError {
             P::NoApiKey => f.write_str("no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)"),
             P::TokenProviderFailed(e) => write!(f, "the token provider failed: {e}"),
             P::TokenNotHeaderSafe => f.write_str("the token provider returned a token with a byte that cannot go in an HTTP header"),
+            P::CustomHeaderLine(n) => write!(f, "OPENAI_CUSTOM_HEADERS line {n} is not a `Name: value` header (a valid header name, a colon, a value without control characters)"),
             P::CacheModeName(name) => write!(f, "SYNC_OPENAI_CACHE_MODE is {name:?}: set it to read-write, read-only or refresh"),
             #[cfg(feature = "testing")]
             P::MockServerStart(why) => write!(f, "the mock server could not start: {why}"),

@@ -15,6 +15,7 @@
 //! - [`testing`]: testing code that calls sync-openai: the mock server and the response cache
 //! - [`scale`]: many requests: `run_many` on one machine, the Batch API beyond it
 //! - [`tls`]: TLS, certificates and proxies: corporate proxies, private CAs, mutual TLS
+//! - [`observability`]: `OPENAI_LOG`, events, `curl` export, custom headers, request ids, models
 
 #[doc = include_str!("../docs/guide/streaming.md")]
 pub mod streaming {}
@@ -54,3 +55,6 @@ pub mod scale {}
 
 #[doc = include_str!("../docs/guide/tls.md")]
 pub mod tls {}
+
+#[doc = include_str!("../docs/guide/observability.md")]
+pub mod observability {}

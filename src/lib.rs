@@ -139,12 +139,15 @@ mod cache;
 mod clock;
 mod config;
 mod connection;
+mod curl;
 mod error;
 mod error_body;
 mod files;
 pub mod guide;
 mod http_date;
+mod models;
 mod multipart;
+mod observe;
 mod options;
 mod response;
 mod retry;
@@ -174,6 +177,7 @@ pub use error::{
     TransportErrorKind,
 };
 pub use error_body::{ErrorDetail, MAX_ERROR_BODY_BYTES};
+pub use observe::{Event, LogLevel, ParseLogLevelError, StreamEnd};
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::http::HeaderMap;
-use crate::util::header_str;
+use crate::util::{header_str, request_id};
 
 /// A decoded response body with the HTTP status and headers it came with.
 ///
@@ -47,9 +47,21 @@ impl<T> ApiResponse<T> {
         }
     }
 
-    /// The `x-request-id` header: quote it when asking the provider's support.
+    /// The id the server gave the request: quote it when asking the provider's support.
+    ///
+    /// Read from the first of these headers that is present and not empty:
+    ///
+    /// 1. `x-request-id`: OpenAI and most compatible servers;
+    /// 2. `x-litellm-call-id`: the LiteLLM proxy, which sends no `x-request-id`;
+    /// 3. `apim-request-id`: Azure API Management, in front of Azure OpenAI;
+    /// 4. `x-ms-request-id`: other Azure services;
+    /// 5. `request-id`: Anthropic's OpenAI-compatible API;
+    /// 6. `x-amzn-requestid`: AWS (Bedrock's OpenAI-compatible endpoint, API Gateway).
+    ///
+    /// The same order serves [`ChatCompletionStream::request_id`](crate::ChatCompletionStream::request_id),
+    /// [`Error::request_id`](crate::Error::request_id) and the `OPENAI_LOG` lines.
     pub fn request_id(&self) -> Option<&str> {
-        header_str(&self.headers, "x-request-id")
+        request_id(&self.headers)
     }
 
     /// How long the server spent on the request, from `openai-processing-ms`.

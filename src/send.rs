@@ -49,11 +49,12 @@ use crate::error::{
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
 use crate::multipart::Form;
+use crate::observe::{is_secret_header, AttemptWatch, Observer};
 use crate::options::RequestOptions;
 use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::transport_error::{bad_url, transport_error};
-use crate::util::{bearer_value, header_str, redact, secret_value, with_query};
+use crate::util::{bearer_value, header_str, redact, request_id, secret_value, with_query};
 
 /// What every call of a client shares: the agent, the settings and the retry state.
 pub(crate) struct Sender {
@@ -130,6 +131,11 @@ impl Call {
     pub(crate) fn query(mut self, pairs: Vec<(String, String)>) -> Call {
         self.query = pairs;
         self
+    }
+
+    /// The HTTP method.
+    pub(crate) fn method(&self) -> &Method {
+        &self.method
     }
 
     /// Asks for `text/event-stream` and bounds the body by the stream idle timeout.
@@ -239,7 +245,7 @@ impl Sender {
         let (parts, bytes, retries) = self.fetch(&call)?;
         let status = parts.status.as_u16();
         let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
-            let request_id = header_str(&parts.headers, "x-request-id").map(str::to_owned);
+            let request_id = request_id(&parts.headers).map(str::to_owned);
             Error::Decode(Box::new(DecodeError::new(
                 e,
                 &bytes,
@@ -268,6 +274,11 @@ impl Sender {
             let bytes = body.into_with_config().limit(limit).read_to_vec()?;
             Ok((parts, bytes))
         })?;
+        // At `debug`, the body, redacted with the secrets of the attempt that got it.
+        if let Some(o) = parts.extensions.get::<Observer>() {
+            let url = call.url(&self.config.base_url);
+            o.response_body(&call.method, &url, parts.status.as_u16(), &bytes);
+        }
         Ok((parts, bytes, retries))
     }
 
@@ -298,14 +309,28 @@ impl Sender {
         let body = call.body.as_ref().map_or(&[][..], |b| b.0.as_slice());
         let slot = cache.slot(call.method.as_str(), &call.path, &query, body);
         // A replay sends nothing, so it needs no key: a fresh clone replays without one.
-        if let Some(hit) = slot.replay()? {
+        let observer = self.observer(None);
+        let replay = slot.replay()?;
+        if let Some(o) = &observer {
+            o.cache(&call.url(&self.config.base_url), replay.is_some());
+        }
+        if let Some(mut hit) = replay {
+            // The stream's watch and the debug body line read the observer from here.
+            if let Some(o) = observer {
+                hit.extensions_mut().insert(o);
+            }
             return finish(hit).map(|value| (value, 0)).map_err(transport_error);
         }
         let secrets: Vec<&str> = self.secrets().collect();
         let limit = self.config.max_response_bytes;
         let mut unwritten = None;
         let result = self.attempts(call, |response| {
-            finish(slot.record(response, limit, &secrets, &mut unwritten)?)
+            let observer = response.extensions().get::<Observer>().cloned();
+            let mut recorded = slot.record(response, limit, &secrets, &mut unwritten)?;
+            if let Some(o) = observer {
+                recorded.extensions_mut().insert(o); // kept for whoever reads the body
+            }
+            finish(recorded)
         });
         match unwritten {
             Some(error) => Err(error),
@@ -339,11 +364,20 @@ impl Sender {
                     .headers_mut()
                     .insert(http::header::AUTHORIZATION, bearer(token)?);
             }
+            // Reports the attempt (src/observe.rs); a no-op without a log level or a hook.
+            let observer = self.observer(token.as_deref());
+            let mut watch = AttemptWatch::start(observer, call.method(), &request, retries + 1);
             let error = match self.agent.run(request) {
-                Ok(response) if response.status().is_success() => match finish(response) {
-                    Ok(value) => return Ok((value, retries)),
-                    Err(e) => attempt_error(e, cut_by_deadline),
-                },
+                Ok(mut response) if response.status().is_success() => {
+                    watch.answered(&mut response);
+                    match finish(response) {
+                        Ok(value) => {
+                            watch.succeeded();
+                            return Ok((value, retries));
+                        }
+                        Err(e) => attempt_error(e, cut_by_deadline),
+                    }
+                }
                 Ok(response) => Error::Api(Box::new(self.api_error(response, token.as_deref()))),
                 Err(e) => attempt_error(e, cut_by_deadline),
             };
@@ -351,6 +385,7 @@ impl Sender {
                 Some(outcome) => self.decide(&outcome, retries, max_retries, deadline),
                 None => Decision::GiveUp { retry_after: None },
             };
+            watch.failed(&error, &decision);
             match decision {
                 Decision::Retry(delay) => {
                     self.sleep(delay);
@@ -359,6 +394,18 @@ impl Sender {
                 Decision::GiveUp { .. } => return Err(error.with_retries(retries)),
             }
         }
+    }
+
+    /// The observer of a call (see src/observe.rs), or `None` when nothing is reported.
+    /// A 2xx response of [`execute`](Sender::execute) carries the observer of its attempt
+    /// in its extensions.
+    pub(crate) fn observer(&self, token: Option<&str>) -> Option<Observer> {
+        let config = &self.config;
+        Observer::new(
+            config.log_level,
+            config.on_event.as_ref(),
+            self.secrets().chain(token),
+        )
     }
 
     /// A token from the configured provider, asked for before each attempt.
@@ -418,7 +465,7 @@ impl Sender {
 
     /// The request for one attempt: URL, headers, body and timeouts; `left` is the time
     /// before the call's deadline.
-    fn build_request<'b>(
+    pub(crate) fn build_request<'b>(
         &self,
         call: &'b Call,
         left: Option<Duration>,
@@ -485,15 +532,9 @@ impl Sender {
 
     /// The credentials this client sends: the key and the values of secret headers.
     fn secrets(&self) -> impl Iterator<Item = &str> {
-        const SECRET_HEADERS: [&str; 4] = [
-            "authorization",
-            "api-key",
-            "x-api-key",
-            "proxy-authorization",
-        ];
         self.headers
             .iter()
-            .filter(|(name, _)| SECRET_HEADERS.contains(&name.as_str()))
+            .filter(|(name, _)| is_secret_header(name.as_str()))
             .filter_map(|(_, value)| value.to_str().ok())
             .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
             .chain(self.config.api_key.as_deref())

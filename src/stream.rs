@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::connection;
 use crate::error::{Error, StreamError, StreamErrorKind};
 use crate::http::{self, HeaderMap};
+use crate::observe::StreamWatch;
 use crate::response::Replayed;
 use crate::sse::{SseError, SseReader};
 use crate::transport_error::transport_error;
@@ -65,6 +66,8 @@ pub struct ChatCompletionStream {
     /// Each choice index seen, and whether it has had its `finish_reason`.
     choices: Vec<(u32, bool)>,
     done: bool,
+    /// Reports the end of the stream when logging or an event hook is on.
+    watch: Option<StreamWatch>,
     replayed: bool,
 }
 
@@ -115,8 +118,14 @@ impl ChatCompletionStream {
             headers,
             choices: Vec::new(),
             done: false,
+            watch: None,
             replayed: false,
         }
+    }
+
+    pub(crate) fn watched(mut self, watch: Option<StreamWatch>) -> Self {
+        self.watch = watch;
+        self
     }
 
     /// The HTTP status of the response (2xx).
@@ -136,9 +145,10 @@ impl ChatCompletionStream {
         self.replayed
     }
 
-    /// The `x-request-id` header of the response.
+    /// The request id of the response (`x-request-id`, or where gateways put it instead;
+    /// see [`ApiResponse::request_id`](crate::ApiResponse::request_id) for the order).
     pub fn request_id(&self) -> Option<&str> {
-        header_str(&self.headers, "x-request-id")
+        crate::util::request_id(&self.headers)
     }
 
     /// Reads the rest of the stream and folds it into one completion, as if the request had
@@ -215,6 +225,16 @@ impl Iterator for ChatCompletionStream {
     type Item = Result<CreateChatCompletionStreamResponse, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let item = self.next_chunk();
+        if let Some(watch) = &mut self.watch {
+            watch.saw(&item);
+        }
+        item
+    }
+}
+
+impl ChatCompletionStream {
+    fn next_chunk(&mut self) -> Option<<Self as Iterator>::Item> {
         if self.done {
             return None;
         }

@@ -10,6 +10,27 @@ pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a s
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The headers a request id is read from, in this order: OpenAI's and most servers'
+/// `x-request-id`; LiteLLM's `x-litellm-call-id`; Azure API Management's `apim-request-id`;
+/// Azure's `x-ms-request-id`; Anthropic's `request-id`; AWS's `x-amzn-requestid`.
+pub(crate) const REQUEST_ID_HEADERS: [&str; 6] = [
+    "x-request-id",
+    "x-litellm-call-id",
+    "apim-request-id",
+    "x-ms-request-id",
+    "request-id",
+    "x-amzn-requestid",
+];
+
+/// The request id of a response: the first non-empty one of [`REQUEST_ID_HEADERS`].
+pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
+    REQUEST_ID_HEADERS
+        .iter()
+        .filter_map(|name| header_str(headers, name))
+        .map(str::trim)
+        .find(|id| !id.is_empty())
+}
+
 /// The canonical reason phrase of a status, or "unknown status".
 pub(crate) fn reason_phrase(status: u16) -> &'static str {
     StatusCode::from_u16(status)
@@ -121,6 +142,21 @@ pub(crate) fn with_query(mut url: String, pairs: &[(String, String)]) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::unwrap_used)] // tests fail by panicking
+    fn request_id_falls_back_in_the_documented_order() {
+        use crate::http::{HeaderMap, HeaderValue};
+        let mut headers = HeaderMap::new();
+        assert_eq!(request_id(&headers), None);
+        for (i, name) in REQUEST_ID_HEADERS.iter().enumerate().rev() {
+            headers.insert(*name, HeaderValue::from_str(&format!("id-{i}")).unwrap());
+            assert_eq!(request_id(&headers), Some(format!("id-{i}").as_str()));
+        }
+        // An empty one is skipped.
+        headers.insert("x-request-id", HeaderValue::from_static(" "));
+        assert_eq!(request_id(&headers), Some("id-1"));
+    }
 
     #[test]
     fn hostile_ids_stay_one_segment() {

@@ -1,4 +1,4 @@
-//! `ChatApi::from_env`. One test only: environment variables are process-wide.
+//! `ChatApi::from_env` and `Config::from_env`. One test only: environment variables are process-wide.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,6 +15,8 @@ fn from_env_reads_the_variables() {
         "OPENAI_BASE_URL",
         "OPENAI_ORG_ID",
         "OPENAI_PROJECT_ID",
+        "OPENAI_LOG",
+        "OPENAI_CUSTOM_HEADERS",
     ] {
         std::env::remove_var(v);
     }
@@ -44,4 +46,45 @@ fn from_env_reads_the_variables() {
         "{debug}"
     );
     assert!(!debug.contains("sk-env-secret-value"), "{debug}");
+    assert!(debug.contains("log_level: Off"), "{debug}");
+
+    // OPENAI_LOG and OPENAI_CUSTOM_HEADERS; headers set in code replace those of the
+    // environment, and the environment's reach the server.
+    std::env::set_var("OPENAI_LOG", " Debug ");
+    std::env::set_var(
+        "OPENAI_CUSTOM_HEADERS",
+        "X-Team: search\r\n\nHelicone-Auth: Bearer hk-env\nX-Trace: env\n",
+    );
+    let server = httpmock::MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method("GET")
+            .path("/v1/models")
+            .header("x-team", "search")
+            .header("helicone-auth", "Bearer hk-env")
+            .header("x-trace", "code");
+        then.status(200).body(r#"{"data": []}"#);
+    });
+    std::env::set_var("OPENAI_BASE_URL", server.url("/v1"));
+    assert!(format!("{:?}", Config::from_env()).contains("log_level: Debug"));
+    std::env::remove_var("OPENAI_LOG"); // the log would go to the real stderr
+    let config = Config::from_env().header("X-Trace", "code");
+    ChatApi::new(config).list_models().unwrap();
+    mock.assert();
+    std::env::set_var("OPENAI_LOG", "warn");
+    assert!(format!("{:?}", Config::from_env()).contains("log_level: Off"));
+
+    // A malformed line fails every call with the line number, and sends nothing.
+    std::env::set_var(
+        "OPENAI_CUSTOM_HEADERS",
+        "X-Team: search\nhk-secret-without-colon",
+    );
+    let api = ChatApi::new(Config::from_env());
+    let err = api.list_models().unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "OPENAI_CUSTOM_HEADERS line 2 is not a `Name: value` header (a valid header name, a colon, a value without control characters)"
+    );
+    mock.assert_calls(1);
+    assert!(ChatApi::from_env().is_err());
 }

@@ -548,3 +548,45 @@ fn stored_completion_operations_are_not_found() {
     assert_eq!(e.kind(), ApiErrorKind::NotFound);
     assert!(!e.message.is_empty());
 }
+
+#[test]
+fn the_server_lists_the_one_model_it_loaded() {
+    let api = server_or_skip!();
+    let resp = api.list_models_with_http_info().unwrap();
+    let list = &resp.data;
+    assert_eq!(list.object, "list");
+    let [model] = &list.data[..] else {
+        panic!("llama-server serves one model: {list:?}")
+    };
+    // Named by the path of the GGUF file scripts/llama.sh wrote (llama-server uses the
+    // `-m` path when there is no `--alias`): an id with slashes.
+    let file = model.id.rsplit('/').next().unwrap_or_default();
+    assert!(
+        file.starts_with("tiny-") && file.ends_with(".gguf"),
+        "{model:?}"
+    );
+    assert_eq!(model.object, "model");
+    assert_eq!(model.owned_by.as_deref(), Some("llamacpp"));
+    assert!(
+        model.created.is_some_and(|t| t > 1_700_000_000),
+        "{model:?}"
+    );
+    assert_eq!(model.shutdown_date, None);
+    // Its vendor keys stay in `extra`: the model's sizes, and llama.cpp's native listing.
+    let meta = &model.extra["meta"];
+    assert!(meta["n_vocab"].as_u64().is_some_and(|n| n > 0), "{meta}");
+    assert!(meta["n_ctx_train"].is_u64(), "{meta}");
+    assert_eq!(list.extra["models"][0]["name"], model.id.as_str());
+
+    // The listed id is one the server answers to.
+    let req = CreateChatCompletionRequest::new(model.id.clone(), vec![Message::user("Hi")])
+        .temperature(0.0)
+        .max_tokens(2);
+    let done = api.create_chat_completion(&req).unwrap();
+    assert_eq!(done.choices.len(), 1);
+
+    // llama-server has no `GET /v1/models/{model}`: the id goes as one percent-encoded
+    // segment and gets a 404, an error with the status.
+    let err = api.retrieve_model(&model.id).unwrap_err();
+    assert_eq!(err.status(), Some(404), "{err:?}");
+}

@@ -62,6 +62,26 @@ pub fn model(default: &str) -> String {
     std::env::var("OPENAI_MODEL").unwrap_or_else(|_| default.to_owned())
 }
 
+/// `--model NAME`, else `OPENAI_MODEL`; else, against a local server (`OPENAI_BASE_URL`, not
+/// the mock), the first model it lists; else this default.
+pub fn model_or_first_listed(api: &ChatApi, mock: &Option<MockServer>, default: &str) -> String {
+    let given = std::env::args().skip_while(|a| a != "--model").nth(1);
+    if let Some(model) = given.or_else(|| std::env::var("OPENAI_MODEL").ok()) {
+        return model;
+    }
+    if mock.is_some() || api.config().get_base_url() == sync_openai::DEFAULT_BASE_URL {
+        return default.to_owned();
+    }
+    match api.list_models().map(|list| list.data.into_iter().next()) {
+        Ok(Some(first)) => first.id,
+        Ok(None) => default.to_owned(),
+        Err(e) => {
+            eprintln!("cannot list the server's models ({e}): using {default}");
+            default.to_owned()
+        }
+    }
+}
+
 /// The exit code of a run: success, or the error on stderr and failure.
 pub fn exit(result: Result<(), Error>) -> ExitCode {
     match result {

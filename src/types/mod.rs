@@ -30,6 +30,7 @@ mod de;
 mod enums;
 mod files;
 mod message;
+mod models;
 mod parse;
 mod request;
 mod response;
@@ -68,6 +69,7 @@ pub use message::{
     ChatCompletionRequestUserMessage, ChatCompletionRequestUserMessageContentPart, FileInput,
     ImageUrl, InputAudio, PromptCacheBreakpointParam,
 };
+pub use models::{Date, Model, ModelList, ParseDateError};
 pub use request::{
     ChatCompletionAudio, ChatCompletionStreamOptions, CreateChatCompletionRequest,
     ModerationConfigParam, ModerationParam, ModerationPolicyParam, PredictionContent,
