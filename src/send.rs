@@ -282,7 +282,7 @@ impl Sender {
     /// as a failed attempt and is retried by the same policy as one before the headers.
     ///
     /// With a response cache, a hit is handed to `finish` without sending anything, and
-    /// a 2xx answer is recorded before `finish` reads it.
+    /// a 2xx answer is recorded before `finish` reads it (a stream as the caller reads it).
     fn execute_then<R>(
         &self,
         call: &Call,
@@ -305,7 +305,8 @@ impl Sender {
         let limit = self.config.max_response_bytes;
         let mut unwritten = None;
         let result = self.attempts(call, |response| {
-            finish(slot.record(response, limit, &secrets, &mut unwritten)?)
+            let recorded = slot.record(response, call.stream, limit, &secrets, &mut unwritten)?;
+            finish(recorded)
         });
         match unwritten {
             Some(error) => Err(error),
