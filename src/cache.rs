@@ -190,7 +190,7 @@ impl Slot {
             return Ok(None);
         }
         let message = format!(
-            "no recorded answer for {} (key {}, file {}); the cache is read-only ({}): record it by running once with the network and SYNC_OPENAI_CACHE_MODE=read-write",
+            "no recorded answer for {} (key {}, file {}); the cache is read-only ({}): record it by running once with the network, a key and SYNC_OPENAI_CACHE_MODE=refresh (which CARGO_NET_OFFLINE leaves as it is)",
             describe(&self.request),
             self.key,
             self.file.display(),

@@ -445,7 +445,7 @@ fn a_read_only_miss_names_the_request_and_sends_nothing() {
         "{message}"
     );
     assert!(
-        message.contains("SYNC_OPENAI_CACHE_MODE=read-write"),
+        message.contains("SYNC_OPENAI_CACHE_MODE=refresh"),
         "{message}"
     );
     assert!(message.contains("(Config::cache_mode)"), "{message}");
