@@ -5,82 +5,56 @@
 //! the Batch API takes them. Each output line is `{"custom_id", "response"}` or
 //! `{"custom_id", "error"}`, written as the request finishes. Rerun with the same OUTPUT to
 //! run only the ids it does not have yet (delete a line to run its request again). Uses
-//! OPENAI_BASE_URL / OPENAI_API_KEY when one is set, and otherwise a mock server on
-//! 127.0.0.1 that answers every request after 50 ms.
+//! OPENAI_BASE_URL / OPENAI_API_KEY when one is set, and otherwise the test kit's mock
+//! server on 127.0.0.1, which answers every request after 50 ms.
+
+mod common;
+
 use std::collections::HashSet;
 use std::fs::OpenOptions;
-use std::io::{BufRead, Read, Write};
+use std::io::Write;
+use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::{json, Value};
-use sync_openai::types::CreateChatCompletionRequest;
-use sync_openai::{BulkResult, ChatApi, Config, RunOptions};
+use sync_openai::testing::Reply;
+use sync_openai::types::{BatchRequestOutput, CreateChatCompletionRequest as Request};
+use sync_openai::{BulkResult, RunOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(input), Some(output)) = (args.first(), args.get(1)) else {
-        return Err("usage: bulk INPUT OUTPUT [--threads N]".into());
+    let (input, output, threads) = match std::env::args().skip(1).collect::<Vec<_>>().as_slice() {
+        [i, o] => (i.clone(), o.clone(), 4),
+        [i, o, flag, n] if flag == "--threads" => (i.clone(), o.clone(), n.parse()?),
+        _ => return Err("usage: bulk INPUT OUTPUT [--threads N]".into()),
     };
-    let threads = match args.iter().position(|a| a == "--threads") {
-        Some(i) => args.get(i + 1).ok_or("--threads needs a number")?.parse()?,
-        None => 4,
-    };
-
-    // The ids the output already has, from an earlier run; a line cut short is dropped.
-    let mut done = HashSet::new();
-    if output != "-" && std::path::Path::new(output).exists() {
-        let mut text = std::fs::read_to_string(output)?;
-        text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
-        std::fs::write(output, &text)?;
-        for line in text.lines() {
-            let line: Value = serde_json::from_str(line)?;
-            let id = line.get("custom_id").and_then(Value::as_str);
-            done.insert(id.ok_or("an output line without custom_id")?.to_owned());
-        }
-    }
-
-    let reader: Box<dyn BufRead> = match input.as_str() {
-        "-" => Box::new(std::io::stdin().lock()),
-        path => Box::new(std::io::BufReader::new(std::fs::File::open(path)?)),
+    let done = done_ids(&output)?;
+    let text = match input.as_str() {
+        "-" => std::io::read_to_string(std::io::stdin())?,
+        path => std::fs::read_to_string(path)?,
     };
     let (mut ids, mut requests, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
-    for (n, line) in reader.lines().enumerate() {
-        let line = line?;
+    for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let mut value: Value = serde_json::from_str(&line)?;
-        let id = match value.get("custom_id").and_then(Value::as_str) {
-            Some(id) => id.to_owned(),
-            None => format!("line-{}", n + 1),
-        };
-        if let Some(body) = value.get_mut("body") {
-            value = body.take();
-        }
+        // A Batch API line `{"custom_id", "body"}`, or a bare request known by its line number.
+        let value: Value = serde_json::from_str(line)?;
+        let id = value.get("custom_id").and_then(Value::as_str);
+        let id = id.map_or_else(|| format!("line-{}", n + 1), str::to_owned);
         if !seen.insert(id.clone()) {
             return Err(format!("custom_id {id:?} appears twice in {input}").into());
         }
         if !done.contains(&id) {
-            requests.push(serde_json::from_value::<CreateChatCompletionRequest>(
-                value,
-            )?);
+            requests.push(Request::deserialize(value.get("body").unwrap_or(&value))?);
             ids.push(id);
         }
     }
-    eprintln!(
-        "{} requests to run, {} already in {output}",
-        requests.len(),
-        done.len()
-    );
+    let todo = requests.len();
+    eprintln!("{todo} requests to run, {} already in {output}", done.len());
 
-    let env = |name| std::env::var_os(name).is_some();
-    let api = if env("OPENAI_BASE_URL") || env("OPENAI_API_KEY") {
-        ChatApi::from_env()?
-    } else {
-        let url = mock::start()?;
-        eprintln!("OPENAI_BASE_URL and OPENAI_API_KEY are not set: using a mock server at {url}");
-        ChatApi::new(Config::new().base_url(url))
-    };
-
+    // The configured server, or a mock that answers each request "Hello!" after 50 ms.
+    let reply = Reply::text("Hello!").delay(Duration::from_millis(50));
+    let (api, _mock) = common::client_or_mock_always(reply)?;
     let mut out: Box<dyn Write> = match output.as_str() {
         "-" => Box::new(std::io::stdout()),
         path => Box::new(OpenOptions::new().create(true).append(true).open(path)?),
@@ -91,19 +65,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let line = result_line(ids.get(i).map_or("", String::as_str), result);
         // One write per line, so a killed run leaves whole lines (and at most one cut short).
         let written = out.write_all(format!("{line}\n").as_bytes());
-        if let Err(e) = written.and_then(|_| out.flush()) {
-            write_error.get_or_insert(e);
-        }
+        let flushed = written.and_then(|()| out.flush());
+        write_error = write_error.take().or(flushed.err());
         let eta = p.eta().map_or("?".into(), |d| format!("{}s", d.as_secs()));
-        let rate = p.requests_per_minute;
-        eprint!(
-            "\r{}/{} done, {} failed, {rate:.0} req/min, ETA {eta}   ",
-            p.done, p.total, p.failed
-        );
+        let (done, total, failed, rate) = (p.done, p.total, p.failed, p.requests_per_minute);
+        eprint!("\r{done}/{total} done, {failed} failed, {rate:.0} req/min, ETA {eta}   ");
     });
-    let (done, failed) = (report.progress.done, report.progress.failed);
-    eprintln!("\n{done} done, {failed} failed");
+    let progress = report.progress;
+    eprintln!("\n{} done, {} failed", progress.done, progress.failed);
     write_error.map_or(Ok(()), |e| Err(e.into()))
+}
+
+/// The ids an earlier run wrote to `output`; a last line cut short by a kill is dropped.
+fn done_ids(output: &str) -> Result<HashSet<String>, Box<dyn std::error::Error>> {
+    if output == "-" || !std::path::Path::new(output).exists() {
+        return Ok(HashSet::new());
+    }
+    let mut text = std::fs::read_to_string(output)?;
+    text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
+    std::fs::write(output, &text)?;
+    let id = |line| serde_json::from_str::<BatchRequestOutput>(line).map(|l| l.custom_id);
+    let id = |line| id(line)?.ok_or_else(|| "an output line without custom_id".into());
+    text.lines().map(id).collect()
 }
 
 /// A result line, shaped like the Batch API's output lines.
@@ -111,54 +94,7 @@ fn result_line(id: &str, result: &BulkResult) -> Value {
     match result {
         Ok(r) => json!({"custom_id": id, "response":
             {"status_code": r.status, "request_id": r.request_id(), "body": r.data}}),
-        Err(e) => {
-            json!({"custom_id": id, "error": {"message": e.to_string(), "status": e.status()}})
-        }
-    }
-}
-
-/// A stand-in for a model: answers every request with "Hello!" after 50 ms.
-mod mock {
-    use super::*;
-
-    pub fn start() -> std::io::Result<String> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let url = format!("http://{}/v1", listener.local_addr()?);
-        std::thread::spawn(move || {
-            for conn in listener.incoming().flatten() {
-                std::thread::spawn(move || serve(conn));
-            }
-        });
-        Ok(url)
-    }
-
-    fn serve(conn: std::net::TcpStream) -> Option<()> {
-        let mut reader = std::io::BufReader::new(conn.try_clone().ok()?);
-        let body = r#"{"id":"chatcmpl-mock","object":"chat.completion","created":1,"model":"mock","choices":[{"index":0,"message":{"role":"assistant","content":"Hello!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}"#;
-        loop {
-            let mut len = 0;
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).ok()? == 0 {
-                    return None;
-                }
-                match header.to_ascii_lowercase().strip_prefix("content-length:") {
-                    Some(n) => len = n.trim().parse().ok()?,
-                    None if header.trim().is_empty() => break,
-                    None => {}
-                }
-            }
-            reader
-                .by_ref()
-                .take(len)
-                .read_to_end(&mut Vec::new())
-                .ok()?;
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            let head = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-                body.len()
-            );
-            (&conn).write_all(format!("{head}{body}").as_bytes()).ok()?;
-        }
+        Err(e) => json!({"custom_id": id, "error":
+            {"message": e.to_string(), "status": e.status()}}),
     }
 }

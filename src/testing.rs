@@ -64,8 +64,9 @@ const CREATED: u64 = 1_700_000_000;
 /// An OpenAI-compatible HTTP server on 127.0.0.1 that answers with scripted [`Reply`]s.
 ///
 /// Replies are served in the order they were scripted, one per request, whatever the
-/// path. When none is left, the server answers `500` with an OpenAI-shaped error whose
-/// message says that no reply was scripted for the request. `MockServer` is `Send +
+/// path. When none is left, the server answers with the reply set by
+/// [`reply_always`](MockServer::reply_always), or else `500` with an OpenAI-shaped error
+/// whose message says that no reply was scripted for the request. `MockServer` is `Send +
 /// Sync`: script and inspect it from any thread while other threads send requests.
 ///
 /// Dropping it stops the server: its threads end and its port closes.
@@ -98,6 +99,8 @@ pub struct MockServer {
 
 struct Shared {
     replies: Mutex<VecDeque<Reply>>,
+    /// The answer once the script is empty, set with [`MockServer::reply_always`].
+    fallback: Mutex<Option<Reply>>,
     requests: Mutex<Vec<RecordedRequest>>,
     stop: AtomicBool,
     /// Clones of the open connections, so that dropping the server can close them.
@@ -173,6 +176,35 @@ impl MockServer {
         self
     }
 
+    /// Answers every request with `reply` once the scripted replies are used up, instead of
+    /// the `500` that says none is left: for code that sends many requests, or a number a
+    /// test does not know in advance. A later call replaces the reply; scripted replies
+    /// still come first. With a [`delay`](Reply::delay), requests on several connections
+    /// wait at the same time, as they would for a model.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::testing::{MockServer, Reply};
+    /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+    /// use sync_openai::ChatApi;
+    ///
+    /// let server = MockServer::start();
+    /// server.reply(Reply::text("First")).reply_always(Reply::text("Again"));
+    /// let api = ChatApi::new(server.config());
+    /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hi")]);
+    /// for expected in ["First", "Again", "Again"] {
+    ///     let answer = api.create_chat_completion(&req)?;
+    ///     assert_eq!(answer.choices[0].message.content.as_deref(), Some(expected));
+    /// }
+    /// assert_eq!(server.requests().len(), 3);
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    pub fn reply_always(&self, reply: Reply) -> &MockServer {
+        *lock(&self.shared.fallback) = Some(reply);
+        self
+    }
+
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
@@ -213,6 +245,7 @@ impl Shared {
     fn new() -> Arc<Shared> {
         Arc::new(Shared {
             replies: Mutex::new(VecDeque::new()),
+            fallback: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             connections: Mutex::new(Vec::new()),
@@ -289,7 +322,8 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
         };
         let close = request.wants_close();
         lock(&shared.requests).push(request.clone());
-        let reply = lock(&shared.replies).pop_front();
+        let scripted = lock(&shared.replies).pop_front();
+        let reply = scripted.or_else(|| lock(&shared.fallback).clone());
         let number = lock(&shared.requests).len();
         let outcome = match reply {
             Some(reply) => {

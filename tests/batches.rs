@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::handler::{Request, Response, Server};
+use common::{Request, Response, Server};
 use serde_json::{json, Value};
 use sync_openai::types::{
     BatchRequestInput, BatchStatus, ChatCompletionRequestMessage as Message,
@@ -144,7 +144,7 @@ impl Fake {
                 r#"{"error":{"message":"No such object","type":"invalid_request_error"}}"#,
             )
         };
-        match (req.method.as_str(), segments.as_slice()) {
+        match (req.method(), segments.as_slice()) {
             ("POST", ["files"]) => {
                 let form = parse_multipart(req);
                 let (name, bytes) = form["file"].clone();
@@ -295,7 +295,7 @@ fn start(script: &[&'static str], extra_output: &[String]) -> (Server, Arc<Mutex
         ..Fake::default()
     }));
     let shared = Arc::clone(&fake);
-    let server = Server::start(move |req| shared.lock().unwrap().handle(req));
+    let server = Server::handler(move |req| shared.lock().unwrap().handle(req));
     let api = ChatApi::new(
         Config::new()
             .api_key("sk-test")
@@ -368,7 +368,7 @@ fn upload_sends_a_multipart_form() {
     assert_eq!(file.data.purpose, Some(FilePurpose::Batch));
     let fake = fake.lock().unwrap();
     let sent = &fake.requests[0];
-    assert_eq!((sent.method.as_str(), sent.path()), ("POST", "/v1/files"));
+    assert_eq!((sent.method(), sent.path()), ("POST", "/v1/files"));
     assert_eq!(sent.header("authorization"), Some("Bearer sk-test"));
     let form = parse_multipart(sent);
     assert_eq!(form["purpose"], (None, b"batch".to_vec()));
@@ -547,7 +547,7 @@ fn cancelled_batch_goes_through_cancelling() {
     assert_eq!(cancelling.data.status, Some(BatchStatus::Cancelling));
     let sent = fake.lock().unwrap().requests.last().unwrap().clone();
     assert_eq!(
-        (sent.method.as_str(), sent.path()),
+        (sent.method(), sent.path()),
         ("POST", format!("/v1/batches/{}/cancel", batch.id).as_str())
     );
     let done = api
@@ -611,7 +611,7 @@ fn batches_and_files_list_across_pages() {
         .unwrap()
         .requests
         .iter()
-        .filter(|r| r.method == "GET" && r.path() == "/v1/batches")
+        .filter(|r| r.method() == "GET" && r.path() == "/v1/batches")
         .map(|r| r.query().map(str::to_owned))
         .collect();
     assert_eq!(

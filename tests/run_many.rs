@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::handler::{Request, Response, Server};
+use common::{Request, Response, Server};
 use serde_json::{json, Value};
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
 use sync_openai::{CancelToken, ChatApi, Clock, Config, Error, RunOptions};
@@ -97,7 +97,7 @@ fn every_25th_is_429_one_shared_pause_each_and_order_kept() {
     }
     let log = Arc::new(Mutex::new(Log::default()));
     let seen = Arc::clone(&log);
-    let server = Server::start(move |req| {
+    let server = Server::handler(move |req| {
         let mut log = seen.lock().unwrap();
         log.arrivals.push(req.at);
         if log.arrivals.len() % 25 == 0 {
@@ -166,7 +166,7 @@ fn every_25th_is_429_one_shared_pause_each_and_order_kept() {
 
 #[test]
 fn one_failure_never_stops_the_rest() {
-    let server = Server::start(|req| match prompt(req).as_str() {
+    let server = Server::handler(|req| match prompt(req).as_str() {
         "req 3" => Response::json(
             400,
             r#"{"error":{"message":"bad request 3","type":"invalid_request_error"}}"#,
@@ -191,7 +191,7 @@ fn one_failure_never_stops_the_rest() {
 
 #[test]
 fn requests_per_minute_are_throttled_on_the_clock() {
-    let server = Server::start(|_| completion("ok", 1));
+    let server = Server::handler(|_| completion("ok", 1));
     let clock = FakeClock::new();
     // 120/min = 2 per second, bursts of 12: 40 requests need (40 - 12) / 2 = 14 s.
     let options = RunOptions::new()
@@ -214,7 +214,7 @@ fn requests_per_minute_are_throttled_on_the_clock() {
 
 #[test]
 fn token_estimates_are_corrected_by_reported_usage() {
-    let server = Server::start(|_| completion("ok", 50));
+    let server = Server::handler(|_| completion("ok", 50));
     let clock = FakeClock::new();
     // Each request is estimated at >= 500 tokens (max_completion_tokens) but reports 50.
     // 6000/min = 100 per second, bursts of 600. Uncorrected, 20 requests would need
@@ -243,7 +243,7 @@ fn token_estimates_are_corrected_by_reported_usage() {
 
 #[test]
 fn time_limit_stops_starting_requests() {
-    let server = Server::start(|_| completion("ok", 1));
+    let server = Server::handler(|_| completion("ok", 1));
     let clock = FakeClock::new();
     // 60/min, bursts of 6, 10 s limit: 6 at once, then one per second.
     let options = RunOptions::new()
@@ -279,7 +279,7 @@ fn cancelling_stops_new_requests_and_waits_for_running_ones() {
         Arc::new(AtomicUsize::new(0)),
     );
     let (r, a) = (Arc::clone(&release), Arc::clone(&arrivals));
-    let server = Server::start(move |req| {
+    let server = Server::handler(move |req| {
         if a.fetch_add(1, Ordering::SeqCst) >= 5 {
             while !r.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(2));
@@ -313,7 +313,7 @@ fn abandoning_returns_without_the_running_request() {
     let release = Arc::new(AtomicBool::new(false));
     let waiting = Arc::new(AtomicUsize::new(0));
     let (r, w) = (Arc::clone(&release), Arc::clone(&waiting));
-    let server = Server::start(move |req| {
+    let server = Server::handler(move |req| {
         if prompt(req) == "req 0" {
             w.fetch_add(1, Ordering::SeqCst);
             while !r.load(Ordering::SeqCst) {

@@ -147,6 +147,50 @@ fn malformed_requests_get_a_400_not_a_crash() {
 }
 
 #[test]
+fn reply_always_answers_after_the_script_from_every_thread_and_can_be_replaced() {
+    let server = MockServer::start();
+    server
+        .reply(Reply::text("scripted"))
+        .reply_always(Reply::text("fallback").header("x-request-id", "req_always"));
+    let api = ChatApi::new(server.config().max_retries(0));
+    let text = |q: &str| {
+        let answer = api
+            .create_chat_completion_with_http_info(&request(q))
+            .unwrap();
+        (
+            answer.data.choices[0]
+                .message
+                .content
+                .as_deref()
+                .unwrap()
+                .to_owned(),
+            answer.request_id().map(str::to_owned),
+        )
+    };
+    assert_eq!(text("first"), ("scripted".to_owned(), None));
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let text = &text;
+            s.spawn(move || {
+                for i in 0..10 {
+                    let got = text(&format!("thread {t} question {i}"));
+                    assert_eq!(got, ("fallback".to_owned(), Some("req_always".to_owned())));
+                }
+            });
+        }
+    });
+    // A scripted reply still comes before the fallback, and a new fallback replaces the old.
+    server.reply(Reply::text("scripted again"));
+    server.reply_always(Reply::error(429, "slow down"));
+    assert_eq!(text("again").0, "scripted again");
+    let Err(Error::Api(e)) = api.create_chat_completion(&request("last")) else {
+        panic!("expected the 429 fallback");
+    };
+    assert_eq!((e.status, e.message.as_str()), (429, "slow down"));
+    assert_eq!(server.requests().len(), 43);
+}
+
+#[test]
 fn serves_eight_threads_at_once() {
     let server = MockServer::start();
     for _ in 0..40 {

@@ -30,6 +30,19 @@ pub fn client_or_mock(
     Ok((ChatApi::new(mock.config()), Some(mock)))
 }
 
+/// Like [`client_or_mock`], for a program whose stdout is its output: the mock answers
+/// every request with `reply`, and the notice goes to stderr.
+pub fn client_or_mock_always(reply: Reply) -> Result<(ChatApi, Option<MockServer>), Error> {
+    if is_set("OPENAI_API_KEY") || is_set("OPENAI_BASE_URL") {
+        return Ok((ChatApi::from_env()?, None));
+    }
+    let mock = MockServer::start();
+    mock.reply_always(reply);
+    let url = mock.base_url();
+    eprintln!("OPENAI_BASE_URL and OPENAI_API_KEY are not set: using a mock server at {url}");
+    Ok((ChatApi::new(mock.config()), Some(mock)))
+}
+
 /// A started mock server with these replies scripted.
 pub fn mock(replies: impl IntoIterator<Item = Reply>) -> MockServer {
     let mock = MockServer::start();

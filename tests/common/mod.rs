@@ -4,9 +4,6 @@
 #![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 mod fixtures;
-/// A keep-alive server answering each request from a function: for stateful fakes (the
-/// Files and Batches endpoints, rate-limit gates).
-pub mod handler;
 pub mod prism;
 mod run;
 mod server;

@@ -5,7 +5,8 @@
 //!
 //! A script is a closure run once per connection ([`Server::per_connection`]) or once
 //! per request ([`Server::per_request`]); [`Server::always`] and [`Server::silent`]
-//! cover the two commonest scripts. Each connection gets its own thread; dropping the
+//! cover the two commonest scripts, and [`Server::handler`] answers each request from a
+//! function of it, for stateful fakes (the Files and Batches endpoints, rate-limit gates). Each connection gets its own thread; dropping the
 //! server stops accepting and releases stalled handlers.
 
 use std::io::{Read, Write};
@@ -35,6 +36,8 @@ pub struct Request {
     /// The request line and header lines, verbatim, with the blank line that ends them.
     pub head: String,
     pub body: Vec<u8>,
+    /// When the server had read the request head.
+    pub at: Instant,
 }
 
 impl Request {
@@ -50,6 +53,16 @@ impl Request {
     /// The request target (path and query) exactly as sent.
     pub fn target(&self) -> &str {
         self.request_line().split(' ').nth(1).unwrap_or_default()
+    }
+
+    /// The target without its query, e.g. `/v1/batches`.
+    pub fn path(&self) -> &str {
+        self.target().split('?').next().unwrap_or_default()
+    }
+
+    /// The query of the target, without the `?`, when it has one.
+    pub fn query(&self) -> Option<&str> {
+        self.target().split_once('?').map(|(_, q)| q)
     }
 
     /// The first header called `name` (any case), trimmed.
@@ -117,14 +130,15 @@ impl Conn {
 
     /// Reads one whole request and logs it; false when the client closed instead.
     pub fn read_request(&mut self) -> bool {
-        let Some((head, length)) = self.read_head() else {
-            return false;
-        };
-        let Some(body) = self.read_body(length) else {
-            return false;
-        };
-        self.log(head, body);
-        true
+        self.next_request().is_some()
+    }
+
+    /// Reads one whole request, logs it and returns it; None when the client closed.
+    pub fn next_request(&mut self) -> Option<Request> {
+        let (head, length) = self.read_head()?;
+        let at = Instant::now();
+        let body = self.read_body(length)?;
+        Some(self.log(head, body, at))
     }
 
     /// Reads a request but the last byte of its body, counts it, and waits until that
@@ -133,15 +147,18 @@ impl Conn {
     pub fn read_request_but_one_byte(&mut self) {
         let (head, length) = self.read_head().unwrap();
         assert!(length > 0, "the client sent no body");
+        let at = Instant::now();
         let body = self.read_body(length - 1).unwrap();
-        self.log(head, body);
+        self.log(head, body, at);
         let mut last = [0u8; 1];
         assert_eq!(self.stream.peek(&mut last).unwrap(), 1);
     }
 
-    fn log(&self, head: String, body: Vec<u8>) {
-        self.shared.log.lock().unwrap().push(Request { head, body });
+    fn log(&self, head: String, body: Vec<u8>, at: Instant) -> Request {
+        let request = Request { head, body, at };
+        self.shared.log.lock().unwrap().push(request.clone());
         self.shared.requests.fetch_add(1, Ordering::SeqCst);
+        request
     }
 
     /// Writes and flushes; false when the client has gone (which is no server failure).
@@ -224,6 +241,29 @@ impl Conn {
     }
 }
 
+/// An answer for [`Server::handler`]: status, extra headers, body.
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// `status` with a JSON body.
+    pub fn json(status: u16, body: impl Into<String>) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.into().into_bytes(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
 /// A raw TCP server on 127.0.0.1:0 running a script on each connection.
 pub struct Server {
     port: u16,
@@ -296,6 +336,25 @@ impl Server {
                 .collect();
             conn.respond(&status, &headers, &body);
             After::KeepAlive
+        })
+    }
+
+    /// Answers each request with what `handler` makes of it, keeping connections alive:
+    /// for fakes with state or logic (counting, timing, a state machine).
+    pub fn handler(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Server {
+        Server::per_connection(move |_, conn| {
+            while let Some(request) = conn.next_request() {
+                let response = handler(&request);
+                let headers: Vec<(&str, &str)> = response
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let status = format!("{} X", response.status);
+                if !conn.respond(&status, &headers, &response.body) {
+                    return;
+                }
+            }
         })
     }
 
