@@ -2,7 +2,9 @@
 //!
 //! The send loop asks [`Cache::slot`] for the entry of each call before it sends
 //! anything: [`Slot::replay`] answers a hit from the file (or refuses a miss in
-//! read-only mode), and [`Slot::record`] writes a 2xx answer after it arrived.
+//! read-only mode), and [`Slot::record`] writes a 2xx answer after it arrived. A stream
+//! is not read ahead: its body is wrapped in a [`Tee`] that copies what the stream
+//! reads, and writes the entry once the stream has ended whole.
 //!
 //! The key is FNV-1a (64 bits, a stable hash written out here: `DefaultHasher` may change
 //! between Rust releases) of the method, the path below the base URL, the query and the
@@ -12,7 +14,7 @@
 //! not only the hash.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,9 +22,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value};
 
 use crate::config::{CacheMode, Config};
+use crate::connection;
 use crate::error::{CacheError, CacheErrorKind, ConfigProblem, Error};
 use crate::http::{self, HeaderMap, HeaderName, HeaderValue};
 use crate::response::Replayed;
+use crate::stream::ChatCompletionStream;
 use crate::util::{redact, scalar_text, truncate_chars};
 
 /// The `format` of an entry file; another value is an entry this version cannot read.
@@ -67,7 +71,7 @@ impl Cache {
     }
 
     /// The entry of one call: its key, file and the request it stands for.
-    pub(crate) fn slot(&self, method: &str, path: &str, query: &str, body: &[u8]) -> Slot<'_> {
+    pub(crate) fn slot(&self, method: &str, path: &str, query: &str, body: &[u8]) -> Slot {
         let body = match serde_json::from_slice::<Value>(body) {
             Ok(value) => value,
             Err(_) if body.is_empty() => Value::Null,
@@ -86,7 +90,8 @@ impl Cache {
         );
         let file = self.dir.join(format!("{}-{key}.json", file_stem(path)));
         Slot {
-            cache: self,
+            mode: self.mode,
+            why: self.why,
             key,
             file,
             request: Value::Object(request),
@@ -95,19 +100,22 @@ impl Cache {
 }
 
 /// The place of one call in the cache.
-pub(crate) struct Slot<'a> {
-    cache: &'a Cache,
+#[derive(Clone)]
+pub(crate) struct Slot {
+    mode: CacheMode,
+    /// Why the mode is what it is, for the message of a read-only miss.
+    why: &'static str,
     key: String,
     file: PathBuf,
     request: Value,
 }
 
-impl Slot<'_> {
+impl Slot {
     /// The recorded response on a hit; `None` when the call must go to the server.
     ///
     /// A read-only miss, an unreadable or corrupt entry are errors that name the file.
     pub(crate) fn replay(&self) -> Result<Option<http::Response<ureq::Body>>, Error> {
-        if self.cache.mode == CacheMode::Refresh {
+        if self.mode == CacheMode::Refresh {
             return Ok(None);
         }
         let text = match fs::read_to_string(&self.file) {
@@ -135,16 +143,41 @@ impl Slot<'_> {
     /// Records a 2xx response: reads its body (bounded by `limit`), writes the entry
     /// without secrets, and returns the same response to read again.
     ///
+    /// An event stream (`stream`, and not a JSON answer to a stream request) is not read
+    /// here: its body is wrapped in a [`Tee`], so that the caller gets each event as it
+    /// arrives, and the entry is written when the stream ends whole.
+    ///
     /// A failure to write is kept in `unwritten` (the answer is still returned); a
     /// failure to read the body is the caller's, like any broken body.
     pub(crate) fn record(
         &self,
         response: http::Response<ureq::Body>,
+        stream: bool,
         limit: u64,
         secrets: &[&str],
         unwritten: &mut Option<Error>,
     ) -> Result<http::Response<ureq::Body>, ureq::Error> {
         let (parts, body) = response.into_parts();
+        if stream && !is_json(&parts.headers) {
+            // A directory that cannot be written is said before the first event, not
+            // found out after the last.
+            if let Err(e) = probe(&self.file) {
+                *unwritten = Some(self.unwritable(&e));
+            }
+            let tee = Tee {
+                inner: body.into_reader(),
+                copy: Some(Vec::new()),
+                limit,
+                slot: self.clone(),
+                status: parts.status.as_u16(),
+                headers: parts.headers.clone(),
+                secrets: secrets.iter().map(|s| (*s).to_owned()).collect(),
+            };
+            let mut response = http::Response::new(body_builder(&parts.headers).reader(tee));
+            *response.status_mut() = parts.status;
+            *response.headers_mut() = parts.headers;
+            return Ok(response);
+        }
         let bytes = body.into_with_config().limit(limit).read_to_vec()?;
         if let Err(e) = self.write(parts.status.as_u16(), &parts.headers, &bytes, secrets) {
             *unwritten = Some(e);
@@ -153,15 +186,15 @@ impl Slot<'_> {
     }
 
     fn miss<T>(&self) -> Result<Option<T>, Error> {
-        if self.cache.mode != CacheMode::ReadOnly {
+        if self.mode != CacheMode::ReadOnly {
             return Ok(None);
         }
         let message = format!(
-            "no recorded answer for {} (key {}, file {}); the cache is read-only ({}): record it by running once with the network and SYNC_OPENAI_CACHE_MODE=read-write",
+            "no recorded answer for {} (key {}, file {}); the cache is read-only ({}): record it by running once with the network, a key and SYNC_OPENAI_CACHE_MODE=refresh (which CARGO_NET_OFFLINE leaves as it is)",
             describe(&self.request),
             self.key,
             self.file.display(),
-            self.cache.why,
+            self.why,
         );
         Err(self.error(CacheErrorKind::Miss, message))
     }
@@ -250,13 +283,87 @@ impl Slot<'_> {
             .map_err(|e| self.error(CacheErrorKind::Io, format!("cannot encode the entry: {e}")))?;
         contents = redacted(&contents, secrets);
         contents.push('\n');
-        write_atomically(&self.file, contents.as_bytes()).map_err(|e| {
-            let message = format!(
-                "cannot write the cache entry {}: {e}; check that the directory is writable",
-                self.file.display()
-            );
-            self.error(CacheErrorKind::Io, message)
-        })
+        write_atomically(&self.file, contents.as_bytes()).map_err(|e| self.unwritable(&e))
+    }
+
+    fn unwritable(&self, e: &io::Error) -> Error {
+        let message = format!(
+            "cannot write the cache entry {}: {e}; check that the directory is writable",
+            self.file.display()
+        );
+        self.error(CacheErrorKind::Io, message)
+    }
+}
+
+/// The body of an event stream being recorded: what the stream reads passes through
+/// unchanged as it arrives, and is copied aside (at most `limit` bytes).
+///
+/// The entry is written only when the stream ended whole: when the body's end is read
+/// (the stream's parser reads it only after every event before it, so the caller has
+/// seen them all), or when a read fails while the stream drains the body after
+/// `data: [DONE]` (a server that holds the connection open). Even then the copy must
+/// replay, through the same parser, as a stream without an error. A stream that fails,
+/// is cut, is dropped before its end, or is longer than `limit` writes nothing.
+struct Tee {
+    inner: ureq::BodyReader<'static>,
+    /// What came so far; `None` once nothing is to be written.
+    copy: Option<Vec<u8>>,
+    limit: u64,
+    slot: Slot,
+    status: u16,
+    headers: HeaderMap,
+    secrets: Vec<String>,
+}
+
+impl Read for Tee {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf);
+        match &read {
+            Ok(0) if !buf.is_empty() => self.finish(),
+            Ok(n) => self.keep(buf.get(..*n).unwrap_or_default()),
+            Err(_) if connection::draining() => self.finish(),
+            Err(_) => self.copy = None,
+        }
+        read
+    }
+}
+
+impl Tee {
+    /// Copies what was read, or gives up the copy once it would pass the limit.
+    fn keep(&mut self, bytes: &[u8]) {
+        let Some(copy) = &mut self.copy else { return };
+        if (copy.len() + bytes.len()) as u64 > self.limit {
+            self.copy = None;
+        } else {
+            copy.extend_from_slice(bytes);
+        }
+    }
+
+    /// Writes the entry, once, if the copy replays as a whole stream.
+    fn finish(&mut self) {
+        let Some(copy) = self.copy.take() else { return };
+        let whole = ChatCompletionStream::from_reader(io::Cursor::new(copy.clone()))
+            .all(|chunk| chunk.is_ok());
+        if whole {
+            let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+            // Too late to tell the caller, who has the whole answer: a failed write
+            // leaves no entry, and the next run records it again.
+            let _ = self.slot.write(self.status, &self.headers, &copy, &secrets);
+        }
+    }
+}
+
+/// A body builder with the mime type of these headers.
+fn body_builder(headers: &HeaderMap) -> ureq::BodyBuilder {
+    let mime = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_owned());
+    let builder = ureq::Body::builder();
+    match mime {
+        Some(mime) => builder.mime_type(mime),
+        None => builder,
     }
 }
 
@@ -266,16 +373,7 @@ fn rebuild(
     headers: HeaderMap,
     bytes: Vec<u8>,
 ) -> http::Response<ureq::Body> {
-    let mime = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_owned());
-    let mut builder = ureq::Body::builder();
-    if let Some(mime) = mime {
-        builder = builder.mime_type(mime);
-    }
-    let mut response = http::Response::new(builder.data(bytes));
+    let mut response = http::Response::new(body_builder(&headers).data(bytes));
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
@@ -436,19 +534,7 @@ fn file_stem(path: &str) -> String {
 
 /// Writes `contents` to `path` through a temporary file in the same directory.
 fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(
-        ".{}.{}-{nanos}-{}.tmp",
-        name.unwrap_or_default(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let temp = temp_file(path)?;
     let written = fs::File::create(&temp).and_then(|mut file| {
         file.write_all(contents)?;
         file.sync_all()
@@ -458,6 +544,31 @@ fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&temp);
     }
     renamed
+}
+
+/// Whether an entry could be written at `path`: creates its directory and a temporary
+/// file there, and removes the file.
+fn probe(path: &Path) -> io::Result<()> {
+    let temp = temp_file(path)?;
+    fs::File::create(&temp)?;
+    fs::remove_file(&temp)
+}
+
+/// A fresh temporary file name beside `path`, in a directory that exists.
+fn temp_file(path: &Path) -> io::Result<PathBuf> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    Ok(dir.join(format!(
+        ".{}.{}-{nanos}-{}.tmp",
+        name.unwrap_or_default(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )))
 }
 
 #[cfg(test)]

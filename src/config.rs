@@ -299,7 +299,12 @@ impl Config {
     /// (method, path below the base URL, query, body with its keys sorted; never a
     /// header or a credential), with the request beside the response, meant to be
     /// committed and reviewed. Streams are kept as their event text and replayed through
-    /// the same parser. No API key, token, `authorization`, `api-key` or cookie header,
+    /// the same parser. A stream being recorded reaches the caller chunk by chunk as it
+    /// arrives, while its bytes are copied aside; the entry is written once the stream
+    /// ended whole (`data: [DONE]`, or every choice finished), so a stream that fails, is
+    /// cut off, is dropped before its end or is longer than
+    /// [`max_response_bytes`](Config::max_response_bytes) leaves no entry, and the next
+    /// call asks the server again. No API key, token, `authorization`, `api-key` or cookie header,
     /// nor any value that contains the key, is ever written; error answers are not kept.
     /// A replayed [`ApiResponse`](crate::ApiResponse) says so with
     /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`](crate::CacheMode)

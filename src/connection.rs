@@ -44,6 +44,12 @@ pub(crate) fn rest(reader: &mut dyn Read, limit: u64) -> bool {
     matches!(io::copy(&mut taken, &mut io::sink()), Ok(n) if n < limit)
 }
 
+/// Whether [`rest`] is running on this thread: the reads of a stream being drained
+/// after `data: [DONE]`.
+pub(crate) fn draining() -> bool {
+    PROMPT.with(Cell::get)
+}
+
 /// The connector-chain link that wraps each connection in [`PromptTransport`].
 #[derive(Debug, Default)]
 pub(crate) struct Prompt;

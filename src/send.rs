@@ -293,7 +293,7 @@ impl Sender {
     /// as a failed attempt and is retried by the same policy as one before the headers.
     ///
     /// With a response cache, a hit is handed to `finish` without sending anything, and
-    /// a 2xx answer is recorded before `finish` reads it.
+    /// a 2xx answer is recorded before `finish` reads it (a stream as the caller reads it).
     fn execute_then<R>(
         &self,
         call: &Call,
@@ -326,7 +326,8 @@ impl Sender {
         let mut unwritten = None;
         let result = self.attempts(call, |response| {
             let observer = response.extensions().get::<Observer>().cloned();
-            let mut recorded = slot.record(response, limit, &secrets, &mut unwritten)?;
+            let mut recorded =
+                slot.record(response, call.stream, limit, &secrets, &mut unwritten)?;
             if let Some(o) = observer {
                 recorded.extensions_mut().insert(o); // kept for whoever reads the body
             }

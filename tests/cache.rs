@@ -7,15 +7,22 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
+use std::time::Duration;
 
+use common::{text_chunk, After, Server, SSE_HEAD};
 use serde_json::Value;
 use sync_openai::testing::{MockServer, Reply};
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, CreateChatCompletionRequest, ListChatCompletionsParams,
 };
-use sync_openai::{CacheErrorKind, CacheMode, ChatApi, Config, Error};
+use sync_openai::{
+    CacheErrorKind, CacheMode, ChatApi, ChatCompletionStream, Config, Error, StreamErrorKind,
+};
 
 /// A fresh, empty directory under the target directory, unique to the test.
 fn fresh_dir(name: &str) -> PathBuf {
@@ -239,6 +246,169 @@ fn streams_are_recorded_as_events_and_replayed_chunk_by_chunk() {
     );
 }
 
+/// The text of each chunk of a stream, `""` for a chunk without text.
+fn texts(chunks: &[sync_openai::types::CreateChatCompletionStreamResponse]) -> Vec<String> {
+    chunks
+        .iter()
+        .map(|c| {
+            let content = c.choices.first().and_then(|c| c.delta.content.as_ref());
+            content.map(|t| t.clone().into_string()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn next_text(stream: &mut ChatCompletionStream) -> String {
+    texts(&[stream.next().unwrap().unwrap()]).remove(0)
+}
+
+#[test]
+fn a_recorded_stream_hands_out_each_chunk_as_it_arrives() {
+    let dir = fresh_dir("tee");
+    // The server sends one chunk, then waits for the test's word before the rest.
+    let (go, wait) = mpsc::channel::<()>();
+    let wait = Mutex::new(wait);
+    let server = Server::per_request(move |_, conn| {
+        conn.write_chunked_head("200 OK", "text/event-stream");
+        conn.write_chunk(text_chunk("Hel", None).as_bytes());
+        // Bounded, so that a client that waits for the whole body fails the test
+        // (its idle timeout, 5 s) instead of hanging it.
+        if wait
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(30))
+            .is_err()
+        {
+            return After::Close;
+        }
+        conn.write_chunk(text_chunk("lo", None).as_bytes());
+        conn.write_chunk(text_chunk("!", Some("stop")).as_bytes());
+        conn.write_chunk(b"data: [DONE]\n\n");
+        conn.write_chunk(b"");
+        After::KeepAlive
+    });
+    let api = server.api(|c| c.cache_dir(&dir));
+    let mut stream = api.create_chat_completion_stream(&request("tee")).unwrap();
+    assert!(!stream.is_replay());
+    assert_eq!(next_text(&mut stream), "Hel");
+    assert!(entries(&dir).is_empty(), "an entry before the stream ended");
+    go.send(()).unwrap();
+    let mut live = vec!["Hel".to_owned()];
+    live.extend(texts(&stream.collect::<Result<Vec<_>, _>>().unwrap()));
+    assert_eq!(live, ["Hel", "lo", "!"]);
+
+    let files = entries(&dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let entry: Value = serde_json::from_str(&fs::read_to_string(&files[0]).unwrap()).unwrap();
+    let expected = [
+        text_chunk("Hel", None),
+        text_chunk("lo", None),
+        text_chunk("!", Some("stop")),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    assert_eq!(entry["response"]["text"], expected.as_str());
+    assert_eq!(entry["response"]["status"], 200);
+
+    // Replayed chunk for chunk, without the server.
+    let replay = ChatApi::new(
+        server
+            .config()
+            .cache_dir(&dir)
+            .cache_mode(CacheMode::ReadOnly),
+    )
+    .create_chat_completion_stream(&request("tee"))
+    .unwrap();
+    assert!(replay.is_replay());
+    let replayed = replay.collect::<Result<Vec<_>, _>>().unwrap();
+    assert_eq!(texts(&replayed), live);
+    assert_eq!(
+        replayed[2].choices[0]
+            .finish_reason
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "stop"
+    );
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
+fn a_stream_held_open_after_done_is_recorded() {
+    let dir = fresh_dir("tee-held-open");
+    let whole = [
+        text_chunk("Hi", Some("stop")),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    // No length and no close: the body never ends, the stream stops at [DONE].
+    let server = Server::raw_then_stall(format!("{SSE_HEAD}\r\n{whole}"));
+    let api = server.api(|c| c.cache_dir(&dir));
+    let live = api.create_chat_completion_stream(&request("held")).unwrap();
+    assert_eq!(texts(&live.collect::<Result<Vec<_>, _>>().unwrap()), ["Hi"]);
+    let files = entries(&dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let entry: Value = serde_json::from_str(&fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_eq!(entry["response"]["text"], whole.as_str());
+}
+
+#[test]
+fn a_stream_that_is_cut_or_dropped_or_too_long_leaves_no_entry() {
+    let whole = [
+        text_chunk("Hel", None),
+        text_chunk("lo", Some("stop")),
+        "data: [DONE]\n\n".to_owned(),
+    ]
+    .concat();
+    // Broken off inside a chunked body; closed cleanly but without a finish_reason.
+    let broken = Server::per_request(|_, conn| {
+        conn.write_chunked_head("200 OK", "text/event-stream");
+        conn.write_chunk(text_chunk("Hel", None).as_bytes());
+        After::Close
+    });
+    let closed = Server::raw(format!("{SSE_HEAD}\r\n{}", text_chunk("Hel", None)));
+    for (name, server) in [("broken", &broken), ("closed", &closed)] {
+        let dir = fresh_dir(&format!("cut-{name}"));
+        let api = server.api(|c| c.cache_dir(&dir));
+        let mut stream = api.create_chat_completion_stream(&request("cut")).unwrap();
+        assert_eq!(next_text(&mut stream), "Hel");
+        let err = stream.next().unwrap().unwrap_err();
+        assert!(
+            matches!(&err, Error::Stream(e) if e.kind() == StreamErrorKind::Truncated),
+            "{name}: {err}"
+        );
+        assert!(entries(&dir).is_empty(), "{name}: {:?}", entries(&dir));
+    }
+
+    // Dropped after its first chunk, though the whole answer had come.
+    let server = Server::raw(format!("{SSE_HEAD}\r\n{whole}"));
+    let dir = fresh_dir("cut-dropped");
+    let api = server.api(|c| c.cache_dir(&dir));
+    let mut stream = api.create_chat_completion_stream(&request("cut")).unwrap();
+    assert_eq!(next_text(&mut stream), "Hel");
+    drop(stream);
+    assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
+    // Read whole, it is recorded.
+    let live = api.create_chat_completion_stream(&request("cut")).unwrap();
+    assert_eq!(
+        texts(&live.collect::<Result<Vec<_>, _>>().unwrap()),
+        ["Hel", "lo"]
+    );
+    assert_eq!(entries(&dir).len(), 1);
+
+    // Longer than max_response_bytes: every chunk is handed out, nothing is kept.
+    let dir = fresh_dir("cut-too-long");
+    let small = server.api(|c| c.cache_dir(&dir).max_response_bytes(whole.len() as u64 - 1));
+    let live = small
+        .create_chat_completion_stream(&request("cut"))
+        .unwrap();
+    assert_eq!(
+        texts(&live.collect::<Result<Vec<_>, _>>().unwrap()),
+        ["Hel", "lo"]
+    );
+    assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
+    assert_eq!(server.requests(), 3);
+}
+
 #[test]
 fn error_answers_are_not_cached() {
     let dir = fresh_dir("errors");
@@ -275,7 +445,7 @@ fn a_read_only_miss_names_the_request_and_sends_nothing() {
         "{message}"
     );
     assert!(
-        message.contains("SYNC_OPENAI_CACHE_MODE=read-write"),
+        message.contains("SYNC_OPENAI_CACHE_MODE=refresh"),
         "{message}"
     );
     assert!(message.contains("(Config::cache_mode)"), "{message}");

@@ -3,9 +3,12 @@
 //! The answer is kept in `answers/` (checked in) by the response cache of sync-openai, so a
 //! fresh clone, an offline build (`CARGO_NET_OFFLINE=true`) and docs.rs build the same
 //! code with no key and no network. A changed request is a new entry: record it once with
-//! `OPENAI_API_KEY=sk-... cargo build`, review it and commit it.
+//! `SYNC_OPENAI_CACHE_MODE=refresh OPENAI_API_KEY=sk-... cargo build`, review it and
+//! commit it. A request with no recorded answer in an offline build fails the build with
+//! a message naming it.
 
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
@@ -58,7 +61,13 @@ fn generate() -> Result<(), Box<dyn std::error::Error>> {
     .temperature(0.0);
 
     let answers = Path::new(env!("CARGO_MANIFEST_DIR")).join("answers");
-    let api = ChatApi::new(Config::from_env().cache_dir(answers));
+    // Bounded, so that a recording run on a bad network fails within a minute.
+    let config = Config::from_env()
+        .cache_dir(answers)
+        .connect_timeout(Duration::from_secs(5))
+        .total_timeout(Duration::from_secs(60))
+        .max_retries(1);
+    let api = ChatApi::new(config);
     let greetings: Greetings = api.create_chat_completion(&request)?.parse()?;
 
     // The Rust source is written here, never taken from the model: `{:?}` escapes each
