@@ -146,7 +146,7 @@ fn turn(
                 io::stdout().flush().ok();
             }
         }
-        reply.add(chunk);
+        reply.add(chunk)?;
     }
     println!();
     let done = reply.finish();

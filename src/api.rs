@@ -302,10 +302,7 @@ impl ChatApi {
             .body(&body)
             .stream();
         let (response, _retries) = self.execute(&call)?;
-        Ok(ChatCompletionStream::from_response(
-            response,
-            self.inner.config.max_response_bytes,
-        ))
+        ChatCompletionStream::from_response(response, &self.inner.config)
     }
 
     /// Sends a call and decodes its 2xx JSON body into `T`.

@@ -71,6 +71,7 @@ pub struct Config {
     pub(crate) stream_idle_timeout: Duration,
     pub(crate) max_retries: u32,
     pub(crate) max_response_bytes: u64,
+    pub(crate) max_stream_bytes: Option<u64>,
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) retry_sleep: Option<RetrySleep>,
     /// Sent as the `api-key` header (Azure OpenAI).
@@ -102,6 +103,7 @@ impl Config {
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
             max_retries: DEFAULT_MAX_RETRIES,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_stream_bytes: None,
             total_timeout: None,
             retry_sleep: None,
             azure_api_key: None,
@@ -242,10 +244,20 @@ impl Config {
         self
     }
 
-    /// The largest response body read into memory.
-    /// Defaults to [`DEFAULT_MAX_RESPONSE_BYTES`] (32 MiB).
+    /// The largest response body read into memory, and the largest single event of a
+    /// stream. Defaults to [`DEFAULT_MAX_RESPONSE_BYTES`] (32 MiB).
     pub fn max_response_bytes(mut self, limit: u64) -> Config {
         self.max_response_bytes = limit;
+        self
+    }
+
+    /// The most bytes a whole stream may have; past it the stream ends with an
+    /// [`Error::Stream`](crate::Error::Stream) of kind
+    /// [`TooLarge`](crate::StreamErrorKind::TooLarge) (whose partial completion keeps what
+    /// came). Defaults to none: streams are long, and the stream itself holds only one event
+    /// at a time.
+    pub fn max_stream_bytes(mut self, limit: u64) -> Config {
+        self.max_stream_bytes = Some(limit);
         self
     }
 
@@ -471,6 +483,7 @@ impl fmt::Debug for Config {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("max_retries", &self.max_retries)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_stream_bytes", &self.max_stream_bytes)
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
             .field(

@@ -94,13 +94,19 @@ impl Error {
                 e.kind(),
                 TransportErrorKind::Timeout | TransportErrorKind::Connect | TransportErrorKind::Io
             ),
+            Error::Stream(e) => e.kind == StreamErrorKind::Timeout,
             _ => false,
         }
     }
 
-    /// Whether a timeout ended the call.
+    /// Whether a timeout ended the call, also a stream that went silent mid-answer
+    /// ([`StreamErrorKind::Timeout`]).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Transport(e) if e.is_timeout())
+        match self {
+            Error::Transport(e) => e.is_timeout(),
+            Error::Stream(e) => e.kind == StreamErrorKind::Timeout,
+            _ => false,
+        }
     }
 
     /// Whether no connection could be made (refused, unreachable, DNS failure).
@@ -675,8 +681,27 @@ pub enum StreamErrorKind {
     InvalidData,
     /// The connection closed before the answer finished.
     Truncated,
-    /// A line or an event is larger than the parser's documented limit.
+    /// An event is larger than `max_response_bytes`, the stream longer than
+    /// `max_stream_bytes`, or it has more distinct choices or tool calls than
+    /// [`MAX_CHOICES`](crate::types::MAX_CHOICES) and
+    /// [`MAX_TOOL_CALLS`](crate::types::MAX_TOOL_CALLS).
     TooLarge,
+    /// The server sent nothing for longer than `stream_idle_timeout` in the middle of the
+    /// answer ([`Error::is_timeout`] is true).
+    Timeout,
+}
+
+/// The completion a failed stream had received, with a short `Debug` (a partial answer can
+/// be long).
+#[derive(Clone, PartialEq)]
+pub(crate) struct PartialCompletion(pub(crate) Box<crate::types::CreateChatCompletionResponse>);
+
+impl fmt::Debug for PartialCompletion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PartialCompletion")
+            .field("choices", &self.0.choices.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A streamed response went wrong after it started.
@@ -690,6 +715,7 @@ pub struct StreamError {
     pub(crate) snippet: Option<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+    pub(crate) partial: Option<PartialCompletion>,
 }
 
 impl StreamError {
@@ -703,6 +729,7 @@ impl StreamError {
             snippet: None,
             request_id: None,
             source: None,
+            partial: None,
         }
     }
 
@@ -751,6 +778,17 @@ impl StreamError {
     /// A bounded piece of the offending data, when there is one.
     pub fn snippet(&self) -> Option<&str> {
         self.snippet.as_deref()
+    }
+
+    /// What the stream had delivered before it failed, folded into one completion as
+    /// [`collect_completion`](crate::ChatCompletionStream::collect_completion) would have
+    /// (choices without a `finish_reason` are the ones cut off).
+    ///
+    /// Set on the errors of `collect_completion` and `content_deltas` once at least one
+    /// chunk had come; `None` on the errors of the plain chunk iterator (whose caller holds
+    /// the chunks) and when nothing had come.
+    pub fn partial_completion(&self) -> Option<&crate::types::CreateChatCompletionResponse> {
+        self.partial.as_ref().map(|p| &*p.0)
     }
 }
 

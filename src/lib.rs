@@ -65,18 +65,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accumulate;
 mod api;
 mod config;
 mod error;
+pub mod guide;
 mod options;
 mod response;
 mod retry;
 mod sse;
 mod stored;
 mod stream;
-pub mod guide;
 pub mod types;
 
+pub use accumulate::ChunkAccumulator;
 pub use api::ChatApi;
 pub use config::{
     Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
@@ -89,7 +91,7 @@ pub use error::{
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;
-pub use stream::{ChatCompletionStream, ChunkAccumulator};
+pub use stream::{ChatCompletionStream, ContentDeltas};
 
 /// The `http` crate that ureq 3 uses, for [`HeaderMap`](http::HeaderMap) and friends.
 pub use ureq::http;

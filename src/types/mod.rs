@@ -39,6 +39,7 @@ pub use azure::{
     ContentFilterCitation, ContentFilterDetectedResult, ContentFilterError, ContentFilterResults,
     ContentFilterRunError, ContentFilterSeverityResult, PromptFilterResult,
 };
+pub use de::{MAX_CHOICES, MAX_TOOL_CALLS};
 pub use enums::{
     AllowedToolsMode, AudioFormat, ContentFilterSeverity, FinishReason, FunctionCallMode,
     GrammarSyntax, ImageDetail, InputAudioFormat, Modality, ModerationInputType, ModerationMode,
@@ -80,7 +81,8 @@ pub use stored::{
 };
 pub use stream::{
     ChatCompletionMessageToolCallChunk, ChatCompletionStreamChoice,
-    ChatCompletionStreamResponseDelta, CreateChatCompletionStreamResponse, FunctionCallStream,
+    ChatCompletionStreamResponseDelta, ChatCompletionStreamResponseDeltaAudio,
+    CreateChatCompletionStreamResponse, CustomToolCallStream, FunctionCallStream,
 };
 pub use tool::{
     ChatCompletionAllowedTools, ChatCompletionFunctionCallOption, ChatCompletionFunctions,
