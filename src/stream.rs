@@ -610,11 +610,36 @@ fn completion_as_events(body: &[u8]) -> Option<Vec<u8>> {
     Some(events)
 }
 
+/// The random completions of the property test (`tests/accumulate.rs`), for the replay test.
+#[cfg(test)]
+#[path = "../tests/common/completions.rs"]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod completions;
+
 #[cfg(test)]
 mod tests {
     // Tests assert on known-good fixtures; a panic is the failure report.
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    use super::completions;
+
+    /// A server that ignores `"stream": true` sends the whole answer as JSON: its replay as
+    /// a one-chunk stream accumulates to the same completion.
+    #[test]
+    fn json_replay_accumulates_to_the_whole_completion() {
+        for case in 0..1000u64 {
+            let mut e = completions::SplitMix(case);
+            let whole = completions::completion(&mut e);
+            let text = whole.to_string();
+            let want: CreateChatCompletionResponse = serde_json::from_str(&text).unwrap();
+            let events = completion_as_events(text.as_bytes()).unwrap();
+            let got = ChatCompletionStream::from_reader(io::Cursor::new(events))
+                .collect_completion()
+                .unwrap();
+            assert_eq!(got, want, "case {case}: {whole:#}");
+        }
+    }
 
     /// A reader producing `n` content chunks, then a finish chunk and `[DONE]`, without
     /// ever holding the whole body.
