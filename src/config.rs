@@ -246,6 +246,14 @@ impl Config {
 
     /// The largest response body read into memory, and the largest single event of a
     /// stream. Defaults to [`DEFAULT_MAX_RESPONSE_BYTES`] (32 MiB).
+    ///
+    /// What a body decodes to is bounded by it: a response may have at most
+    /// [`MAX_CHOICES`](crate::types::MAX_CHOICES) choices and
+    /// [`MAX_TOOL_CALLS`](crate::types::MAX_TOOL_CALLS) tool calls per message (a longer
+    /// array is a decode error), so the worst shapes left are long arrays of empty objects:
+    /// measured at 40× the body for empty logprob entries and 32× for nested empty arrays in
+    /// a vendor key (at most 54×: an 80-byte entry per 3 bytes, in a vector that doubles).
+    /// Lower the limit where that matters.
     pub fn max_response_bytes(mut self, limit: u64) -> Config {
         self.max_response_bytes = limit;
         self

@@ -7,7 +7,7 @@ use std::iter::FusedIterator;
 
 use crate::accumulate::ChunkAccumulator;
 use crate::config::{Config, DEFAULT_MAX_RESPONSE_BYTES};
-use crate::error::{bounded_text, header_str, Error, StreamError, StreamErrorKind};
+use crate::error::{bounded_text, header_str, DecodeError, Error, StreamError, StreamErrorKind};
 use crate::http::HeaderMap;
 use crate::sse::{SseError, SseReader};
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
@@ -153,6 +153,20 @@ impl ChatCompletionStream {
                 .limit(limit)
                 .read_to_vec()
                 .map_err(crate::api::transport_error)?;
+            if crate::types::too_many_choices(&bytes) {
+                // Checked before the replay builds a JSON tree of the body: 11 million empty
+                // choices in 32 MiB would take gigabytes. The typed decode says where.
+                if let Err(e) = serde_json::from_slice::<CreateChatCompletionResponse>(&bytes) {
+                    let request_id = header_str(&parts.headers, "x-request-id").map(str::to_owned);
+                    return Err(Error::Decode(Box::new(DecodeError::new(
+                        e,
+                        &bytes,
+                        status,
+                        "CreateChatCompletionResponse",
+                        request_id,
+                    ))));
+                }
+            }
             match completion_as_events(&bytes) {
                 Some(events) => Box::new(io::Cursor::new(events)),
                 // Not JSON: the SSE reader reports what it finds.

@@ -39,6 +39,7 @@ pub use azure::{
     ContentFilterCitation, ContentFilterDetectedResult, ContentFilterError, ContentFilterResults,
     ContentFilterRunError, ContentFilterSeverityResult, PromptFilterResult,
 };
+pub(crate) use de::too_many_choices;
 pub use de::{MAX_CHOICES, MAX_TOOL_CALLS};
 pub use enums::{
     AllowedToolsMode, AudioFormat, ContentFilterSeverity, FinishReason, FunctionCallMode,
