@@ -16,7 +16,8 @@
 #     (scripts/footprint/mock-server) started by this script.
 #
 # Environment: FOOTPRINT_BUILDS (clean builds per program, alternating; default 1),
-# FOOTPRINT_RUNS (runs per program for RSS and time; default 20).
+# FOOTPRINT_RUNS (runs per program for RSS and time; default 20), FOOTPRINT_DEBUG=1 (also
+# time clean debug builds, each in a fresh target directory, and print their ratios).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -66,7 +67,7 @@ echo "== clean release builds, fresh target directories, one after the other"
 for p in sync-openai plain-ureq mock-server; do
     (cd "$fp/$p" && cargo fetch --quiet)
 done
-declare -A build_times build_cpu
+declare -A build_times build_cpu debug_times debug_cpu
 for i in $(seq "$builds"); do
     for p in sync-openai plain-ureq; do
         target=$work/target-$p-$i
@@ -78,6 +79,16 @@ for i in $(seq "$builds"); do
         echo "build $i $p: ${t} s wall, ${cpu} s CPU (load $(cut -d' ' -f1 /proc/loadavg))"
         cp "$target/release/footprint-$p" "$work/$p"
         [ "$i" = "$builds" ] || rm -rf "$target"
+        if [ "${FOOTPRINT_DEBUG:-0}" = 1 ]; then
+            dtarget=$work/target-debug-$p-$i
+            (cd "$fp/$p" && CARGO_TARGET_DIR=$dtarget /usr/bin/time -f '%e %U %S' -o "$work/build-time.txt" cargo build --locked --quiet)
+            read -r t user sys <"$work/build-time.txt"
+            cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.1f", u+s}')
+            debug_times[$p]="${debug_times[$p]:-} $t"
+            debug_cpu[$p]="${debug_cpu[$p]:-} $cpu"
+            echo "debug build $i $p: ${t} s wall, ${cpu} s CPU (load $(cut -d' ' -f1 /proc/loadavg))"
+            rm -rf "$dtarget"
+        fi
     done
 done
 b_sync=$(echo "${build_times[sync-openai]}" | tr ' ' '\n' | grep . | median)
@@ -124,6 +135,14 @@ echo "(build: median of $builds clean build(s); RSS and start-to-exit: median of
 printf '%-34s %14s %14s %8s\n' "" "sync-openai" "plain ureq" "ratio"
 printf '%-34s %14s %14s %8s\n' "clean release build, wall (s)" "$b_sync" "$b_plain" "$(ratio "$b_sync" "$b_plain")"
 printf '%-34s %14s %14s %8s\n' "clean release build, CPU (s)" "$c_sync" "$c_plain" "$(ratio "$c_sync" "$c_plain")"
+if [ "${FOOTPRINT_DEBUG:-0}" = 1 ]; then
+    d_sync=$(echo "${debug_times[sync-openai]}" | tr ' ' '\n' | grep . | median)
+    d_plain=$(echo "${debug_times[plain-ureq]}" | tr ' ' '\n' | grep . | median)
+    dc_sync=$(echo "${debug_cpu[sync-openai]}" | tr ' ' '\n' | grep . | median)
+    dc_plain=$(echo "${debug_cpu[plain-ureq]}" | tr ' ' '\n' | grep . | median)
+    printf '%-34s %14s %14s %8s\n' "clean debug build, wall (s)" "$d_sync" "$d_plain" "$(ratio "$d_sync" "$d_plain")"
+    printf '%-34s %14s %14s %8s\n' "clean debug build, CPU (s)" "$dc_sync" "$dc_plain" "$(ratio "$dc_sync" "$dc_plain")"
+fi
 printf '%-34s %14s %14s %8s\n' "stripped binary (KiB)" "$((s_sync / 1024))" "$((s_plain / 1024))" "$(ratio "$s_sync" "$s_plain")"
 printf '%-34s %14s %14s %8s\n' "peak RSS (KiB)" "$r_sync" "$r_plain" "$(ratio "$r_sync" "$r_plain")"
 printf '%-34s %14s %14s %8s\n' "start-to-exit (ms)" "$(awk -v u="$w_sync" 'BEGIN {printf "%.2f", u/1000}')" "$(awk -v u="$w_plain" 'BEGIN {printf "%.2f", u/1000}')" "$(ratio "$w_sync" "$w_plain")"

@@ -4,8 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::Error;
+use serde_json::{Map, Value};
+
+use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::{HeaderName, HeaderValue};
+use crate::retry::{self, Sleeper};
+use crate::util::encode_path_segment;
 
 /// OpenAI's own API, the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -29,7 +33,7 @@ pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
 
 /// How many times a failed request is retried by default (3 attempts in all).
-pub const DEFAULT_MAX_RETRIES: u32 = crate::retry::DEFAULT_MAX_RETRIES;
+pub const DEFAULT_MAX_RETRIES: u32 = retry::DEFAULT_MAX_RETRIES;
 
 /// The largest response body read into memory by default: 32 MiB.
 ///
@@ -65,7 +69,7 @@ pub struct Config {
     pub(crate) base_url: String,
     pub(crate) organization: Option<String>,
     pub(crate) project: Option<String>,
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) headers: Headers,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) stream_idle_timeout: Duration,
@@ -77,10 +81,14 @@ pub struct Config {
     /// Sent as the `api-key` header (Azure OpenAI).
     pub(crate) azure_api_key: Option<String>,
     pub(crate) token_provider: Option<TokenProvider>,
-    /// Query parameters sent with every request (Azure's `api-version`).
+    /// Query parameters sent with every request (Azure's `api-version`, and those of
+    /// [`RequestOptions::query`](crate::RequestOptions::query)).
     pub(crate) query: Vec<(String, String)>,
+    /// Fields merged into every JSON body (from
+    /// [`RequestOptions::body_field`](crate::RequestOptions::body_field)).
+    pub(crate) body_fields: Map<String, Value>,
     /// The first invalid setting, reported by every call (setters cannot fail).
-    pub(crate) invalid: Option<String>,
+    pub(crate) invalid: Option<ConfigError>,
 }
 
 impl Default for Config {
@@ -97,7 +105,7 @@ impl Config {
             base_url: DEFAULT_BASE_URL.to_owned(),
             organization: None,
             project: None,
-            headers: Vec::new(),
+            headers: Headers::default(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
@@ -109,6 +117,7 @@ impl Config {
             azure_api_key: None,
             token_provider: None,
             query: Vec::new(),
+            body_fields: Map::new(),
             invalid: None,
         }
     }
@@ -151,7 +160,7 @@ impl Config {
         let key = key.into();
         let trimmed = key.trim();
         if HeaderValue::from_str(&format!("Bearer {trimmed}")).is_err() {
-            self.note_invalid("the API key contains a byte that cannot go in an HTTP header (a control character?)".to_owned());
+            self.note_invalid(ConfigProblem::ApiKeyNotHeaderSafe);
         }
         self.api_key = Some(trimmed.to_owned());
         self
@@ -165,9 +174,7 @@ impl Config {
         let url = url.into();
         let trimmed = url.trim().trim_end_matches('/');
         if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
-            self.note_invalid(format!(
-                "base URL `{trimmed}` must start with http:// or https://"
-            ));
+            self.note_invalid(ConfigProblem::BaseUrlScheme(trimmed.to_owned()));
         }
         self.base_url = trimmed.to_owned();
         self
@@ -194,21 +201,8 @@ impl Config {
     /// An invalid name or value (a CR or LF, say) is not sent: every call then fails
     /// with [`Error::Config`] naming the header. Defaults to no extra headers.
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Config {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            (Ok(name), Ok(value)) => {
-                self.headers.retain(|(n, _)| *n != name);
-                self.headers.push((name, value));
-            }
-            (Err(_), _) => self.note_invalid(format!(
-                "header name {name:?} is not a valid HTTP header name"
-            )),
-            (_, Err(_)) => self.note_invalid(format!(
-                "the value of header {name:?} contains a byte that cannot go in an HTTP header (a CR, LF or other control character)"
-            )),
+        if let Err(problem) = self.headers.set(name.as_ref(), value.as_ref()) {
+            self.note_invalid(problem);
         }
         self
     }
@@ -322,14 +316,12 @@ impl Config {
     pub fn azure(endpoint: impl AsRef<str>, deployment: impl AsRef<str>) -> Config {
         let endpoint = endpoint.as_ref().trim().trim_end_matches('/');
         let name = deployment.as_ref().trim();
-        let deployment = crate::api::encode_path_segment(name);
+        let deployment = encode_path_segment(name);
         let mut config = Config::new()
             .base_url(format!("{endpoint}/openai/deployments/{deployment}"))
             .api_version(AZURE_DEFAULT_API_VERSION);
         if matches!(name, "" | "." | "..") {
-            config.note_invalid(format!(
-                "the Azure deployment name {name:?} does not name a deployment: pass the name shown in the Azure portal"
-            ));
+            config.note_invalid(ConfigProblem::AzureDeployment(name.to_owned()));
         }
         config
     }
@@ -356,11 +348,8 @@ impl Config {
     /// [`Error::Config`] without `AZURE_OPENAI_ENDPOINT`, or without either credential.
     pub fn azure_from_env() -> Result<Config, Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let endpoint = var("AZURE_OPENAI_ENDPOINT").ok_or_else(|| {
-            Error::config(
-                "no Azure endpoint: set AZURE_OPENAI_ENDPOINT (https://RESOURCE.openai.azure.com)",
-            )
-        })?;
+        let endpoint =
+            var("AZURE_OPENAI_ENDPOINT").ok_or(Error::config(ConfigProblem::NoAzureEndpoint))?;
         let mut config = match var("AZURE_OPENAI_DEPLOYMENT") {
             Some(deployment) => {
                 let config = Config::azure(&endpoint, deployment);
@@ -374,11 +363,7 @@ impl Config {
         match (var("AZURE_OPENAI_API_KEY"), var("AZURE_OPENAI_AD_TOKEN")) {
             (Some(key), _) => config = config.azure_api_key(key),
             (None, Some(token)) => config = config.bearer_token(token),
-            (None, None) => {
-                return Err(Error::config(
-                    "no Azure credential: set AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN",
-                ))
-            }
+            (None, None) => return Err(Error::config(ConfigProblem::NoAzureCredential)),
         }
         Ok(config)
     }
@@ -403,7 +388,7 @@ impl Config {
         let key = key.into();
         let trimmed = key.trim();
         if HeaderValue::from_str(trimmed).is_err() {
-            self.note_invalid("the Azure API key contains a byte that cannot go in an HTTP header (a control character?)".to_owned());
+            self.note_invalid(ConfigProblem::AzureApiKeyNotHeaderSafe);
         }
         self.azure_api_key = Some(trimmed.to_owned());
         self
@@ -451,41 +436,36 @@ impl Config {
     /// Returns the first invalid setting (a header with a newline, say), or a missing
     /// key when the base URL is OpenAI's own.
     pub fn validate(&self) -> Result<(), Error> {
-        if let Some(message) = &self.invalid {
-            return Err(Error::config(message.clone()));
+        if let Some(error) = &self.invalid {
+            return Err(Error::Config(error.clone()));
         }
         if !self.has_api_key() && self.base_url == DEFAULT_BASE_URL {
-            return Err(Error::config(
-                "no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)",
-            ));
+            return Err(Error::config(ConfigProblem::NoApiKey));
         }
         Ok(())
     }
 
-    fn check_value(&mut self, header: &str, value: &str) {
+    fn check_value(&mut self, header: &'static str, value: &str) {
         if HeaderValue::from_str(value).is_err() {
-            self.note_invalid(format!(
-                "the value for {header} contains a byte that cannot go in an HTTP header (a CR, LF or other control character)"
-            ));
+            self.note_invalid(ConfigProblem::ValueNotHeaderSafe(header));
         }
     }
 
-    fn note_invalid(&mut self, message: String) {
-        if self.invalid.is_none() {
-            self.invalid = Some(message);
-        }
+    /// Keeps the first problem: it is the one every call reports.
+    pub(crate) fn note_invalid(&mut self, problem: ConfigProblem) {
+        note_first(&mut self.invalid, problem);
     }
 }
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let body_keys: Vec<&str> = self.body_fields.keys().map(String::as_str).collect();
         f.debug_struct("Config")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url)
             .field("organization", &self.organization)
             .field("project", &self.project)
-            .field("headers", &header_names)
+            .field("headers", &self.headers.names())
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
@@ -510,7 +490,8 @@ impl fmt::Debug for Config {
                     .map(|(k, _)| k.as_str())
                     .collect::<Vec<_>>(),
             )
-            .field("invalid", &self.invalid)
+            .field("body_fields", &body_keys)
+            .field("invalid", &self.invalid.as_ref().map(ToString::to_string))
             .finish()
     }
 }
@@ -523,8 +504,62 @@ pub(crate) struct TokenProvider(pub(crate) Arc<dyn Fn() -> Result<String, String
 #[derive(Clone)]
 pub(crate) struct RetrySleep(pub(crate) Arc<dyn Fn(Duration) + Send + Sync>);
 
-impl crate::retry::Sleeper for RetrySleep {
+impl Sleeper for RetrySleep {
     fn sleep(&self, d: Duration) {
         (self.0)(d)
+    }
+}
+
+/// Custom headers by name: the one code path of [`Config::header`] and
+/// [`RequestOptions::header`](crate::RequestOptions::header), and of merging them.
+#[derive(Clone, Default)]
+pub(crate) struct Headers(Vec<(HeaderName, HeaderValue)>);
+
+impl Headers {
+    /// Sets a header from text, replacing one of the same name; an invalid name or value
+    /// sets nothing and is returned.
+    pub(crate) fn set(&mut self, name: &str, value: &str) -> Result<(), ConfigProblem> {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| ConfigProblem::HeaderName(name.to_owned()))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| ConfigProblem::HeaderValue(name.to_owned()))?;
+        self.insert(header, value);
+        Ok(())
+    }
+
+    /// Adds a header, replacing one of the same name.
+    pub(crate) fn insert(&mut self, name: HeaderName, value: HeaderValue) {
+        self.0.retain(|(n, _)| *n != name);
+        self.0.push((name, value));
+    }
+
+    /// Adds every header of `other`, each replacing one of the same name.
+    pub(crate) fn extend(&mut self, other: &Headers) {
+        for (name, value) in other.iter() {
+            self.insert(name.clone(), value.clone());
+        }
+    }
+
+    /// The headers in the order they were first set.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
+        self.0.iter().map(|(n, v)| (n, v))
+    }
+
+    /// The names only, for `Debug` output that must not show values.
+    pub(crate) fn names(&self) -> Vec<&str> {
+        self.0.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// How many headers there are.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Keeps `problem` in `slot` unless a problem is already there: the first invalid setting
+/// is the one reported.
+pub(crate) fn note_first(slot: &mut Option<ConfigError>, problem: ConfigProblem) {
+    if slot.is_none() {
+        *slot = Some(ConfigError::new(problem));
     }
 }

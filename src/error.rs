@@ -1,21 +1,14 @@
-//! The crate's one error type and the parsing of error bodies.
+//! The crate's one error type and the details each kind of failure carries.
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
-
+use crate::error_body::{write_labels, ErrorDetail, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
 use crate::http::HeaderMap;
-
-/// The most bytes of an error body kept in [`ApiError::body`] and in snippets.
-///
-/// Error bodies are meant for people; a proxy that answers with a megabyte of HTML
-/// must not make every error that large. 64 KiB keeps any JSON error whole.
-pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
-
-/// How many bytes around a decode failure [`DecodeError::snippet`] shows.
-const SNIPPET_RADIUS: usize = 80;
+use crate::retry::{self, Outcome};
+use crate::util::{bounded_text, header_str, reason_phrase, truncate_chars};
 
 /// Everything that can go wrong in a call.
 ///
@@ -84,7 +77,7 @@ impl Error {
     /// `insufficient_quota` (waiting does not add credit).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Api(e) => crate::retry::is_retryable(&crate::retry::Outcome::Response {
+            Error::Api(e) => retry::is_retryable(&Outcome::Response {
                 status: e.status,
                 headers: &e.headers,
                 error_code: e.code.as_deref(),
@@ -135,10 +128,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn config(message: impl Into<String>) -> Error {
-        Error::Config(ConfigError {
-            message: message.into(),
-        })
+    pub(crate) fn config(problem: ConfigProblem) -> Error {
+        Error::Config(ConfigError::new(problem))
     }
 
     pub(crate) fn invalid_request(message: impl Into<String>) -> Error {
@@ -300,26 +291,19 @@ pub enum ApiErrorKind {
 
 /// A non-2xx answer from the server, with everything it said.
 ///
-/// `message`, `error_type`, `code` and `param` are taken from the body in whatever
-/// shape the server used: OpenAI's `{"error": {...}}`, a flat
-/// `{"object": "error", "message": ...}` (vLLM), `[{"error": {...}}]`,
-/// `{"error": "text"}` (Ollama), `{"detail": ...}` (FastAPI servers), an HTML page
-/// from a proxy, or an empty body.
+/// What the server said — `message`, `error_type`, `code` and `param` — is its
+/// [`ErrorDetail`], taken from the body in whatever shape the server used: OpenAI's
+/// `{"error": {...}}`, a flat `{"object": "error", "message": ...}` (vLLM),
+/// `[{"error": {...}}]`, `{"error": "text"}` (Ollama), `{"detail": ...}` (FastAPI
+/// servers), an HTML page from a proxy, or an empty body. `ApiError` derefs to it, so
+/// `err.message` and `err.code` read as fields; the message is never empty (it falls
+/// back to the status's reason phrase).
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status code.
     pub status: u16,
-    /// The server's own description of the error (never empty: falls back to the
-    /// status's reason phrase).
-    pub message: String,
-    /// The error's `type` as the body gave it, e.g. `invalid_request_error`.
-    pub error_type: Option<String>,
-    /// The error's `code` as the body gave it, e.g. `invalid_api_key`; a numeric code
-    /// (llama.cpp, vLLM) is kept as its decimal text.
-    pub code: Option<String>,
-    /// The request parameter the error is about, e.g. `messages`.
-    pub param: Option<String>,
+    detail: ErrorDetail,
     /// Every response header, repeated ones included.
     pub headers: HeaderMap,
     /// The raw body as text (lossy UTF-8), at most [`MAX_ERROR_BODY_BYTES`] bytes, ending in
@@ -346,42 +330,18 @@ impl ApiError {
     /// assert_eq!(err.message, "You exceeded your current quota");
     /// ```
     pub fn new(status: u16, headers: HeaderMap, body: &[u8]) -> ApiError {
-        let parsed = parse_error_body(body);
-        let message = match parsed.message {
-            Some(m) if !m.trim().is_empty() => m,
-            _ => reason_phrase(status).to_owned(),
-        };
         ApiError {
             status,
-            message,
-            error_type: parsed.error_type,
-            code: parsed.code,
-            param: parsed.param,
+            detail: ErrorDetail::from_body(body, || reason_phrase(status).to_owned()),
             headers,
             body: bounded_text(body, MAX_ERROR_BODY_BYTES),
             retries: 0,
         }
     }
 
-    /// Azure OpenAI's content-filter details, when the server refused the prompt with its
-    /// `content_filter` error (its `innererror` or `inner_error`); `None` for other errors.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use sync_openai::ApiError;
-    /// use sync_openai::http::HeaderMap;
-    ///
-    /// let body = br#"{"error":{"code":"content_filter","status":400,"message":"filtered",
-    ///   "innererror":{"code":"ResponsibleAIPolicyViolation",
-    ///     "content_filter_result":{"violence":{"filtered":true,"severity":"medium"}}}}}"#;
-    /// let err = ApiError::new(400, HeaderMap::new(), body);
-    /// let filter = err.content_filter().unwrap();
-    /// assert_eq!(filter.code.as_deref(), Some("ResponsibleAIPolicyViolation"));
-    /// assert!(filter.results.unwrap().violence.unwrap().filtered);
-    /// ```
-    pub fn content_filter(&self) -> Option<crate::types::ContentFilterError> {
-        crate::types::ContentFilterError::from_body(&self.body)
+    /// What the server said: message, type, code and param.
+    pub fn detail(&self) -> &ErrorDetail {
+        &self.detail
     }
 
     /// What kind of error this is, from the status and the `insufficient_quota` code.
@@ -408,7 +368,7 @@ impl ApiError {
 
     /// How long the server asked to wait (`retry-after-ms` or `retry-after`), if it did.
     pub fn retry_after(&self) -> Option<Duration> {
-        crate::retry::server_delay(&self.headers, std::time::SystemTime::now())
+        retry::server_delay(&self.headers, SystemTime::now())
     }
 
     /// How many retries the client took before giving up with this error.
@@ -437,10 +397,10 @@ impl fmt::Debug for ApiError {
         f.debug_struct("ApiError")
             .field("status", &self.status)
             .field("kind", &self.kind())
-            .field("message", &self.message)
-            .field("error_type", &self.error_type)
-            .field("code", &self.code)
-            .field("param", &self.param)
+            .field("message", &self.detail.message)
+            .field("error_type", &self.detail.error_type)
+            .field("code", &self.detail.code)
+            .field("param", &self.detail.param)
             .field("request_id", &self.request_id())
             .field("retries", &self.retries)
             .field("body", &self.body)
@@ -455,27 +415,11 @@ impl fmt::Display for ApiError {
             "server answered {} {}: {}",
             self.status,
             reason_phrase(self.status),
-            self.message
+            self.detail.message
         )?;
-        let mut details = Vec::new();
-        if let Some(t) = &self.error_type {
-            details.push(format!("type {t}"));
-        }
-        if let Some(c) = &self.code {
-            details.push(format!("code {c}"));
-        }
-        if let Some(p) = &self.param {
-            details.push(format!("param {p}"));
-        }
-        if let Some(id) = self.request_id() {
-            details.push(format!("request id {id}"));
-        }
-        if self.retries > 0 {
-            details.push(format!("after {} retries", self.retries));
-        }
-        if !details.is_empty() {
-            write!(f, " ({})", details.join(", "))?;
-        }
+        let request_id = self.request_id().map(|id| format!("request id {id}"));
+        let retries = (self.retries > 0).then(|| format!("after {} retries", self.retries));
+        write_labels(f, self.detail.labels().chain(request_id).chain(retries))?;
         if let Some(hint) = self.hint() {
             write!(f, "; {hint}")?;
         }
@@ -484,6 +428,22 @@ impl fmt::Display for ApiError {
 }
 
 impl StdError for ApiError {}
+
+/// `err.message`, `err.code` and the other fields of what the server said read as fields
+/// of the error, as they always have.
+impl Deref for ApiError {
+    type Target = ErrorDetail;
+
+    fn deref(&self) -> &ErrorDetail {
+        &self.detail
+    }
+}
+
+impl DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorDetail {
+        &mut self.detail
+    }
+}
 
 /// What kind of failure a [`TransportError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -691,41 +651,25 @@ pub enum StreamErrorKind {
     Timeout,
 }
 
-/// The completion a failed stream had received, with a short `Debug` (a partial answer can
-/// be long).
-#[derive(Clone, PartialEq)]
-pub(crate) struct PartialCompletion(pub(crate) Box<crate::types::CreateChatCompletionResponse>);
-
-impl fmt::Debug for PartialCompletion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PartialCompletion")
-            .field("choices", &self.0.choices.len())
-            .finish_non_exhaustive()
-    }
-}
-
 /// A streamed response went wrong after it started.
 #[derive(Debug)]
 pub struct StreamError {
     pub(crate) kind: StreamErrorKind,
-    pub(crate) message: String,
-    pub(crate) error_type: Option<String>,
-    pub(crate) code: Option<String>,
-    pub(crate) param: Option<String>,
+    detail: ErrorDetail,
     pub(crate) snippet: Option<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) source: Option<Box<dyn StdError + Send + Sync + 'static>>,
-    pub(crate) partial: Option<PartialCompletion>,
+    /// The completion a failed stream had received: a `CreateChatCompletionResponse`, kept
+    /// opaque here so that the errors stay below the wire types (`partial_completion` in
+    /// `stream.rs` names it). Its `Debug` is short, as a partial answer can be long.
+    pub(crate) partial: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl StreamError {
     pub(crate) fn new(kind: StreamErrorKind, message: impl Into<String>) -> StreamError {
         StreamError {
             kind,
-            message: message.into(),
-            error_type: None,
-            code: None,
-            param: None,
+            detail: ErrorDetail::new(message),
             snippet: None,
             request_id: None,
             source: None,
@@ -735,17 +679,8 @@ impl StreamError {
 
     /// An in-band error event, from its JSON data.
     pub(crate) fn from_server_error(data: &[u8]) -> StreamError {
-        let parsed = parse_error_body(data);
-        let mut e = StreamError::new(
-            StreamErrorKind::ServerError,
-            parsed
-                .message
-                .filter(|m| !m.trim().is_empty())
-                .unwrap_or_else(|| "the server sent an error event".to_owned()),
-        );
-        e.error_type = parsed.error_type;
-        e.code = parsed.code;
-        e.param = parsed.param;
+        let mut e = StreamError::new(StreamErrorKind::ServerError, "");
+        e.detail = ErrorDetail::from_body(data, || "the server sent an error event".to_owned());
         e.snippet = Some(bounded_text(data, 2 * SNIPPET_RADIUS));
         e
     }
@@ -757,38 +692,33 @@ impl StreamError {
 
     /// The description: the server's own message for [`StreamErrorKind::ServerError`].
     pub fn message(&self) -> &str {
-        &self.message
+        &self.detail.message
     }
 
     /// The server's error `type`, for [`StreamErrorKind::ServerError`].
     pub fn error_type(&self) -> Option<&str> {
-        self.error_type.as_deref()
+        self.detail.error_type.as_deref()
     }
 
     /// The server's error `code` (numeric codes as decimal text).
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.detail.code.as_deref()
     }
 
     /// The server's error `param`.
     pub fn param(&self) -> Option<&str> {
-        self.param.as_deref()
+        self.detail.param.as_deref()
+    }
+
+    /// The description and, for [`StreamErrorKind::ServerError`], what the server said:
+    /// the same [`ErrorDetail`] an [`ApiError`] has.
+    pub fn detail(&self) -> &ErrorDetail {
+        &self.detail
     }
 
     /// A bounded piece of the offending data, when there is one.
     pub fn snippet(&self) -> Option<&str> {
         self.snippet.as_deref()
-    }
-
-    /// What the stream had delivered before it failed, folded into one completion as
-    /// [`collect_completion`](crate::ChatCompletionStream::collect_completion) would have
-    /// (choices without a `finish_reason` are the ones cut off).
-    ///
-    /// Set on the errors of `collect_completion` and `content_deltas` once at least one
-    /// chunk had come; `None` on the errors of the plain chunk iterator (whose caller holds
-    /// the chunks) and when nothing had come.
-    pub fn partial_completion(&self) -> Option<&crate::types::CreateChatCompletionResponse> {
-        self.partial.as_ref().map(|p| &*p.0)
     }
 }
 
@@ -798,23 +728,15 @@ impl fmt::Display for StreamError {
             StreamErrorKind::ServerError => write!(
                 f,
                 "the server sent an error in the stream: {}",
-                self.message
+                self.detail.message
             )?,
-            _ => f.write_str(&self.message)?,
+            _ => f.write_str(&self.detail.message)?,
         }
-        let mut details = Vec::new();
-        if let Some(t) = &self.error_type {
-            details.push(format!("type {t}"));
-        }
-        if let Some(c) = &self.code {
-            details.push(format!("code {c}"));
-        }
-        if let Some(id) = &self.request_id {
-            details.push(format!("request id {id}"));
-        }
-        if !details.is_empty() {
-            write!(f, " ({})", details.join(", "))?;
-        }
+        let request_id = self
+            .request_id
+            .as_ref()
+            .map(|id| format!("request id {id}"));
+        write_labels(f, self.detail.labels().chain(request_id))?;
         if let (StreamErrorKind::InvalidData, Some(s)) = (self.kind, &self.snippet) {
             write!(f, ", near `{s}`")?;
         }
@@ -845,151 +767,69 @@ impl fmt::Display for InvalidRequestError {
 impl StdError for InvalidRequestError {}
 
 /// The client configuration is unusable.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    message: String,
+    problem: ConfigProblem,
+}
+
+/// What is wrong with a configuration: one variant per problem, each with its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ConfigProblem {
+    /// The API key (or bearer token) cannot go in an HTTP header.
+    ApiKeyNotHeaderSafe,
+    /// The Azure `api-key` cannot go in an HTTP header.
+    AzureApiKeyNotHeaderSafe,
+    /// The base URL, trimmed, does not start with `http://` or `https://`.
+    BaseUrlScheme(String),
+    /// The value for this header (`OpenAI-Organization`, `OpenAI-Project`) cannot go in one.
+    ValueNotHeaderSafe(&'static str),
+    /// A custom header's name is not a valid header name.
+    HeaderName(String),
+    /// A custom header's value (of the header with this name) cannot go in a header.
+    HeaderValue(String),
+    /// An Azure deployment name that names no deployment (empty, `.`, `..`).
+    AzureDeployment(String),
+    /// `Config::azure_from_env` without `AZURE_OPENAI_ENDPOINT`.
+    NoAzureEndpoint,
+    /// `Config::azure_from_env` without a key or a token.
+    NoAzureCredential,
+    /// No credential for OpenAI's own API.
+    NoApiKey,
+    /// The token provider returned this error.
+    TokenProviderFailed(String),
+    /// The token provider returned a token that cannot go in a header.
+    TokenNotHeaderSafe,
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        use ConfigProblem as P;
+        const NOT_HEADER_SAFE: &str =
+            "contains a byte that cannot go in an HTTP header (a CR, LF or other control character)";
+        match &self.problem {
+            P::ApiKeyNotHeaderSafe => f.write_str("the API key contains a byte that cannot go in an HTTP header (a control character?)"),
+            P::AzureApiKeyNotHeaderSafe => f.write_str("the Azure API key contains a byte that cannot go in an HTTP header (a control character?)"),
+            P::BaseUrlScheme(url) => write!(f, "base URL `{url}` must start with http:// or https://"),
+            P::ValueNotHeaderSafe(header) => write!(f, "the value for {header} {NOT_HEADER_SAFE}"),
+            P::HeaderName(name) => write!(f, "header name {name:?} is not a valid HTTP header name"),
+            P::HeaderValue(name) => write!(f, "the value of header {name:?} {NOT_HEADER_SAFE}"),
+            P::AzureDeployment(name) => write!(f, "the Azure deployment name {name:?} does not name a deployment: pass the name shown in the Azure portal"),
+            P::NoAzureEndpoint => f.write_str("no Azure endpoint: set AZURE_OPENAI_ENDPOINT (https://RESOURCE.openai.azure.com)"),
+            P::NoAzureCredential => f.write_str("no Azure credential: set AZURE_OPENAI_API_KEY or AZURE_OPENAI_AD_TOKEN"),
+            P::NoApiKey => f.write_str("no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)"),
+            P::TokenProviderFailed(e) => write!(f, "the token provider failed: {e}"),
+            P::TokenNotHeaderSafe => f.write_str("the token provider returned a token with a byte that cannot go in an HTTP header"),
+        }
+    }
+}
+
+impl ConfigError {
+    pub(crate) fn new(problem: ConfigProblem) -> ConfigError {
+        ConfigError { problem }
     }
 }
 
 impl StdError for ConfigError {}
-
-/// The fields of an error body, in whichever shape the server used.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct ParsedError {
-    pub(crate) message: Option<String>,
-    pub(crate) error_type: Option<String>,
-    pub(crate) code: Option<String>,
-    pub(crate) param: Option<String>,
-}
-
-/// Reads `message`, `type`, `code` and `param` out of any error body servers send.
-pub(crate) fn parse_error_body(body: &[u8]) -> ParsedError {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(v) => parse_error_value(&v, 0),
-        Err(_) => ParsedError {
-            message: text_message(body),
-            ..ParsedError::default()
-        },
-    }
-}
-
-fn parse_error_value(v: &Value, depth: u8) -> ParsedError {
-    // Bounded: `[[[...]]]` or `{"error":{"error":...}}` cannot recurse without end.
-    if depth > 4 {
-        return ParsedError {
-            message: Some(v.to_string()),
-            ..ParsedError::default()
-        };
-    }
-    match v {
-        Value::Array(items) => match items.first() {
-            Some(first) => parse_error_value(first, depth + 1),
-            None => ParsedError::default(),
-        },
-        Value::Object(map) => {
-            match map.get("error") {
-                Some(inner @ Value::Object(_)) => return parse_error_value(inner, depth + 1),
-                Some(Value::String(s)) => {
-                    return ParsedError {
-                        message: Some(s.clone()),
-                        error_type: map.get("type").and_then(scalar_text),
-                        code: map.get("code").and_then(scalar_text),
-                        param: map.get("param").and_then(scalar_text),
-                    };
-                }
-                _ => {}
-            }
-            let message = map
-                .get("message")
-                .or_else(|| map.get("detail"))
-                .or_else(|| map.get("msg"))
-                .and_then(|m| match m {
-                    Value::Null => None,
-                    Value::String(s) => Some(s.clone()),
-                    other => Some(other.to_string()),
-                });
-            ParsedError {
-                message,
-                error_type: map.get("type").and_then(scalar_text),
-                code: map.get("code").and_then(scalar_text),
-                param: map.get("param").and_then(scalar_text),
-            }
-        }
-        Value::String(s) => ParsedError {
-            message: Some(s.clone()),
-            ..ParsedError::default()
-        },
-        Value::Null => ParsedError::default(),
-        other => ParsedError {
-            message: Some(other.to_string()),
-            ..ParsedError::default()
-        },
-    }
-}
-
-/// A string, number or bool as text; `null` and containers as nothing / JSON text.
-fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        other => Some(other.to_string()),
-    }
-}
-
-/// The message of a body that is not JSON: an HTML page's `<title>`, or the first line of text.
-fn text_message(body: &[u8]) -> Option<String> {
-    let text = bounded_text(body, MAX_ERROR_BODY_BYTES);
-    let lower = text.to_ascii_lowercase();
-    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
-        if let Some(title) = text.get(start + "<title>".len()..end) {
-            let title = title.trim();
-            if !title.is_empty() {
-                return Some(title.to_owned());
-            }
-        }
-    }
-    let first = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    Some(truncate_chars(first, 2 * SNIPPET_RADIUS))
-}
-
-/// Lossy UTF-8 of the first `max` bytes of `bytes`, never splitting a character, and
-/// itself at most `max` bytes long plus a closing `…` when anything was cut (each invalid
-/// byte becomes a 3-byte U+FFFD, so the text can outgrow its source).
-pub(crate) fn bounded_text(bytes: &[u8], max: usize) -> String {
-    let cut = bytes.get(..max).unwrap_or(bytes);
-    let mut s = String::from_utf8_lossy(cut).into_owned();
-    let mut shortened = cut.len() < bytes.len();
-    if shortened && s.ends_with('\u{FFFD}') {
-        // A character cut at the boundary shows as U+FFFD at the end; drop it.
-        s.pop();
-    }
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        shortened = true;
-    }
-    if shortened {
-        s.push('…');
-    }
-    s
-}
-
-fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", s.get(..i).unwrap_or(s)),
-        None => s.to_owned(),
-    }
-}
 
 /// The bytes around line `line`, column `column` (1-based, as serde_json counts).
 fn snippet_at(body: &[u8], line: usize, column: usize) -> String {
@@ -1011,79 +851,35 @@ fn snippet_at(body: &[u8], line: usize, column: usize) -> String {
         .collect()
 }
 
-pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// The canonical reason phrase of a status, or "unknown status".
-pub(crate) fn reason_phrase(status: u16) -> &'static str {
-    crate::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("unknown status")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn parsed(body: &str) -> ParsedError {
-        parse_error_body(body.as_bytes())
-    }
-
-    #[test]
-    fn openai_shape() {
-        let p = parsed(
-            r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#,
-        );
-        assert_eq!(p.message.as_deref(), Some("Incorrect API key provided"));
-        assert_eq!(p.error_type.as_deref(), Some("invalid_request_error"));
-        assert_eq!(p.code.as_deref(), Some("invalid_api_key"));
-        assert_eq!(p.param, None);
-    }
-
-    #[test]
-    fn numeric_code_and_object_message() {
-        let p = parsed(
-            r#"{"error":{"code":400,"message":{"detail":"x"},"type":"invalid_request_error"}}"#,
-        );
-        assert_eq!(p.code.as_deref(), Some("400"));
-        assert_eq!(p.message.as_deref(), Some(r#"{"detail":"x"}"#));
-    }
-
-    #[test]
-    fn deeply_nested_error_is_bounded() {
-        let body = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        let p = parsed(&body);
-        assert!(p.message.is_some());
-    }
-
-    #[test]
-    fn html_title() {
-        let p =
-            parsed("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>");
-        assert_eq!(p.message.as_deref(), Some("502 Bad Gateway"));
-    }
-
-    #[test]
-    fn bounded_text_cuts_on_char_boundary() {
-        let s = bounded_text("ééé".as_bytes(), 3);
-        assert_eq!(s, "é…");
-    }
-
-    #[test]
-    fn bounded_text_stays_bounded_for_invalid_bytes() {
-        let s = bounded_text(&[0xFF; 100], 100);
-        assert!(s.len() <= 100 + '…'.len_utf8(), "{}", s.len());
-        assert!(s.ends_with('…'));
-        assert!(s.starts_with('\u{FFFD}'));
-    }
 
     #[test]
     fn snippet_points_at_failure() {
         let body = b"{\n  \"id\": 5,\n  \"x\": true\n}";
         let s = snippet_at(body, 2, 9);
         assert!(s.contains("\"id\": 5"), "{s}");
+    }
+
+    #[test]
+    fn api_and_stream_errors_share_what_the_server_said() {
+        let body = br#"{"error":{"message":"bad","type":"invalid_request_error","param":"messages","code":400}}"#;
+        let api = ApiError::new(400, HeaderMap::new(), body);
+        let stream = StreamError::from_server_error(body);
+        assert_eq!(api.detail(), stream.detail());
+        assert_eq!(
+            (api.message.as_str(), api.code.as_deref()),
+            ("bad", Some("400"))
+        );
+        assert_eq!(
+            api.to_string(),
+            "server answered 400 Bad Request: bad (type invalid_request_error, code 400, param messages)"
+        );
+        assert_eq!(
+            stream.to_string(),
+            "the server sent an error in the stream: bad (type invalid_request_error, code 400, param messages)"
+        );
     }
 
     #[test]

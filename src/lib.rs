@@ -66,17 +66,23 @@
 #![deny(missing_docs)]
 
 mod accumulate;
+mod agent;
 mod api;
 mod config;
 mod error;
+mod error_body;
 pub mod guide;
+mod http_date;
 mod options;
 mod response;
 mod retry;
+mod send;
 mod sse;
 mod stored;
 mod stream;
+mod transport_error;
 pub mod types;
+mod util;
 
 pub use accumulate::ChunkAccumulator;
 pub use api::ChatApi;
@@ -86,8 +92,9 @@ pub use config::{
 };
 pub use error::{
     ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
-    StreamError, StreamErrorKind, TransportError, TransportErrorKind, MAX_ERROR_BODY_BYTES,
+    StreamError, StreamErrorKind, TransportError, TransportErrorKind,
 };
+pub use error_body::{ErrorDetail, MAX_ERROR_BODY_BYTES};
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;

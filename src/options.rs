@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::http::{HeaderName, HeaderValue};
+use crate::config::{note_first, Config, Headers};
+use crate::error::ConfigError;
 
 /// Overrides for some calls, applied with [`ChatApi::with_options`](crate::ChatApi::with_options).
 ///
@@ -32,14 +33,14 @@ use crate::http::{HeaderName, HeaderValue};
 /// ```
 #[derive(Clone, Default)]
 pub struct RequestOptions {
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) stream_idle_timeout: Option<Duration>,
-    pub(crate) total_timeout: Option<Duration>,
-    pub(crate) max_retries: Option<u32>,
-    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
-    pub(crate) query: Vec<(String, String)>,
-    pub(crate) body: Map<String, Value>,
-    pub(crate) invalid: Option<String>,
+    timeout: Option<Duration>,
+    stream_idle_timeout: Option<Duration>,
+    total_timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    headers: Headers,
+    query: Vec<(String, String)>,
+    body: Map<String, Value>,
+    invalid: Option<ConfigError>,
 }
 
 impl RequestOptions {
@@ -81,21 +82,8 @@ impl RequestOptions {
     /// An invalid name or value is not sent: every call then fails with
     /// [`Error::Config`](crate::Error::Config).
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> RequestOptions {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        match (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            (Ok(name), Ok(value)) => {
-                self.headers.retain(|(n, _)| *n != name);
-                self.headers.push((name, value));
-            }
-            (Err(_), _) => self.note_invalid(format!(
-                "header name {name:?} is not a valid HTTP header name"
-            )),
-            (_, Err(_)) => self.note_invalid(format!(
-                "the value of header {name:?} contains a byte that cannot go in an HTTP header (a CR, LF or other control character)"
-            )),
+        if let Err(problem) = self.headers.set(name.as_ref(), value.as_ref()) {
+            note_first(&mut self.invalid, problem);
         }
         self
     }
@@ -114,16 +102,34 @@ impl RequestOptions {
         self
     }
 
-    fn note_invalid(&mut self, message: String) {
-        if self.invalid.is_none() {
-            self.invalid = Some(message);
+    /// `config` with these options folded in, through the same setters a client uses:
+    /// what is set here overrides, headers replace those of the same name, query
+    /// parameters and body fields are added, and the first invalid setting is kept.
+    pub(crate) fn apply_to(self, mut config: Config) -> Config {
+        if let Some(timeout) = self.timeout {
+            config = config.timeout(timeout);
         }
+        if let Some(timeout) = self.stream_idle_timeout {
+            config = config.stream_idle_timeout(timeout);
+        }
+        if let Some(timeout) = self.total_timeout {
+            config = config.total_timeout(timeout);
+        }
+        if let Some(max_retries) = self.max_retries {
+            config = config.max_retries(max_retries);
+        }
+        config.headers.extend(&self.headers);
+        config.query.extend(self.query);
+        config.body_fields.extend(self.body);
+        if config.invalid.is_none() {
+            config.invalid = self.invalid;
+        }
+        config
     }
 }
 
 impl fmt::Debug for RequestOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         let body_keys: Vec<&str> = self.body.keys().map(String::as_str).collect();
         let query_keys: Vec<&str> = self.query.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("RequestOptions")
@@ -131,10 +137,69 @@ impl fmt::Debug for RequestOptions {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("total_timeout", &self.total_timeout)
             .field("max_retries", &self.max_retries)
-            .field("headers", &header_names)
+            .field("headers", &self.headers.names())
             .field("query", &query_keys)
             .field("body_fields", &body_keys)
-            .field("invalid", &self.invalid)
+            .field("invalid", &self.invalid.as_ref().map(ToString::to_string))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ConfigProblem;
+
+    #[test]
+    fn options_fold_into_the_config_through_its_setters() {
+        let config = Config::new()
+            .header("X-A", "1")
+            .query_param("api-version", "v")
+            .max_retries(1);
+        let folded = RequestOptions::new()
+            .header("x-a", "2")
+            .header("X-B", "3")
+            .query("k", "v2")
+            .body_field("top_k", 40)
+            .timeout(Duration::from_secs(5))
+            .apply_to(config);
+        let headers: Vec<(&str, &[u8])> = folded
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .collect();
+        assert_eq!(headers, [("x-a", &b"2"[..]), ("x-b", &b"3"[..])]);
+        assert_eq!(
+            folded.query,
+            [
+                ("api-version".to_owned(), "v".to_owned()),
+                ("k".to_owned(), "v2".to_owned())
+            ]
+        );
+        assert_eq!(folded.body_fields.get("top_k"), Some(&Value::from(40)));
+        assert_eq!(folded.timeout, Duration::from_secs(5));
+        assert_eq!(folded.max_retries, 1);
+        assert_eq!(folded.invalid, None);
+    }
+
+    #[test]
+    fn the_first_invalid_setting_is_kept() {
+        let bad_config = Config::new().header("X-A", "a\nb");
+        let folded = RequestOptions::new()
+            .header("bad name", "v")
+            .apply_to(bad_config);
+        assert_eq!(
+            folded.invalid,
+            Some(ConfigError::new(ConfigProblem::HeaderValue(
+                "X-A".to_owned()
+            )))
+        );
+        let folded = RequestOptions::new()
+            .header("bad name", "v")
+            .apply_to(Config::new());
+        assert_eq!(
+            folded.invalid.map(|e| e.to_string()).as_deref(),
+            Some("header name \"bad name\" is not a valid HTTP header name")
+        );
     }
 }

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::error::header_str;
 use crate::http::HeaderMap;
+use crate::util::header_str;
 
 /// A decoded response body with the HTTP status and headers it came with.
 ///

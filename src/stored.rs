@@ -3,35 +3,38 @@
 use std::collections::{HashSet, VecDeque};
 use std::iter::FusedIterator;
 
-use crate::api::{encode_path_segment, with_query, Call, ChatApi};
+use crate::api::ChatApi;
 use crate::error::Error;
-use crate::http::Method;
 use crate::response::ApiResponse;
+use crate::send::Call;
 use crate::types::{
     ChatCompletionDeleted, ChatCompletionList, ChatCompletionMessageList,
     ChatCompletionMessageListData, CreateChatCompletionResponse, GetChatCompletionMessagesParams,
     ListChatCompletionsParams, UpdateChatCompletionRequest,
 };
+use crate::util::encode_path_segment;
+
+/// The path of stored chat completions below `base_url`.
+const COMPLETIONS: &str = "/chat/completions";
+
+/// `/chat/completions/{id}{tail}`, the id percent-encoded as one segment.
+///
+/// An empty id, `.` or `..` is refused: percent-encoding leaves them as they are (and
+/// servers decode `%2E` back to `.`), so they would name another resource —
+/// `/chat/completions/..` is `/chat/`, `/chat/completions/` is the listing.
+fn completion_path(completion_id: &str, tail: &str) -> Result<String, Error> {
+    if matches!(completion_id, "" | "." | "..") {
+        return Err(Error::invalid_request(format!(
+            "invalid completion id {completion_id:?}: it would not name one completion"
+        )));
+    }
+    Ok(format!(
+        "{COMPLETIONS}/{}{tail}",
+        encode_path_segment(completion_id)
+    ))
+}
 
 impl ChatApi {
-    /// `{base}/chat/completions/{id}{tail}`, the id percent-encoded as one segment.
-    ///
-    /// An empty id, `.` or `..` is refused: percent-encoding leaves them as they are (and
-    /// servers decode `%2E` back to `.`), so they would name another resource —
-    /// `/chat/completions/..` is `/chat/`, `/chat/completions/` is the listing.
-    fn completion_url(&self, completion_id: &str, tail: &str) -> Result<String, Error> {
-        if matches!(completion_id, "" | "." | "..") {
-            return Err(Error::invalid_request(format!(
-                "invalid completion id {completion_id:?}: it would not name one completion"
-            )));
-        }
-        Ok(format!(
-            "{}/chat/completions/{}{tail}",
-            self.config().base_url,
-            encode_path_segment(completion_id)
-        ))
-    }
-
     /// Gets a stored chat completion (one created with `store: true`).
     ///
     /// `GET /chat/completions/{completion_id}`. The id is percent-encoded, so no id can
@@ -50,8 +53,8 @@ impl ChatApi {
         &self,
         completion_id: &str,
     ) -> Result<ApiResponse<CreateChatCompletionResponse>, Error> {
-        let url = self.completion_url(completion_id, "")?;
-        self.call_json(Call::new(Method::GET, url), "CreateChatCompletionResponse")
+        let path = completion_path(completion_id, "")?;
+        self.sender().call_json(Call::get(path))
     }
 
     /// Replaces the metadata of a stored chat completion.
@@ -86,12 +89,11 @@ impl ChatApi {
         K: Into<String>,
         V: Into<String>,
     {
-        let body = self.encode(&UpdateChatCompletionRequest::new(metadata))?;
-        let url = self.completion_url(completion_id, "")?;
-        self.call_json(
-            Call::new(Method::POST, url).body(&body),
-            "CreateChatCompletionResponse",
-        )
+        let body = self
+            .sender()
+            .encode(&UpdateChatCompletionRequest::new(metadata))?;
+        let path = completion_path(completion_id, "")?;
+        self.sender().call_json(Call::post(path, body))
     }
 
     /// Deletes a stored chat completion.
@@ -110,8 +112,8 @@ impl ChatApi {
         &self,
         completion_id: &str,
     ) -> Result<ApiResponse<ChatCompletionDeleted>, Error> {
-        let url = self.completion_url(completion_id, "")?;
-        self.call_json(Call::new(Method::DELETE, url), "ChatCompletionDeleted")
+        let path = completion_path(completion_id, "")?;
+        self.sender().call_json(Call::delete(path))
     }
 
     /// Lists one page of stored chat completions.
@@ -131,9 +133,8 @@ impl ChatApi {
         &self,
         params: &ListChatCompletionsParams,
     ) -> Result<ApiResponse<ChatCompletionList>, Error> {
-        let base = format!("{}/chat/completions", self.config().base_url);
-        let url = with_query(base, &params.query_pairs());
-        self.call_json(Call::new(Method::GET, url), "ChatCompletionList")
+        self.sender()
+            .call_json(Call::get(COMPLETIONS).query(params.query_pairs()))
     }
 
     /// Lists one page of the messages of a stored chat completion.
@@ -156,11 +157,9 @@ impl ChatApi {
         completion_id: &str,
         params: &GetChatCompletionMessagesParams,
     ) -> Result<ApiResponse<ChatCompletionMessageList>, Error> {
-        let url = with_query(
-            self.completion_url(completion_id, "/messages")?,
-            &params.query_pairs(),
-        );
-        self.call_json(Call::new(Method::GET, url), "ChatCompletionMessageList")
+        let path = completion_path(completion_id, "/messages")?;
+        self.sender()
+            .call_json(Call::get(path).query(params.query_pairs()))
     }
 
     /// Every stored chat completion matching `params`, fetched one page at a time.

@@ -5,13 +5,16 @@ use std::fmt;
 use std::io::{self, BufReader, Read};
 use std::iter::FusedIterator;
 
+use serde_json::Value;
+
 use crate::accumulate::ChunkAccumulator;
 use crate::config::{Config, DEFAULT_MAX_RESPONSE_BYTES};
-use crate::error::{bounded_text, header_str, DecodeError, Error, StreamError, StreamErrorKind};
-use crate::http::HeaderMap;
+use crate::error::{DecodeError, Error, StreamError, StreamErrorKind};
+use crate::http::{self, HeaderMap};
 use crate::sse::{SseError, SseReader};
+use crate::transport_error::transport_error;
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
-use serde_json::Value;
+use crate::util::{bounded_text, header_str};
 
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
@@ -138,7 +141,7 @@ impl ChatCompletionStream {
     /// A JSON answer (a server that ignored `"stream": true`) larger than
     /// `max_response_bytes`, or one that broke while being read, is a transport error.
     pub(crate) fn from_response(
-        response: crate::http::Response<ureq::Body>,
+        response: http::Response<ureq::Body>,
         config: &Config,
     ) -> Result<Self, Error> {
         let (parts, body) = response.into_parts();
@@ -152,7 +155,7 @@ impl ChatCompletionStream {
                 .into_with_config()
                 .limit(limit)
                 .read_to_vec()
-                .map_err(crate::api::transport_error)?;
+                .map_err(transport_error)?;
             if crate::types::too_many_choices(&bytes) {
                 // Checked before the replay builds a JSON tree of the body: 11 million empty
                 // choices in 32 MiB would take gigabytes. The typed decode says where.
@@ -494,6 +497,19 @@ impl fmt::Debug for ChatCompletionStream {
     }
 }
 
+impl StreamError {
+    /// What the stream had delivered before it failed, folded into one completion as
+    /// [`collect_completion`](ChatCompletionStream::collect_completion) would have
+    /// (choices without a `finish_reason` are the ones cut off).
+    ///
+    /// Set on the errors of `collect_completion` and `content_deltas` once at least one
+    /// chunk had come; `None` on the errors of the plain chunk iterator (whose caller holds
+    /// the chunks, or a [`ChunkAccumulator`] of them) and when nothing had come.
+    pub fn partial_completion(&self) -> Option<&CreateChatCompletionResponse> {
+        self.partial.as_ref()?.downcast_ref()
+    }
+}
+
 /// An accumulator that puts what it holds into the stream errors passing through it.
 #[derive(Default)]
 struct Accumulating {
@@ -518,7 +534,7 @@ impl Accumulating {
         match error {
             Error::Stream(mut e) if self.any => {
                 let acc = std::mem::take(&mut self.acc);
-                e.partial = Some(crate::error::PartialCompletion(Box::new(acc.finish())));
+                e.partial = Some(Box::new(acc.finish()));
                 Error::Stream(e)
             }
             other => other,

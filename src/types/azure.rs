@@ -9,6 +9,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::ApiError;
+
 use super::enums::ContentFilterSeverity;
 use super::response::{ChatCompletionChoice, CreateChatCompletionResponse};
 use super::stream::{ChatCompletionStreamChoice, CreateChatCompletionStreamResponse};
@@ -282,10 +284,33 @@ pub struct ContentFilterError {
     pub results: Option<ContentFilterResults>,
 }
 
+impl ApiError {
+    /// Azure OpenAI's content-filter details, when the server refused the prompt with its
+    /// `content_filter` error (its `innererror` or `inner_error`); `None` for other errors.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::ApiError;
+    /// use sync_openai::http::HeaderMap;
+    ///
+    /// let body = br#"{"error":{"code":"content_filter","status":400,"message":"filtered",
+    ///   "innererror":{"code":"ResponsibleAIPolicyViolation",
+    ///     "content_filter_result":{"violence":{"filtered":true,"severity":"medium"}}}}}"#;
+    /// let err = ApiError::new(400, HeaderMap::new(), body);
+    /// let filter = err.content_filter().unwrap();
+    /// assert_eq!(filter.code.as_deref(), Some("ResponsibleAIPolicyViolation"));
+    /// assert!(filter.results.unwrap().violence.unwrap().filtered);
+    /// ```
+    pub fn content_filter(&self) -> Option<ContentFilterError> {
+        ContentFilterError::from_body(&self.body)
+    }
+}
+
 impl ContentFilterError {
     /// Reads the details from an error body, accepting Azure's `innererror` and
     /// `inner_error` spellings and `content_filter_result(s)`.
-    pub(crate) fn from_body(body: &str) -> Option<ContentFilterError> {
+    fn from_body(body: &str) -> Option<ContentFilterError> {
         let value: Value = serde_json::from_str(body).ok()?;
         let error = value.get("error").unwrap_or(&value);
         let inner = error

@@ -1,0 +1,470 @@
+//! The one send loop: build the request, send it, retry where the policy says it helps,
+//! read the body, decode it.
+//!
+//! Every operation goes through [`Sender`]: it holds the agent (one connection pool), the
+//! configuration, the headers every request carries, and the options of
+//! [`ChatApi::with_options`](crate::ChatApi::with_options).
+//!
+//! # Adding an operation
+//!
+//! An operation is a few lines in its own file (`src/stored.rs` is one; a new `GET /models`
+//! would be `src/models.rs`), in an `impl ChatApi` block, naming its route, body and
+//! response type and nothing else:
+//!
+//! ```text
+//! pub fn list_models_with_http_info(&self) -> Result<ApiResponse<ModelList>, Error> {
+//!     self.sender().call_json(Call::get("/models"))
+//! }
+//! ```
+//!
+//! * the route is a path below `base_url`; put ids through
+//!   [`encode_path_segment`](crate::util::encode_path_segment) and list parameters in
+//!   [`Call::query`];
+//! * a JSON body comes only from [`Sender::encode`], which merges the fields of
+//!   [`RequestOptions::body_field`](crate::RequestOptions::body_field), so no operation can
+//!   drop them;
+//! * the response type is named by the return type: [`Sender::call_json`] decodes into it
+//!   and names it in a [`DecodeError`];
+//! * headers, query parameters of the client, retries, timeouts, token providers and
+//!   secret redaction come with the send loop.
+//!
+//! Then the response type goes under `src/types/`, the file gets a line in
+//! `ARCHITECTURE.md`'s layering, and a test under `tests/`.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::agent;
+use crate::config::{Config, Headers};
+use crate::error::{ApiError, ConfigProblem, DecodeError, Error, TransportErrorKind};
+use crate::error_body::MAX_ERROR_BODY_BYTES;
+use crate::http::{self, HeaderName, HeaderValue, Method};
+use crate::options::RequestOptions;
+use crate::response::ApiResponse;
+use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
+use crate::transport_error::{bad_url, transport_error};
+use crate::util::{bearer_value, header_str, redact, secret_value, with_query};
+
+/// What every call of a client shares: the agent, the settings and the retry state.
+pub(crate) struct Sender {
+    agent: ureq::Agent,
+    config: Config,
+    /// The headers every request carries, built once from `config`: auth, organization,
+    /// project, then the custom ones (which replace any of the same name).
+    headers: Headers,
+    jitter: Mutex<SeededJitter>,
+}
+
+/// A serialized JSON request body, made only by [`Sender::encode`] and
+/// [`Sender::encode_streaming`], so that it always carries the options' body fields.
+pub(crate) struct Body(Vec<u8>);
+
+/// One HTTP call: method, path below `base_url`, query, optional JSON body.
+pub(crate) struct Call {
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    body: Option<Body>,
+    stream: bool,
+}
+
+impl Call {
+    /// A call without a body.
+    pub(crate) fn new(method: Method, path: impl Into<String>) -> Call {
+        Call {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            stream: false,
+        }
+    }
+
+    /// `GET {base_url}{path}`.
+    pub(crate) fn get(path: impl Into<String>) -> Call {
+        Call::new(Method::GET, path)
+    }
+
+    /// `DELETE {base_url}{path}`.
+    pub(crate) fn delete(path: impl Into<String>) -> Call {
+        Call::new(Method::DELETE, path)
+    }
+
+    /// `POST {base_url}{path}` with a JSON body.
+    pub(crate) fn post(path: impl Into<String>, body: Body) -> Call {
+        Call {
+            body: Some(body),
+            ..Call::new(Method::POST, path)
+        }
+    }
+
+    /// Query parameters of this call (percent-encoded when sent), before the client's.
+    pub(crate) fn query(mut self, pairs: Vec<(String, String)>) -> Call {
+        self.query = pairs;
+        self
+    }
+
+    /// Asks for `text/event-stream` and bounds the body by the stream idle timeout.
+    pub(crate) fn stream(mut self) -> Call {
+        self.stream = true;
+        self
+    }
+
+    /// `{base_url}{path}?{call query}`, without the client's query.
+    fn url(&self, base_url: &str) -> String {
+        with_query(format!("{base_url}{}", self.path), &self.query)
+    }
+}
+
+impl Sender {
+    /// The sender for a client with this configuration.
+    pub(crate) fn new(config: Config) -> Sender {
+        Sender::with_agent(agent::agent(&config), config)
+    }
+
+    /// A sender with these options folded into a copy of this one's configuration,
+    /// sharing its agent (no new connection pool).
+    pub(crate) fn with_options(&self, options: RequestOptions) -> Sender {
+        Sender::with_agent(self.agent.clone(), options.apply_to(self.config.clone()))
+    }
+
+    fn with_agent(agent: ureq::Agent, config: Config) -> Sender {
+        let mut headers = Headers::default();
+        if let Some(value) = config.api_key.as_deref().and_then(bearer_value) {
+            headers.insert(http::header::AUTHORIZATION, value);
+        }
+        if let Some(value) = config.azure_api_key.as_deref().and_then(secret_value) {
+            headers.insert(HeaderName::from_static("api-key"), value);
+        }
+        let named = [
+            ("openai-organization", &config.organization),
+            ("openai-project", &config.project),
+        ];
+        for (name, value) in named {
+            if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
+        headers.extend(&config.headers);
+        Sender {
+            agent,
+            config,
+            headers,
+            jitter: Mutex::new(SeededJitter::from_entropy()),
+        }
+    }
+
+    /// The configuration in use.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Serializes a request body once (retries resend the same bytes), with the fields of
+    /// [`RequestOptions::body_field`] merged in.
+    pub(crate) fn encode<T: Serialize + ?Sized>(&self, value: &T) -> Result<Body, Error> {
+        self.merge_body_fields(to_json(value)?)
+    }
+
+    /// Like [`encode`](Sender::encode), with `"stream": true` added to the object, for a
+    /// value that does not itself serialize a `stream` field.
+    pub(crate) fn encode_streaming<T: Serialize + ?Sized>(&self, value: &T) -> Result<Body, Error> {
+        let mut body = to_json(value)?;
+        // A struct serializes as `{...}`: replace the closing brace.
+        if body.last() == Some(&b'}') {
+            body.pop();
+            if body.last() != Some(&b'{') {
+                body.push(b',');
+            }
+            body.extend_from_slice(br#""stream":true}"#);
+        }
+        self.merge_body_fields(body)
+    }
+
+    fn merge_body_fields(&self, body: Vec<u8>) -> Result<Body, Error> {
+        if self.config.body_fields.is_empty() {
+            return Ok(Body(body));
+        }
+        let mut map: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| {
+            Error::invalid_request(format!("the request body is not a JSON object: {e}"))
+        })?;
+        for (key, value) in &self.config.body_fields {
+            map.insert(key.clone(), value.clone());
+        }
+        to_json(&map).map(Body)
+    }
+
+    /// Sends a call and decodes its 2xx JSON body into `T`.
+    ///
+    /// The body is read inside the retry loop: a body cut short, broken or stalled is a
+    /// failed attempt like a connection that broke before the headers, and is retried
+    /// by the same policy. A body over the size limit and a body that is not the
+    /// expected JSON are final.
+    pub(crate) fn call_json<T: DeserializeOwned>(
+        &self,
+        call: Call,
+    ) -> Result<ApiResponse<T>, Error> {
+        let limit = self.config.max_response_bytes;
+        let ((parts, bytes), retries) = self.execute_then(&call, |response| {
+            let (parts, body) = response.into_parts();
+            let bytes = body.into_with_config().limit(limit).read_to_vec()?;
+            Ok((parts, bytes))
+        })?;
+        let status = parts.status.as_u16();
+        let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
+            let request_id = header_str(&parts.headers, "x-request-id").map(str::to_owned);
+            Error::Decode(Box::new(DecodeError::new(
+                e,
+                &bytes,
+                status,
+                type_label::<T>(),
+                request_id,
+            )))
+        })?;
+        Ok(ApiResponse {
+            status,
+            headers: parts.headers,
+            data,
+            retries,
+        })
+    }
+
+    /// Sends a call, retrying where the policy says it may help, and returns the first
+    /// 2xx response with its body unread, and the number of retries taken.
+    pub(crate) fn execute(&self, call: &Call) -> Result<(http::Response<ureq::Body>, u32), Error> {
+        self.execute_then(call, Ok)
+    }
+
+    /// Like [`execute`](Sender::execute), with `finish` applied to the 2xx response
+    /// inside the retry loop: a transport failure in `finish` (reading the body) counts
+    /// as a failed attempt and is retried by the same policy as one before the headers.
+    fn execute_then<R>(
+        &self,
+        call: &Call,
+        mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,
+    ) -> Result<(R, u32), Error> {
+        self.config.validate()?;
+        let deadline = self.config.total_timeout.map(|t| Instant::now() + t);
+        let max_retries = self.config.max_retries;
+        let mut retries = 0u32;
+        loop {
+            let mut request = self.build_request(call)?;
+            let token = self.fresh_token()?;
+            if let Some(token) = &token {
+                request
+                    .headers_mut()
+                    .insert(http::header::AUTHORIZATION, bearer(token)?);
+            }
+            let (error, decision) = match self.agent.run(request) {
+                Ok(response) if response.status().is_success() => match finish(response) {
+                    Ok(value) => return Ok((value, retries)),
+                    Err(e) => self.transport_failure(e, retries, max_retries, deadline),
+                },
+                Ok(response) => {
+                    let error = self.api_error(response, token.as_deref());
+                    let decision = {
+                        let outcome = Outcome::Response {
+                            status: error.status,
+                            headers: &error.headers,
+                            error_code: error.code.as_deref(),
+                            error_type: error.error_type.as_deref(),
+                        };
+                        self.decide(&outcome, retries, max_retries, deadline)
+                    };
+                    (Error::Api(Box::new(error)), decision)
+                }
+                Err(e) => self.transport_failure(e, retries, max_retries, deadline),
+            };
+            match decision {
+                Decision::Retry(delay) => {
+                    self.sleep(delay);
+                    retries += 1;
+                }
+                Decision::GiveUp { .. } => return Err(error.with_retries(retries)),
+            }
+        }
+    }
+
+    /// A token from the configured provider, asked for before each attempt.
+    fn fresh_token(&self) -> Result<Option<String>, Error> {
+        let Some(provider) = &self.config.token_provider else {
+            return Ok(None);
+        };
+        (provider.0)()
+            .map(|t| Some(t.trim().to_owned()))
+            .map_err(|e| Error::config(ConfigProblem::TokenProviderFailed(e)))
+    }
+
+    /// Waits before a retry, with the configured sleeper.
+    fn sleep(&self, delay: Duration) {
+        match &self.config.retry_sleep {
+            Some(sleep) => sleep.sleep(delay),
+            None => ThreadSleeper.sleep(delay),
+        }
+    }
+
+    /// Maps a failed attempt's transport error and decides whether to retry it.
+    fn transport_failure(
+        &self,
+        e: ureq::Error,
+        retries: u32,
+        max_retries: u32,
+        deadline: Option<Instant>,
+    ) -> (Error, Decision) {
+        let error = transport_error(e);
+        // A connection that broke before the response was complete (a stale pooled
+        // connection, a reset, a body cut short) is retried like one that could not be
+        // made.
+        let outcome = Outcome::Transport {
+            is_timeout: error.is_timeout(),
+            is_connect: error.is_connect() || is_broken_connection(&error),
+        };
+        let decision = self.decide(&outcome, retries, max_retries, deadline);
+        (error, decision)
+    }
+
+    fn decide(
+        &self,
+        outcome: &Outcome<'_>,
+        retries: u32,
+        max_retries: u32,
+        deadline: Option<Instant>,
+    ) -> Decision {
+        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        // A poisoned lock only means another thread panicked mid-draw; the state is
+        // still a valid PRNG state, so keep using it.
+        let mut jitter = self.jitter.lock().unwrap_or_else(PoisonError::into_inner);
+        retry::decide(
+            outcome,
+            retries,
+            max_retries,
+            remaining,
+            SystemTime::now(),
+            &mut *jitter as &mut dyn Jitter,
+        )
+    }
+
+    /// The request for one attempt: URL, headers, body and timeouts.
+    fn build_request<'b>(&self, call: &'b Call) -> Result<http::Request<&'b [u8]>, Error> {
+        let call_url = call.url(&self.config.base_url);
+        let url = match self.config.query.is_empty() {
+            true => Cow::Borrowed(call_url.as_str()),
+            false => Cow::Owned(with_query(call_url.clone(), &self.config.query)),
+        };
+        let body = call.body.as_ref().map_or(&[][..], |b| b.0.as_slice());
+        let mut request = http::Request::builder()
+            .method(call.method.clone())
+            .uri(url.as_ref())
+            .body(body)
+            .map_err(|e| bad_url(&call_url, e))?;
+        self.add_headers(request.headers_mut(), call);
+        Ok(agent::with_timeouts(
+            &self.agent,
+            request,
+            &self.config,
+            call.stream,
+        ))
+    }
+
+    /// The client's headers, then the content type and `Accept` the call needs.
+    fn add_headers(&self, headers: &mut http::HeaderMap, call: &Call) {
+        headers.reserve(self.headers.len() + 2);
+        for (name, value) in self.headers.iter() {
+            headers.insert(name.clone(), value.clone());
+        }
+        if call.body.is_some() {
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
+        if call.stream {
+            headers.insert(
+                http::header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            );
+        }
+    }
+
+    /// Reads a non-2xx response into an [`ApiError`], with a bounded body.
+    fn api_error(&self, response: http::Response<ureq::Body>, token: Option<&str>) -> ApiError {
+        let (parts, body) = response.into_parts();
+        let mut bytes = Vec::new();
+        // A broken body still leaves the status and headers to report: keep what came.
+        let _ = body
+            .into_reader()
+            .take(MAX_ERROR_BODY_BYTES as u64)
+            .read_to_end(&mut bytes);
+        let mut error = ApiError::new(parts.status.as_u16(), parts.headers, &bytes);
+        for secret in self.secrets().chain(token) {
+            redact(&mut error.message, secret);
+            redact(&mut error.body, secret);
+        }
+        if (300..400).contains(&error.status) {
+            if let Some(location) = header_str(&error.headers, "location") {
+                error.message = format!("{} (redirect to {location})", error.message);
+            }
+        }
+        error
+    }
+
+    /// The credentials this client sends: the key and the values of secret headers.
+    fn secrets(&self) -> impl Iterator<Item = &str> {
+        const SECRET_HEADERS: [&str; 4] = [
+            "authorization",
+            "api-key",
+            "x-api-key",
+            "proxy-authorization",
+        ];
+        self.headers
+            .iter()
+            .filter(|(name, _)| SECRET_HEADERS.contains(&name.as_str()))
+            .filter_map(|(_, value)| value.to_str().ok())
+            .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim())
+            .chain(self.config.api_key.as_deref())
+    }
+}
+
+/// The short name of the type a body decodes into, for a [`DecodeError`]:
+/// `CreateChatCompletionResponse`, not its module path.
+fn type_label<T>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let path = full.split('<').next().unwrap_or(full);
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+/// Serializes a value as JSON; the only place a request body is serialized.
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(value)
+        .map_err(|e| Error::invalid_request(format!("the request cannot be encoded as JSON: {e}")))
+}
+
+/// An `Authorization: Bearer` value, marked sensitive.
+fn bearer(token: &str) -> Result<HeaderValue, Error> {
+    bearer_value(token).ok_or_else(|| Error::config(ConfigProblem::TokenNotHeaderSafe))
+}
+
+fn is_broken_connection(error: &Error) -> bool {
+    matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{ChatCompletionList, CreateChatCompletionResponse};
+
+    #[test]
+    fn decode_targets_are_short_type_names() {
+        assert_eq!(
+            type_label::<CreateChatCompletionResponse>(),
+            "CreateChatCompletionResponse"
+        );
+        assert_eq!(type_label::<ChatCompletionList>(), "ChatCompletionList");
+        assert_eq!(type_label::<Vec<u32>>(), "Vec");
+    }
+}
