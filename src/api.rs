@@ -166,7 +166,7 @@ impl ChatApi {
     ) -> Result<ChatCompletionStream, Error> {
         let call = Call::post(CHAT_PATH, self.stream_body(req)?).stream();
         let (response, _retries) = self.sender.execute(&call)?;
-        ChatCompletionStream::from_response(response, self.config())
+        ChatCompletionStream::from_response(response, self.config(), self.sender.secret_values())
     }
 
     /// The request with `"stream": true`, without copying or changing the request.

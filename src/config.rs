@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::{HeaderName, HeaderValue};
 use crate::retry::{self, Sleeper};
-use crate::util::encode_path_segment;
+use crate::util::{encode_path_segment, redact_url};
 
 /// OpenAI's own API, the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -174,7 +174,7 @@ impl Config {
         let url = url.into();
         let trimmed = url.trim().trim_end_matches('/');
         if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
-            self.note_invalid(ConfigProblem::BaseUrlScheme(trimmed.to_owned()));
+            self.note_invalid(ConfigProblem::BaseUrlScheme(redact_url(trimmed)));
         }
         self.base_url = trimmed.to_owned();
         self
@@ -462,7 +462,8 @@ impl fmt::Debug for Config {
         let body_keys: Vec<&str> = self.body_fields.keys().map(String::as_str).collect();
         f.debug_struct("Config")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
+            // `user:pass@` and `?api-key=…` in it are credentials.
+            .field("base_url", &redact_url(&self.base_url))
             .field("organization", &self.organization)
             .field("project", &self.project)
             .field("headers", &self.headers.names())

@@ -49,7 +49,7 @@ use crate::options::RequestOptions;
 use crate::response::ApiResponse;
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::transport_error::{bad_url, transport_error};
-use crate::util::{bearer_value, header_str, redact, secret_value, with_query};
+use crate::util::{bearer_value, header_str, redact, redact_url, secret_value, with_query};
 
 /// What every call of a client shares: the agent, the settings and the retry state.
 pub(crate) struct Sender {
@@ -218,13 +218,11 @@ impl Sender {
         let status = parts.status.as_u16();
         let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
             let request_id = header_str(&parts.headers, "x-request-id").map(str::to_owned);
-            Error::Decode(Box::new(DecodeError::new(
-                e,
-                &bytes,
-                status,
-                type_label::<T>(),
-                request_id,
-            )))
+            let mut error = DecodeError::new(e, &bytes, status, type_label::<T>(), request_id);
+            for secret in self.secrets() {
+                error.redact(secret);
+            }
+            Error::Decode(Box::new(error))
         })?;
         Ok(ApiResponse {
             status,
@@ -401,16 +399,27 @@ impl Sender {
             .take(MAX_ERROR_BODY_BYTES as u64)
             .read_to_end(&mut bytes);
         let mut error = ApiError::new(parts.status.as_u16(), parts.headers, &bytes);
-        for secret in self.secrets().chain(token) {
-            redact(&mut error.message, secret);
-            redact(&mut error.body, secret);
-        }
         if (300..400).contains(&error.status) {
             if let Some(location) = header_str(&error.headers, "location") {
-                error.message = format!("{} (redirect to {location})", error.message);
+                // Bounded, without userinfo or secret query values, then redacted below.
+                error.message = format!("{} (redirect to {})", error.message, redact_url(location));
             }
         }
+        for secret in self.secrets().chain(token) {
+            // Through `DerefMut` to the detail: message, type, code, param.
+            error.redact(secret);
+            redact(&mut error.body, secret);
+        }
         error
+    }
+
+    /// The credentials this client sends (see `secrets`), for a stream to redact from
+    /// what the server sends inside it.
+    pub(crate) fn secret_values(&self) -> Vec<String> {
+        self.secrets()
+            .filter(|s| s.len() >= 8)
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The credentials this client sends: the key and the values of secret headers.

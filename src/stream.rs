@@ -14,7 +14,7 @@ use crate::http::{self, HeaderMap};
 use crate::sse::{SseError, SseReader};
 use crate::transport_error::transport_error;
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
-use crate::util::{bounded_text, header_str};
+use crate::util::{bounded_text, clean_text, header_str};
 
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
@@ -81,6 +81,8 @@ pub struct ChatCompletionStream {
     /// Each choice index seen, and whether it has had its `finish_reason`.
     choices: BTreeMap<u32, bool>,
     done: bool,
+    /// The credentials the request sent, redacted from what the server says in the stream.
+    secrets: Vec<String>,
 }
 
 /// The body under the SSE reader, counting its bytes against an optional total limit.
@@ -143,6 +145,7 @@ impl ChatCompletionStream {
     pub(crate) fn from_response(
         response: http::Response<ureq::Body>,
         config: &Config,
+        secrets: Vec<String>,
     ) -> Result<Self, Error> {
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
@@ -180,6 +183,7 @@ impl ChatCompletionStream {
         };
         let mut stream =
             ChatCompletionStream::new(reader, status, parts.headers).max_event_bytes(limit);
+        stream.secrets = secrets;
         if let Some(total) = config.max_stream_bytes {
             stream = stream.max_stream_bytes(total);
         }
@@ -209,6 +213,7 @@ impl ChatCompletionStream {
             headers,
             choices: BTreeMap::new(),
             done: false,
+            secrets: Vec::new(),
         }
         .max_event_bytes(DEFAULT_MAX_RESPONSE_BYTES)
     }
@@ -324,9 +329,12 @@ impl ChatCompletionStream {
         Some(Err(error))
     }
 
-    /// A stream error with the request id of this stream.
+    /// A stream error with the request id of this stream, without the request's secrets.
     fn error(&self, mut error: StreamError) -> Error {
         error.request_id = self.request_id().map(str::to_owned);
+        for secret in &self.secrets {
+            error.redact(secret);
+        }
         Error::Stream(Box::new(error))
     }
 
@@ -389,7 +397,7 @@ impl ChatCompletionStream {
                     StreamErrorKind::InvalidData,
                     format!("the server sent an event that is not a chat completion chunk: {e}"),
                 );
-                error.snippet = Some(bounded_text(data, 160));
+                error.snippet = Some(clean_text(&bounded_text(data, 160)).into_owned());
                 error.source = Some(Box::new(e));
                 Step::Fail(self.error(error))
             }

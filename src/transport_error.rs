@@ -3,6 +3,7 @@
 
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::http;
+use crate::util::redact_url;
 
 /// Maps ureq's error to ours, keeping it as the source.
 pub(crate) fn transport_error(e: ureq::Error) -> Error {
@@ -61,7 +62,10 @@ pub(crate) fn transport_error(e: ureq::Error) -> Error {
 pub(crate) fn bad_url(url: &str, e: http::Error) -> Error {
     Error::Transport(TransportError::new(
         TransportErrorKind::BadUrl,
-        format!("cannot build a request for `{url}`: {e}; check base_url"),
+        format!(
+            "cannot build a request for `{}`: {e}; check base_url",
+            redact_url(url)
+        ),
         Some(Box::new(e)),
     ))
 }
