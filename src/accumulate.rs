@@ -40,9 +40,9 @@ use crate::types::{
     ChatCompletionMessageToolCall, ChatCompletionMessageToolCallChunk,
     ChatCompletionMessageToolCalls, ChatCompletionModeration, ChatCompletionResponseMessage,
     ChatCompletionResponseMessageAnnotation, ChatCompletionResponseMessageAudio,
-    ChatCompletionStreamChoice, CompletionUsage, CreateChatCompletionResponse,
-    CreateChatCompletionStreamResponse, CustomToolCall, FinishReason, FunctionCall,
-    ResponseContent, Role, ServiceTier, ToolType, MAX_CHOICES, MAX_TOOL_CALLS,
+    ChatCompletionStreamChoice, ChatCompletionStreamResponseDeltaAudio, CompletionUsage,
+    CreateChatCompletionResponse, CreateChatCompletionStreamResponse, CustomToolCall, FinishReason,
+    FunctionCall, ResponseContent, Role, ServiceTier, ToolType, MAX_CHOICES, MAX_TOOL_CALLS,
 };
 
 /// Folds stream chunks into one completion, for code that looks at each chunk as it
@@ -441,14 +441,7 @@ impl ChoiceAccumulator {
         if let Some(text) = delta.refusal {
             self.refusal.get_or_insert_with(String::new).push_str(&text);
         }
-        let before = self.tool_calls.calls.len();
-        if let Some(calls) = delta.tool_calls {
-            self.tool_calls.seen = true;
-            for call in calls {
-                self.tool_calls.add(call);
-            }
-        }
-        let opened = self.tool_calls.calls.len() - before;
+        let opened = self.add_tool_calls(delta.tool_calls);
         if let Some(function) = delta.function_call {
             let acc = self.function_call.get_or_insert_with(FunctionCall::default);
             merge_name(&mut acc.name, function.name);
@@ -457,21 +450,7 @@ impl ChoiceAccumulator {
             }
         }
         if let Some(audio) = delta.audio {
-            let acc = self
-                .audio
-                .get_or_insert_with(ChatCompletionResponseMessageAudio::default);
-            if let Some(id) = audio.id.filter(|_| acc.id.is_empty()) {
-                acc.id = id;
-            }
-            if let Some(expires_at) = audio.expires_at {
-                acc.expires_at = expires_at;
-            }
-            if let Some(data) = audio.data {
-                acc.data.push_str(&data);
-            }
-            if let Some(transcript) = audio.transcript {
-                acc.transcript.push_str(&transcript);
-            }
+            self.add_audio(audio);
         }
         if let Some(annotations) = delta.annotations {
             self.annotations
@@ -482,15 +461,7 @@ impl ChoiceAccumulator {
             merge_fragment(&mut self.message_extra, key, value);
         }
         if let Some(logprobs) = choice.logprobs {
-            let acc = self
-                .logprobs
-                .get_or_insert_with(ChatCompletionChoiceLogprobs::default);
-            if let Some(content) = logprobs.content {
-                acc.content.get_or_insert_with(Vec::new).extend(content);
-            }
-            if let Some(refusal) = logprobs.refusal {
-                acc.refusal.get_or_insert_with(Vec::new).extend(refusal);
-            }
+            self.add_logprobs(logprobs);
         }
         if choice.finish_reason.is_some() {
             self.finish_reason = choice.finish_reason;
@@ -499,6 +470,50 @@ impl ChoiceAccumulator {
             merge_metadata(&mut self.choice_extra, key, value);
         }
         opened
+    }
+
+    /// Adds a delta's tool-call fragments; returns how many new calls they opened.
+    fn add_tool_calls(&mut self, calls: Option<Vec<ChatCompletionMessageToolCallChunk>>) -> usize {
+        let Some(calls) = calls else {
+            return 0;
+        };
+        let before = self.tool_calls.calls.len();
+        self.tool_calls.seen = true;
+        for call in calls {
+            self.tool_calls.add(call);
+        }
+        self.tool_calls.calls.len() - before
+    }
+
+    /// Audio: the first non-empty id, the last `expires_at`, data and transcript joined.
+    fn add_audio(&mut self, audio: ChatCompletionStreamResponseDeltaAudio) {
+        let acc = self
+            .audio
+            .get_or_insert_with(ChatCompletionResponseMessageAudio::default);
+        if let Some(id) = audio.id.filter(|_| acc.id.is_empty()) {
+            acc.id = id;
+        }
+        if let Some(expires_at) = audio.expires_at {
+            acc.expires_at = expires_at;
+        }
+        if let Some(data) = audio.data {
+            acc.data.push_str(&data);
+        }
+        if let Some(transcript) = audio.transcript {
+            acc.transcript.push_str(&transcript);
+        }
+    }
+
+    fn add_logprobs(&mut self, logprobs: ChatCompletionChoiceLogprobs) {
+        let acc = self
+            .logprobs
+            .get_or_insert_with(ChatCompletionChoiceLogprobs::default);
+        if let Some(content) = logprobs.content {
+            acc.content.get_or_insert_with(Vec::new).extend(content);
+        }
+        if let Some(refusal) = logprobs.refusal {
+            acc.refusal.get_or_insert_with(Vec::new).extend(refusal);
+        }
     }
 
     fn finish(self, index: u32) -> ChatCompletionChoice {

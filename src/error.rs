@@ -79,19 +79,35 @@ impl Error {
     /// 5xx, unless the server said otherwise with `x-should-retry`, or the 429 is
     /// `insufficient_quota` (waiting does not add credit).
     pub fn is_retryable(&self) -> bool {
+        self.retry_outcome()
+            .is_some_and(|outcome| retry::is_retryable(&outcome))
+    }
+
+    /// The failure as the retry policy sees it, for the kinds of error it may retry.
+    pub(crate) fn retry_outcome(&self) -> Option<Outcome<'_>> {
         match self {
-            Error::Api(e) => retry::is_retryable(&Outcome::Response {
+            Error::Api(e) => Some(Outcome::Response {
                 status: e.status,
                 headers: &e.headers,
                 error_code: e.code.as_deref(),
                 error_type: e.error_type.as_deref(),
             }),
-            Error::Transport(e) => matches!(
-                e.kind(),
-                TransportErrorKind::Timeout | TransportErrorKind::Connect | TransportErrorKind::Io
-            ),
-            Error::Stream(e) => e.kind == StreamErrorKind::Timeout,
-            _ => false,
+            // A connection that broke before the response was complete (a stale pooled
+            // connection, a reset, a body cut short) is retried like one that could not
+            // be made.
+            Error::Transport(e) => Some(Outcome::Transport {
+                is_timeout: e.is_timeout(),
+                is_connect: matches!(
+                    e.kind(),
+                    TransportErrorKind::Connect | TransportErrorKind::Io
+                ),
+            }),
+            // A stream that went silent mid-answer: the whole request may be sent again.
+            Error::Stream(e) if e.kind == StreamErrorKind::Timeout => Some(Outcome::Transport {
+                is_timeout: true,
+                is_connect: false,
+            }),
+            _ => None,
         }
     }
 
@@ -547,7 +563,7 @@ impl StdError for TransportError {
 #[derive(Debug)]
 pub struct DecodeError {
     pub(crate) status: u16,
-    pub(crate) target: &'static str,
+    pub(crate) target: String,
     pub(crate) line: usize,
     pub(crate) column: usize,
     pub(crate) snippet: String,
@@ -561,7 +577,7 @@ impl DecodeError {
         source: serde_json::Error,
         body: &[u8],
         status: u16,
-        target: &'static str,
+        target: String,
         request_id: Option<String>,
     ) -> DecodeError {
         let (line, column) = (source.line(), source.column());

@@ -186,22 +186,14 @@ mod tests {
     #[test]
     fn rate_limit_from_headers() {
         let mut h = HeaderMap::new();
-        h.insert(
-            "x-ratelimit-limit-requests",
-            HeaderValue::from_static("10000"),
-        );
-        h.insert(
-            "x-ratelimit-remaining-tokens",
-            HeaderValue::from_static("149984"),
-        );
-        h.insert(
-            "x-ratelimit-reset-requests",
-            HeaderValue::from_static("6ms"),
-        );
-        h.insert(
-            "x-ratelimit-reset-tokens",
-            HeaderValue::from_static("bogus"),
-        );
+        for (name, value) in [
+            ("x-ratelimit-limit-requests", "10000"),
+            ("x-ratelimit-remaining-tokens", "149984"),
+            ("x-ratelimit-reset-requests", "6ms"),
+            ("x-ratelimit-reset-tokens", "bogus"),
+        ] {
+            h.insert(name, HeaderValue::from_static(value));
+        }
         let rl = RateLimit::from_headers(&h);
         assert_eq!(rl.limit_requests, Some(10000));
         assert_eq!(rl.remaining_tokens, Some(149_984));

@@ -11,11 +11,12 @@
 //! # Policy (mirrors the official OpenAI SDKs unless noted)
 //!
 //! * [`DEFAULT_MAX_RETRIES`] is 2, i.e. up to 3 attempts.
-//! * Retried: transport failures before any response that are connection errors
-//!   (refused, DNS, TLS handshake, ...) or timeouts, and HTTP 408, 409, 429 and
-//!   every status >= 500. Other transport failures (the caller sets neither flag:
-//!   a malformed request, a protocol violation, a body over a size limit, ...) are
-//!   not retried, since repeating the same request would fail the same way.
+//! * Retried: transport failures that are connection errors (refused, DNS, a
+//!   connection reset or closed before the response was complete) or timeouts, and
+//!   HTTP 408, 409, 429 and every status >= 500. Other transport failures (the caller
+//!   sets neither flag: a failed TLS handshake, a malformed request, broken HTTP, a body
+//!   over a size limit, ...) are not retried, since repeating the same request would
+//!   fail the same way. `Error::retry_outcome` (in `error.rs`) says which is which.
 //! * A response header `x-should-retry: true|false` (value compared
 //!   case-insensitively, surrounding whitespace ignored) overrides the status rule
 //!   in both directions. Any other value of that header is ignored.
@@ -59,8 +60,8 @@ const JITTER_FRACTION: f64 = 0.25;
 /// The result of one attempt that did not succeed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Outcome<'a> {
-    /// No response: connect error, DNS, TLS, timeout before any response byte.
-    /// Retried when either flag is set (both may be, e.g. a connect timeout).
+    /// No complete response: a connect error, DNS, a broken connection, a TLS failure, a
+    /// timeout. Retried when either flag is set (both may be, e.g. a connect timeout).
     Transport { is_timeout: bool, is_connect: bool },
     /// An error response with this status and headers; `error_code` and
     /// `error_type` are the body's `error.code` / `error.type`, if it had them.

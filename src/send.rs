@@ -42,7 +42,7 @@ use serde_json::{Map, Value};
 
 use crate::agent;
 use crate::config::{Config, Headers};
-use crate::error::{ApiError, ConfigProblem, DecodeError, Error, TransportErrorKind};
+use crate::error::{ApiError, ConfigProblem, DecodeError, Error};
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
 use crate::options::RequestOptions;
@@ -258,25 +258,17 @@ impl Sender {
                     .headers_mut()
                     .insert(http::header::AUTHORIZATION, bearer(token)?);
             }
-            let (error, decision) = match self.agent.run(request) {
+            let error = match self.agent.run(request) {
                 Ok(response) if response.status().is_success() => match finish(response) {
                     Ok(value) => return Ok((value, retries)),
-                    Err(e) => self.transport_failure(e, retries, max_retries, deadline),
+                    Err(e) => transport_error(e),
                 },
-                Ok(response) => {
-                    let error = self.api_error(response, token.as_deref());
-                    let decision = {
-                        let outcome = Outcome::Response {
-                            status: error.status,
-                            headers: &error.headers,
-                            error_code: error.code.as_deref(),
-                            error_type: error.error_type.as_deref(),
-                        };
-                        self.decide(&outcome, retries, max_retries, deadline)
-                    };
-                    (Error::Api(Box::new(error)), decision)
-                }
-                Err(e) => self.transport_failure(e, retries, max_retries, deadline),
+                Ok(response) => Error::Api(Box::new(self.api_error(response, token.as_deref()))),
+                Err(e) => transport_error(e),
+            };
+            let decision = match error.retry_outcome() {
+                Some(outcome) => self.decide(&outcome, retries, max_retries, deadline),
+                None => Decision::GiveUp { retry_after: None },
             };
             match decision {
                 Decision::Retry(delay) => {
@@ -304,26 +296,6 @@ impl Sender {
             Some(sleep) => sleep.sleep(delay),
             None => ThreadSleeper.sleep(delay),
         }
-    }
-
-    /// Maps a failed attempt's transport error and decides whether to retry it.
-    fn transport_failure(
-        &self,
-        e: ureq::Error,
-        retries: u32,
-        max_retries: u32,
-        deadline: Option<Instant>,
-    ) -> (Error, Decision) {
-        let error = transport_error(e);
-        // A connection that broke before the response was complete (a stale pooled
-        // connection, a reset, a body cut short) is retried like one that could not be
-        // made.
-        let outcome = Outcome::Transport {
-            is_timeout: error.is_timeout(),
-            is_connect: error.is_connect() || is_broken_connection(&error),
-        };
-        let decision = self.decide(&outcome, retries, max_retries, deadline);
-        (error, decision)
     }
 
     fn decide(
@@ -439,12 +411,24 @@ impl Sender {
     }
 }
 
-/// The short name of the type a body decodes into, for a [`DecodeError`]:
-/// `CreateChatCompletionResponse`, not its module path.
-fn type_label<T>() -> &'static str {
+/// The name of the type a body decodes into, for a [`DecodeError`], without module paths:
+/// `CreateChatCompletionResponse`, `List<ChatCompletionMessageListData>`.
+fn type_label<T>() -> String {
     let full = std::any::type_name::<T>();
-    let path = full.split('<').next().unwrap_or(full);
-    path.rsplit("::").next().unwrap_or(path)
+    let last = |path: &str| path.rsplit("::").next().unwrap_or_default().to_owned();
+    let mut label = String::with_capacity(full.len());
+    let mut path = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            path.push(c);
+        } else {
+            label.push_str(&last(&path));
+            path.clear();
+            label.push(c);
+        }
+    }
+    label.push_str(&last(&path));
+    label
 }
 
 /// Serializes a value as JSON; the only place a request body is serialized.
@@ -458,10 +442,6 @@ fn bearer(token: &str) -> Result<HeaderValue, Error> {
     bearer_value(token).ok_or_else(|| Error::config(ConfigProblem::TokenNotHeaderSafe))
 }
 
-fn is_broken_connection(error: &Error) -> bool {
-    matches!(error, Error::Transport(t) if t.kind() == TransportErrorKind::Io)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,7 +453,13 @@ mod tests {
             type_label::<CreateChatCompletionResponse>(),
             "CreateChatCompletionResponse"
         );
-        assert_eq!(type_label::<ChatCompletionList>(), "ChatCompletionList");
-        assert_eq!(type_label::<Vec<u32>>(), "Vec");
+        assert_eq!(
+            type_label::<ChatCompletionList>(),
+            "List<CreateChatCompletionResponse>"
+        );
+        assert_eq!(
+            type_label::<Vec<Option<(u8, String)>>>(),
+            "Vec<Option<(u8, String)>>"
+        );
     }
 }

@@ -168,7 +168,7 @@ impl ChatCompletionStream {
                         e,
                         &bytes,
                         status,
-                        "CreateChatCompletionResponse",
+                        "CreateChatCompletionResponse".to_owned(),
                         request_id,
                     ))));
                 }

@@ -184,63 +184,65 @@ where
     }))
 }
 
+/// The number of elements of a `choices` value is over [`MAX_CHOICES`] (`true`), counted
+/// without building them; any other value is `false`.
+struct Count(bool);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CountVisitor)
+    }
+}
+
+struct CountVisitor;
+
+impl<'de> Visitor<'de> for CountVisitor {
+    type Value = Count;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
+        let mut n = 0usize;
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        Ok(Count(n > MAX_CHOICES))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Count, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Count(false))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+}
+
 /// Whether the top-level `choices` of a JSON body has more than [`MAX_CHOICES`] elements,
 /// found without building them (a second, allocation-free pass over the body). `false` for
 /// anything that is not such an object.
 pub(crate) fn too_many_choices(body: &[u8]) -> bool {
-    struct Count(bool);
-
-    impl<'de> Deserialize<'de> for Count {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_any(CountVisitor)
-        }
-    }
-
-    struct CountVisitor;
-
-    impl<'de> Visitor<'de> for CountVisitor {
-        type Value = Count;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("any JSON value")
-        }
-
-        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
-            let mut n = 0usize;
-            while seq.next_element::<de::IgnoredAny>()?.is_some() {
-                n += 1;
-            }
-            Ok(Count(n > MAX_CHOICES))
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Count, A::Error> {
-            while map
-                .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-                .is_some()
-            {}
-            Ok(Count(false))
-        }
-
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Count, E> {
-            Ok(Count(false))
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Count, E> {
-            Ok(Count(false))
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Count, E> {
-            Ok(Count(false))
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Count, E> {
-            Ok(Count(false))
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Count, E> {
-            Ok(Count(false))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Count, E> {
-            Ok(Count(false))
-        }
-    }
-
     #[derive(serde::Deserialize)]
     struct Shape {
         choices: Option<Count>,

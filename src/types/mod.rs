@@ -78,7 +78,7 @@ pub use response::{
 pub use stored::{
     ChatCompletionDeleted, ChatCompletionList, ChatCompletionMessageList,
     ChatCompletionMessageListContentPart, ChatCompletionMessageListData,
-    GetChatCompletionMessagesParams, ListChatCompletionsParams, UpdateChatCompletionRequest,
+    GetChatCompletionMessagesParams, List, ListChatCompletionsParams, UpdateChatCompletionRequest,
 };
 pub use stream::{
     ChatCompletionMessageToolCallChunk, ChatCompletionStreamChoice,

@@ -13,28 +13,35 @@ use super::message::{
 };
 use super::response::{ChatCompletionResponseMessage, CreateChatCompletionResponse};
 
-/// An object representing a list of Chat Completions.
+/// One page of a paginated list: `{"object": "list", "data": [...], "first_id", "last_id",
+/// "has_more"}`, the shape every OpenAI listing shares.
+///
+/// Follow `has_more` and `last_id` for the next page, or let an `iter_*` method do it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionList {
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct List<T> {
     /// The type of this object. It is always set to `list`.
     #[serde(default, deserialize_with = "null_default")]
     pub object: String,
-    /// An array of chat completion objects.
+    /// The items of this page.
     #[serde(default, deserialize_with = "null_default")]
-    pub data: Vec<CreateChatCompletionResponse>,
-    /// The identifier of the first chat completion in the data array.
+    pub data: Vec<T>,
+    /// The identifier of the first item in `data`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_id: Option<String>,
-    /// The identifier of the last chat completion in the data array.
+    /// The identifier of the last item in `data`: the cursor for the next page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_id: Option<String>,
-    /// Indicates whether there are more Chat Completions available.
+    /// Whether there are more items after this page.
     #[serde(default, deserialize_with = "null_default")]
     pub has_more: bool,
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+/// An object representing a list of Chat Completions.
+pub type ChatCompletionList = List<CreateChatCompletionResponse>;
 
 /// The result of deleting a stored chat completion.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -54,27 +61,7 @@ pub struct ChatCompletionDeleted {
 }
 
 /// An object representing a list of chat completion messages.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionMessageList {
-    /// The type of this object. It is always set to `list`.
-    #[serde(default, deserialize_with = "null_default")]
-    pub object: String,
-    /// An array of chat completion message objects.
-    #[serde(default, deserialize_with = "null_default")]
-    pub data: Vec<ChatCompletionMessageListData>,
-    /// The identifier of the first chat message in the data array.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_id: Option<String>,
-    /// The identifier of the last chat message in the data array.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_id: Option<String>,
-    /// Indicates whether there are more chat messages available.
-    #[serde(default, deserialize_with = "null_default")]
-    pub has_more: bool,
-    /// Fields this crate does not model, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
+pub type ChatCompletionMessageList = List<ChatCompletionMessageListData>;
 
 /// One stored message: a message with its identifier and, when parts were sent, its parts.
 ///
