@@ -122,6 +122,8 @@ impl Read for Counted {
 }
 
 /// What one step of reading found.
+// A transient return value, moved once: boxing the chunk would cost an allocation per chunk.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     /// A chunk to hand out.
     Chunk(CreateChatCompletionStreamResponse),

@@ -30,7 +30,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 #[test]
 fn any_streamed_completion_accumulates_to_the_whole_one() {
     let cases = env_u64("ACCUMULATE_CASES", 4000);
-    let seed = env_u64("ACCUMULATE_SEED", 0x5eed_16);
+    let seed = env_u64("ACCUMULATE_SEED", 0x005e_ed16);
     let (mut chunk_count, mut tool_calls, mut choices) = (0usize, 0usize, 0usize);
     for case in 0..cases {
         let mut e = SplitMix(seed ^ case.wrapping_mul(0x9E37_79B9));
