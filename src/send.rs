@@ -209,12 +209,7 @@ impl Sender {
         &self,
         call: Call,
     ) -> Result<ApiResponse<T>, Error> {
-        let limit = self.config.max_response_bytes;
-        let ((parts, bytes), retries) = self.execute_then(&call, |response| {
-            let (parts, body) = response.into_parts();
-            let bytes = body.into_with_config().limit(limit).read_to_vec()?;
-            Ok((parts, bytes))
-        })?;
+        let (parts, bytes, retries) = self.fetch(&call)?;
         let status = parts.status.as_u16();
         let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
             let request_id = header_str(&parts.headers, "x-request-id").map(str::to_owned);
@@ -230,6 +225,19 @@ impl Sender {
             data,
             retries,
         })
+    }
+
+    /// The 2xx response's head and whole body, read within the size limit inside the
+    /// retry loop, and the retries taken. Not generic, so one copy serves every
+    /// response type.
+    fn fetch(&self, call: &Call) -> Result<(http::response::Parts, Vec<u8>, u32), Error> {
+        let limit = self.config.max_response_bytes;
+        let ((parts, bytes), retries) = self.execute_then(call, |response| {
+            let (parts, body) = response.into_parts();
+            let bytes = body.into_with_config().limit(limit).read_to_vec()?;
+            Ok((parts, bytes))
+        })?;
+        Ok((parts, bytes, retries))
     }
 
     /// Sends a call, retrying where the policy says it may help, and returns the first
