@@ -111,13 +111,27 @@ impl fmt::Display for StreamTooLong {
 impl std::error::Error for StreamTooLong {}
 
 impl Read for Counted {
+    /// Hands out at most `limit` bytes in all; a read after them fails if the body has
+    /// more. Never reading past the limit keeps what the stream yields independent of how
+    /// the body arrives: every event within the limit is parsed before the error.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read = self.read.saturating_add(n as u64);
-        match self.limit {
-            Some(limit) if self.read > limit => Err(io::Error::other(StreamTooLong { limit })),
-            _ => Ok(n),
+        let Some(limit) = self.limit else {
+            return self.inner.read(buf);
+        };
+        let remaining = limit.saturating_sub(self.read);
+        if remaining == 0 {
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::other(StreamTooLong { limit })),
+            };
         }
+        let room = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = self.inner.read(buf.get_mut(..room).unwrap_or_default())?;
+        self.read = self.read.saturating_add(n as u64);
+        Ok(n)
     }
 }
 
@@ -712,6 +726,51 @@ mod tests {
             buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
             self.pos += n;
             Ok(n)
+        }
+    }
+
+    /// Hands out a body one byte per read.
+    struct Drip(io::Cursor<Vec<u8>>);
+
+    impl Read for Drip {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    /// Found by fuzzing: the stream limit used to count bytes read ahead, so whether an
+    /// event before the limit was yielded depended on the read sizes.
+    #[test]
+    fn the_stream_limit_does_not_depend_on_read_sizes() {
+        let event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ab\"}}]}\n\n";
+        let body = event.repeat(50).into_bytes();
+        for limit in [0, 1, 57, 58, 59, 500, 2900, 2950] {
+            let items = |stream: ChatCompletionStream| -> Vec<String> {
+                stream
+                    .max_stream_bytes(limit)
+                    .map(|i| i.map_or_else(|e| e.to_string(), |c| format!("{c:?}")))
+                    .collect()
+            };
+            let whole = items(ChatCompletionStream::from_reader(io::Cursor::new(
+                body.clone(),
+            )));
+            let dripped = items(ChatCompletionStream::from_reader(Drip(io::Cursor::new(
+                body.clone(),
+            ))));
+            assert_eq!(whole, dripped, "limit {limit}");
+            let chunks = whole.iter().filter(|i| i.starts_with("CreateChat")).count();
+            assert_eq!(
+                chunks as u64,
+                (limit / event.len() as u64).min(50),
+                "limit {limit}"
+            );
+            if limit < body.len() as u64 {
+                assert!(
+                    whole.last().unwrap().contains("max_stream_bytes"),
+                    "{whole:?}"
+                );
+            }
         }
     }
 
