@@ -4,7 +4,8 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# Each target runs with a -max_len large enough to cross the limits it exercises:
+# Each target runs with a -max_len large enough to cross the limits it exercises, and
+# -len_control=0 so that inputs of that length are tried from the start:
 #   sse_stream       16384  (its 4 KiB event limit, the line limit, its 8 KiB stream limit,
 #                            128 choices in ~4.5 KiB, 1024 tool calls in ~12 KiB)
 #   decode_response   8192  (128 choices in ~400 bytes, 1024 tool calls in ~3 KiB)
@@ -51,7 +52,8 @@ for t in "${targets[@]}"; do
     start=$(date +%s)
     set +e
     cargo +nightly fuzz run -a "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
-        -max_total_time="$secs" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
+        -max_total_time="$secs" -max_len="$(max_len "$t")" -len_control=0 -timeout=10 \
+        -rss_limit_mb=2048 \
         -print_final_stats=1 \
         >"$log" 2>&1
     rc=$?
