@@ -1,8 +1,13 @@
-//! Measured comparison of `sync-openai` against plain ureq + serde_json, over loopback.
+//! Measured comparison of `sync-openai` against the plain ureq + serde_json code a user
+//! would write by hand, over loopback.
 //!
 //! ```text
 //! cargo run --release --example bench
+//! scripts/bench-nginx.sh        # the same, against nginx as well as the in-process server
 //! ```
+//!
+//! The baseline rows use `ureq::Agent::new_with_defaults()` (no settings copied from the
+//! client) and decode the same typed struct, or a `serde_json::Value`.
 //!
 //! An in-process HTTP/1.1 keep-alive server (std only, one thread per connection,
 //! `TCP_NODELAY`, answers built once in memory) serves a pretty-printed ~1.2 KB
@@ -18,7 +23,12 @@
 //! bench panics when two rows of one mode disagree, so no row can skip the work.
 //!
 //! Environment: `BENCH_ROUNDS` (default 7), `BENCH_JSON_N` (requests per JSON round,
-//! default 2000), `BENCH_SSE_CHUNKS` (content chunks per stream, default 20000).
+//! default 2000), `BENCH_SSE_CHUNKS` (content chunks per stream, default 20000), and
+//! `BENCH_NGINX` (`http://127.0.0.1:PORT` of a server that answers
+//! `POST /json/v1/chat/completions` and `POST /sse/v1/chat/completions` with the bodies
+//! `--write-fixtures DIR` writes: every round then also runs every row against it, and a
+//! second table shows it). `bench --write-fixtures DIR` writes those two bodies under
+//! `DIR` and exits.
 
 // The counting global allocator below cannot be written without `unsafe`; the library
 // itself stays `#![forbid(unsafe_code)]`.
@@ -39,7 +49,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::Value;
 use sync_openai::types::{
@@ -443,17 +453,9 @@ fn strip_header<'a>(line: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 
 const KEY: &str = "sk-bench-0123456789abcdef";
 
-/// A plain ureq agent with the settings `ChatApi::new` uses.
+/// What a user writes by hand: ureq's default agent, nothing copied from the client.
 fn plain_agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .user_agent("bench/0")
-        .accept("application/json")
-        .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_per_call(Some(Duration::from_secs(600)))
-        .build()
-        .into()
+    ureq::Agent::new_with_defaults()
 }
 
 /// Serializes the request and sends it, as a program on plain ureq would.
@@ -544,7 +546,9 @@ struct Row {
 }
 
 struct Bench {
-    url: String,
+    /// Where the JSON rows and the SSE rows post (the same URL on the in-process server).
+    json_url: String,
+    sse_url: String,
     req: CreateChatCompletionRequest,
     stream_req: CreateChatCompletionRequest,
     /// What plain ureq sends, serialized per request: the same request, with
@@ -562,7 +566,7 @@ impl Bench {
         match row.kind {
             RowKind::JsonPlainValue => {
                 for _ in 0..n {
-                    let resp = plain_post(&row.agent, &self.url, &self.plain_req, false);
+                    let resp = plain_post(&row.agent, &self.json_url, &self.plain_req, false);
                     let bytes = resp
                         .into_body()
                         .into_with_config()
@@ -577,7 +581,7 @@ impl Bench {
             }
             RowKind::JsonPlainTyped => {
                 for _ in 0..n {
-                    let resp = plain_post(&row.agent, &self.url, &self.plain_req, false);
+                    let resp = plain_post(&row.agent, &self.json_url, &self.plain_req, false);
                     let bytes = resp
                         .into_body()
                         .into_with_config()
@@ -611,7 +615,7 @@ impl Bench {
                 n as u64
             }
             RowKind::SsePlainValue | RowKind::SsePlainTyped => {
-                let resp = plain_post(&row.agent, &self.url, &self.plain_stream_req, true);
+                let resp = plain_post(&row.agent, &self.sse_url, &self.plain_stream_req, true);
                 let mut reader = BufReader::with_capacity(8 * 1024, resp.into_body().into_reader());
                 let mut line = Vec::with_capacity(1024);
                 let mut chunks = 0u64;
@@ -718,69 +722,75 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn main() {
-    let rounds = env_usize("BENCH_ROUNDS", 7).max(1);
-    let json_n = env_usize("BENCH_JSON_N", 2000).max(1);
-    let sse_chunks = env_usize("BENCH_SSE_CHUNKS", 20_000).max(1);
+/// One server the rows run against, with its own clients.
+struct Target {
+    name: String,
+    bench: Bench,
+    rows: Vec<Row>,
+    /// Per-request latencies of the current round, one list per row.
+    latencies: Vec<Vec<f64>>,
+}
 
-    let (json_body, json_content) = completion_body();
-    let (events, stream_content) = stream_events(sse_chunks);
-    let mean_event = events.iter().map(String::len).sum::<usize>() / events.len();
-    let answers = build_answers(&json_body, &events);
-    let json_response_len = answers.json.len();
-    let sse_response_len = answers.sse.len();
-    let base = start_server(answers);
+impl Target {
+    fn new(name: String, json_base: &str, sse_base: &str, template: &Bench) -> Target {
+        let rows: Vec<Row> = ROWS
+            .iter()
+            .map(|&kind| {
+                let base = match kind.mode() {
+                    Mode::Json => json_base,
+                    Mode::Sse => sse_base,
+                };
+                Row {
+                    kind,
+                    agent: plain_agent(),
+                    api: ChatApi::new(Config::new().api_key(KEY).base_url(base)),
+                    times: Vec::new(),
+                    means: Vec::new(),
+                    allocs_per_unit: 0.0,
+                    peak_bytes: 0,
+                }
+            })
+            .collect();
+        Target {
+            name,
+            bench: Bench {
+                json_url: format!("{json_base}/chat/completions"),
+                sse_url: format!("{sse_base}/chat/completions"),
+                req: template.req.clone(),
+                stream_req: template.stream_req.clone(),
+                plain_req: template.plain_req.clone(),
+                plain_stream_req: template.plain_stream_req.clone(),
+                chunks: template.chunks,
+            },
+            latencies: vec![Vec::new(); rows.len()],
+            rows,
+        }
+    }
 
-    let req = CreateChatCompletionRequest::new(
-        "gpt-4o-mini",
-        vec![
-            Message::system("You are a concise assistant."),
-            Message::user("Say hello to a Rust developer in one sentence."),
-        ],
-    )
-    .temperature(0.2)
-    .max_completion_tokens(64);
-    let stream_req = req
-        .clone()
-        .stream_options(ChatCompletionStreamOptions::include_usage());
-    let mut plain_stream_req = stream_req.clone();
-    plain_stream_req.stream = Some(true);
-    let bench = Bench {
-        url: format!("{base}/chat/completions"),
-        plain_req: req.clone(),
-        plain_stream_req,
-        req,
-        stream_req,
-        chunks: (events.len() - 1) as u64,
-    };
+    fn rows_of(&self, mode: Mode) -> Vec<usize> {
+        (0..self.rows.len())
+            .filter(|&i| self.rows[i].kind.mode() == mode)
+            .collect()
+    }
+}
 
-    let mut rows: Vec<Row> = ROWS
-        .iter()
-        .map(|&kind| Row {
-            kind,
-            agent: plain_agent(),
-            api: ChatApi::new(Config::new().api_key(KEY).base_url(base.clone())),
-            times: Vec::new(),
-            means: Vec::new(),
-            allocs_per_unit: 0.0,
-            peak_bytes: 0,
-        })
-        .collect();
+/// The expected content of `n` runs of a row of `mode`.
+struct Expected {
+    json_content: String,
+    sse: Digest,
+}
 
-    // Expected content, from the fixtures themselves.
-    let mut sse_expected = Digest::new();
-    sse_expected.add(&stream_content);
-
-    let check = |row: &Row, digest: Digest, n: usize| {
+impl Expected {
+    fn check(&self, row: &Row, digest: Digest, n: usize) {
         let expected = match row.kind.mode() {
             Mode::Json => {
                 let mut d = Digest::new();
                 for _ in 0..n {
-                    d.add(&json_content);
+                    d.add(&self.json_content);
                 }
                 d
             }
-            Mode::Sse => sse_expected,
+            Mode::Sse => self.sse,
         };
         assert_eq!(
             digest,
@@ -788,93 +798,108 @@ fn main() {
             "row `{}` decoded different content",
             row.kind.name()
         );
-    };
+    }
+}
 
-    // Warm-up (connects every row) and the untimed allocation-counting pass.
+/// Warm-up (connects every row) and the untimed allocation-counting pass.
+fn warm_up_and_count(target: &mut Target, expected: &Expected) {
     let alloc_n = 200;
-    for row in &mut rows {
+    for row in &mut target.rows {
         let n = if row.kind.mode() == Mode::Json {
             alloc_n
         } else {
             1
         };
         let mut digest = Digest::new();
-        bench.run(row, n, &mut digest);
-        check(row, digest, n);
+        target.bench.run(row, n, &mut digest);
+        expected.check(row, digest, n);
         let mut digest = Digest::new();
-        let (units, allocs, peak) = count_allocations_and_peak(|| bench.run(row, n, &mut digest));
-        check(row, digest, n);
+        let (units, allocs, peak) =
+            count_allocations_and_peak(|| target.bench.run(row, n, &mut digest));
+        expected.check(row, digest, n);
         row.allocs_per_unit = allocs as f64 / units as f64;
         row.peak_bytes = peak;
     }
+}
 
-    // Timed rounds. JSON rows are interleaved request by request (each request timed on
-    // its own, the order rotating), so a slow moment of the machine hits every row alike,
-    // and a round's figure for a row is the median of its requests: on a shared machine a
-    // few requests wait for a core, and a mean would mostly measure those waits. SSE rows
-    // run one stream each per round, the order rotating each round.
-    let json_rows: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].kind.mode() == Mode::Json)
-        .collect();
-    let sse_rows: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].kind.mode() == Mode::Sse)
-        .collect();
-    let mut latencies = vec![Vec::with_capacity(json_n); rows.len()];
-    for round in 0..rounds {
-        let mut digests = vec![Digest::new(); rows.len()];
-        for l in &mut latencies {
-            l.clear();
-        }
-        for i in 0..json_n {
-            for j in 0..json_rows.len() {
-                let r = json_rows[(i + j + round) % json_rows.len()];
-                let start = Instant::now();
-                bench.run(&rows[r], 1, &mut digests[r]);
-                latencies[r].push(start.elapsed().as_secs_f64() * 1e6);
-            }
-        }
-        for &r in &json_rows {
-            check(&rows[r], digests[r], json_n);
-            let per_request = median(&latencies[r]);
-            rows[r].times.push(per_request);
-            let mean = latencies[r].iter().sum::<f64>() / json_n as f64;
-            rows[r].means.push(mean);
-        }
-        for j in 0..sse_rows.len() {
-            let r = sse_rows[(j + round) % sse_rows.len()];
-            let mut digest = Digest::new();
-            let start = Instant::now();
-            bench.run(&rows[r], 1, &mut digest);
-            let elapsed = start.elapsed();
-            check(&rows[r], digest, 1);
-            rows[r].times.push(elapsed.as_secs_f64() * 1e3);
-        }
-        eprintln!("round {}/{rounds} done", round + 1);
+/// One timed round. JSON rows are interleaved request by request (each request timed on
+/// its own, the order rotating), so a slow moment of the machine hits every row alike,
+/// and a round's figure for a row is the median of its requests: on a shared machine a
+/// few requests wait for a core, and a mean would mostly measure those waits. SSE rows
+/// run one stream each per round, the order rotating each round.
+fn run_round(target: &mut Target, round: usize, json_n: usize, expected: &Expected) {
+    let json_rows = target.rows_of(Mode::Json);
+    let sse_rows = target.rows_of(Mode::Sse);
+    let mut digests = vec![Digest::new(); target.rows.len()];
+    for l in &mut target.latencies {
+        l.clear();
     }
+    for i in 0..json_n {
+        for j in 0..json_rows.len() {
+            let r = json_rows[(i + j + round) % json_rows.len()];
+            let start = Instant::now();
+            target.bench.run(&target.rows[r], 1, &mut digests[r]);
+            target.latencies[r].push(start.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    for &r in &json_rows {
+        expected.check(&target.rows[r], digests[r], json_n);
+        let per_request = median(&target.latencies[r]);
+        target.rows[r].times.push(per_request);
+        let mean = target.latencies[r].iter().sum::<f64>() / json_n as f64;
+        target.rows[r].means.push(mean);
+    }
+    for j in 0..sse_rows.len() {
+        let r = sse_rows[(j + round) % sse_rows.len()];
+        let mut digest = Digest::new();
+        let start = Instant::now();
+        target.bench.run(&target.rows[r], 1, &mut digest);
+        let elapsed = start.elapsed();
+        expected.check(&target.rows[r], digest, 1);
+        target.rows[r].times.push(elapsed.as_secs_f64() * 1e3);
+    }
+}
 
-    // Reference allocation counts of the decode alone, on bodies already in memory.
-    let (_, typed_decode_allocs) = count_allocations(|| {
-        black_box(serde_json::from_slice::<CreateChatCompletionResponse>(&json_body).expect("json"))
+/// Allocation counts of the decode alone, on bodies already in memory.
+struct DecodeAllocs {
+    typed: u64,
+    value: u64,
+    chunk_typed: u64,
+    chunk_value: u64,
+}
+
+fn decode_allocs(json_body: &[u8], events: &[String]) -> DecodeAllocs {
+    let (_, typed) = count_allocations(|| {
+        black_box(serde_json::from_slice::<CreateChatCompletionResponse>(json_body).expect("json"))
     });
-    let (_, value_decode_allocs) =
-        count_allocations(|| black_box(serde_json::from_slice::<Value>(&json_body).expect("json")));
+    let (_, value) =
+        count_allocations(|| black_box(serde_json::from_slice::<Value>(json_body).expect("json")));
     let sample = events[events.len() / 2]
         .trim_end()
         .strip_prefix("data: ")
         .unwrap_or_default()
         .to_owned();
-    let (_, chunk_typed_allocs) = count_allocations(|| {
+    let (_, chunk_typed) = count_allocations(|| {
         black_box(
             serde_json::from_slice::<CreateChatCompletionStreamResponse>(sample.as_bytes())
                 .expect("chunk"),
         )
     });
-    let (_, chunk_value_allocs) = count_allocations(|| {
+    let (_, chunk_value) = count_allocations(|| {
         black_box(serde_json::from_slice::<Value>(sample.as_bytes()).expect("chunk"))
     });
+    DecodeAllocs {
+        typed,
+        value,
+        chunk_typed,
+        chunk_value,
+    }
+}
 
-    // Output. Ratios are taken round by round (both rows measured under the same
-    // conditions), then the median over the rounds is shown.
+/// Prints a target's two tables and its targets; ratios are taken round by round (both
+/// rows measured under the same conditions), then the median over the rounds is shown.
+fn print_target(target: &Target, decode: &DecodeAllocs, sse_response_len: usize) {
+    let rows = &target.rows;
     let times = |kind: RowKind| -> &[f64] {
         rows.iter()
             .find(|r| r.kind == kind)
@@ -893,16 +918,7 @@ fn main() {
             .map_or(f64::NAN, |r| r.allocs_per_unit)
     };
 
-    println!("sync-openai bench: {rounds} rounds, median [min–max]; ratios are medians of per-round ratios");
-    println!(
-        "JSON: {json_n} requests/round/row, interleaved request by request, a round's figure is the median request; response {json_response_len} B ({} B body)",
-        json_body.len()
-    );
-    println!(
-        "SSE:  1 stream/round/row; {} events, mean event {mean_event} B, response {sse_response_len} B chunked",
-        events.len()
-    );
-    println!();
+    println!("== {}", target.name);
     println!(
         "{:<56} {:>8} {:>17} {:>8} {:>7} {:>7} {:>10}",
         "JSON row", "µs/req", "[min–max]", "mean", "×typed", "×Value", "allocs/req"
@@ -928,14 +944,14 @@ fn main() {
         "",
         "",
         "",
-        format!("{typed_decode_allocs} / {value_decode_allocs}")
+        format!("{} / {}", decode.typed, decode.value)
     );
     println!();
     println!(
         "{:<56} {:>8} {:>17} {:>8} {:>7} {:>7} {:>10}",
         "SSE row", "ms/strm", "[min–max]", "ns/chk", "peakKiB", "×Value", "allocs/chk"
     );
-    let chunks = bench.chunks as f64;
+    let chunks = target.bench.chunks as f64;
     for row in rows.iter().filter(|r| r.kind.mode() == Mode::Sse) {
         let m = median(&row.times);
         let (lo, hi) = min_max(&row.times);
@@ -958,14 +974,7 @@ fn main() {
         "",
         "",
         "",
-        format!("{chunk_typed_allocs} / {chunk_value_allocs}")
-    );
-    println!();
-    println!(
-        "content check passed: each JSON request {} B of content, each stream {} B (fnv-1a {:016x})",
-        json_content.len(),
-        sse_expected.len,
-        sse_expected.hash
+        format!("{} / {}", decode.chunk_typed, decode.chunk_value)
     );
     println!();
 
@@ -973,9 +982,8 @@ fn main() {
     let api = ratio(times(RowKind::JsonApi), json_typed);
     let info = ratio(times(RowKind::JsonApiHttpInfo), times(RowKind::JsonApi));
     let stream = ratio(times(RowKind::SseApiStream), sse_value);
-    // The transport's own allocations are plain ureq's minus its typed decode.
     let json_budget = allocs(RowKind::JsonPlainTyped);
-    let chunk_budget = chunk_typed_allocs as f64;
+    let chunk_budget = decode.chunk_typed as f64;
     let stream_peak = rows
         .iter()
         .find(|r| r.kind == RowKind::SseApiStream)
@@ -1018,8 +1026,124 @@ fn main() {
             stream_peak <= 64 * 1024,
         ),
     ];
-    println!("targets:");
+    println!("targets ({}):", target.name);
     for (what, ok) in targets {
         println!("  {:<8} {what}", verdict(ok));
     }
+    println!();
+}
+
+/// Writes the two bodies a static server (scripts/bench-nginx.sh) serves: the JSON
+/// completion at `json/v1/chat/completions` and the event stream, unchunked, at
+/// `sse/v1/chat/completions`, under `dir`.
+fn write_fixtures(dir: &std::path::Path, json_body: &[u8], events: &[String]) {
+    for (sub, bytes) in [
+        ("json", json_body.to_vec()),
+        ("sse", events.concat().into_bytes()),
+    ] {
+        let folder = dir.join(sub).join("v1").join("chat");
+        std::fs::create_dir_all(&folder).expect("create the fixture folder");
+        std::fs::write(folder.join("completions"), bytes).expect("write a fixture");
+    }
+}
+
+fn main() {
+    let rounds = env_usize("BENCH_ROUNDS", 7).max(1);
+    let json_n = env_usize("BENCH_JSON_N", 2000).max(1);
+    let sse_chunks = env_usize("BENCH_SSE_CHUNKS", 20_000).max(1);
+
+    let (json_body, json_content) = completion_body();
+    let (events, stream_content) = stream_events(sse_chunks);
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, dir] = args.as_slice() {
+        assert_eq!(
+            flag, "--write-fixtures",
+            "usage: bench [--write-fixtures DIR]"
+        );
+        write_fixtures(std::path::Path::new(dir), &json_body, &events);
+        return;
+    }
+    let mean_event = events.iter().map(String::len).sum::<usize>() / events.len();
+    let answers = build_answers(&json_body, &events);
+    let json_response_len = answers.json.len();
+    let sse_response_len = answers.sse.len();
+    let base = start_server(answers);
+
+    let req = CreateChatCompletionRequest::new(
+        "gpt-4o-mini",
+        vec![
+            Message::system("You are a concise assistant."),
+            Message::user("Say hello to a Rust developer in one sentence."),
+        ],
+    )
+    .temperature(0.2)
+    .max_completion_tokens(64);
+    let stream_req = req
+        .clone()
+        .stream_options(ChatCompletionStreamOptions::include_usage());
+    let mut plain_stream_req = stream_req.clone();
+    plain_stream_req.stream = Some(true);
+    let template = Bench {
+        json_url: String::new(),
+        sse_url: String::new(),
+        plain_req: req.clone(),
+        plain_stream_req,
+        req,
+        stream_req,
+        chunks: (events.len() - 1) as u64,
+    };
+
+    let mut targets = vec![Target::new(
+        "in-process server (std, answers from memory, chunked SSE)".to_owned(),
+        &base,
+        &base,
+        &template,
+    )];
+    if let Ok(nginx) = std::env::var("BENCH_NGINX") {
+        let nginx = nginx.trim_end_matches('/');
+        targets.push(Target::new(
+            format!("nginx at {nginx} (static files, SSE with a content-length)"),
+            &format!("{nginx}/json/v1"),
+            &format!("{nginx}/sse/v1"),
+            &template,
+        ));
+    }
+
+    let mut sse = Digest::new();
+    sse.add(&stream_content);
+    let expected = Expected { json_content, sse };
+    for target in &mut targets {
+        warm_up_and_count(target, &expected);
+    }
+    // Rounds alternate the servers, the order rotating, so a slow moment of the machine
+    // hits both alike.
+    for round in 0..rounds {
+        let n = targets.len();
+        for k in 0..n {
+            run_round(&mut targets[(k + round) % n], round, json_n, &expected);
+        }
+        eprintln!("round {}/{rounds} done", round + 1);
+    }
+
+    let decode = decode_allocs(&json_body, &events);
+    println!("sync-openai bench: {rounds} rounds, median [min–max]; ratios are medians of per-round ratios");
+    println!("baseline: ureq::Agent::new_with_defaults() + serde_json, written as a user would");
+    println!(
+        "JSON: {json_n} requests/round/row, interleaved request by request, a round's figure is the median request; response {json_response_len} B ({} B body)",
+        json_body.len()
+    );
+    println!(
+        "SSE:  1 stream/round/row; {} events, mean event {mean_event} B, response {sse_response_len} B chunked",
+        events.len()
+    );
+    println!();
+    for target in &targets {
+        print_target(target, &decode, sse_response_len);
+    }
+    println!(
+        "content check passed: each JSON request {} B of content, each stream {} B (fnv-1a {:016x})",
+        expected.json_content.len(),
+        expected.sse.len,
+        expected.sse.hash
+    );
 }

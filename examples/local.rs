@@ -9,35 +9,36 @@
 //! OPENAI_BASE_URL=http://127.0.0.1:8000/v1 OPENAI_MODEL=Qwen/Qwen3-0.6B cargo run --example local  # vLLM
 //! ```
 
+mod common;
+
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use sync_openai::testing::{MockServer, Reply};
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ChatCompletionStreamOptions,
     CreateChatCompletionRequest,
 };
-use sync_openai::{ChatApi, Config, Error};
+use sync_openai::{ChatApi, Error};
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            if e.is_connect() {
-                eprintln!("is the server running at OPENAI_BASE_URL?");
-            }
-            ExitCode::FAILURE
-        }
+    let result = run();
+    if result.as_ref().is_err_and(Error::is_connect) {
+        eprintln!("is the server running at OPENAI_BASE_URL?");
     }
+    common::exit(result)
 }
 
 fn run() -> Result<(), Error> {
-    let (api, _mock) = client();
+    // No key is needed for a server other than api.openai.com: `from_env` sends none.
+    let (api, _mock) = match common::is_set("OPENAI_BASE_URL") {
+        true => (ChatApi::from_env()?, None),
+        false => llama_server_mock(),
+    };
     println!("server: {}", api.config().get_base_url());
-    let model = std::env::var("OPENAI_MODEL").unwrap_or_else(|_| "llama3.2".to_owned());
     let request = CreateChatCompletionRequest::new(
-        model,
+        common::model("llama3.2"),
         vec![Message::user("Why is the sky blue? One sentence.")],
     )
     .max_tokens(200) // older servers know `max_tokens` better than `max_completion_tokens`
@@ -53,90 +54,44 @@ fn run() -> Result<(), Error> {
     let mut usage = None;
     for chunk in stream.by_ref() {
         let chunk = chunk?;
-        if chunk.usage.is_some() {
-            usage = chunk.usage.clone();
-        }
+        usage = chunk.usage.clone().or(usage);
         for choice in &chunk.choices {
             if let Some(thought) = choice.delta.reasoning() {
-                if !in_reasoning {
-                    print!("(thinking) ");
-                    in_reasoning = true;
-                }
-                print!("{thought}");
+                print!("{}{thought}", if in_reasoning { "" } else { "(thinking) " });
+                in_reasoning = true;
             }
             if let Some(text) = choice.delta.content.as_deref().filter(|t| !t.is_empty()) {
-                if in_reasoning {
-                    print!("\n(answer) ");
-                    in_reasoning = false;
-                }
-                print!("{text}");
+                print!("{}{text}", if in_reasoning { "\n(answer) " } else { "" });
+                in_reasoning = false;
             }
             std::io::stdout().flush().ok();
         }
     }
     println!();
     let seconds = started.elapsed().as_secs_f64();
-    match usage {
-        Some(u) => println!(
-            "{} prompt + {} completion tokens in {seconds:.2} s ({:.1} tokens/s)",
-            u.prompt_tokens,
-            u.completion_tokens,
-            u.completion_tokens as f64 / seconds.max(1e-6)
-        ),
-        None => println!("done in {seconds:.2} s (the server sent no usage)"),
+    if let Some(u) = usage {
+        let rate = u.completion_tokens as f64 / seconds.max(1e-6);
+        let tokens = u.completion_tokens;
+        println!("{tokens} tokens in {seconds:.2} s ({rate:.1} tokens/s)");
     }
     Ok(())
 }
 
-/// `OPENAI_BASE_URL` (and `OPENAI_API_KEY` if the server wants one) when set, else a mock.
-fn client() -> (ChatApi, Option<httpmock::MockServer>) {
-    if let Ok(url) = std::env::var("OPENAI_BASE_URL") {
-        if !url.trim().is_empty() {
-            // No key is needed for a server other than api.openai.com.
-            let mut config = Config::new().base_url(url);
-            if let Ok(key) = std::env::var("OPENAI_API_KEY") {
-                config = config.api_key(key);
-            }
-            return (ChatApi::new(config), None);
-        }
-    }
-    let server = mock_server();
-    println!(
-        "OPENAI_BASE_URL is not set: using a local mock of llama-server at {} (no network needed).\n",
-        server.base_url()
-    );
-    // As with a real local server: no key, so no Authorization header is sent.
-    let api = ChatApi::new(Config::new().base_url(server.url("/v1")));
-    (api, Some(server))
-}
-
-/// Streams the way llama-server does: reasoning deltas first, then content, `timings`, a
-/// usage chunk and `[DONE]`.
-fn mock_server() -> httpmock::MockServer {
-    let server = httpmock::MockServer::start();
-    server.mock(|when, then| {
-        when.method("POST")
-            .path("/v1/chat/completions")
-            .header_missing("authorization")
-            .json_body_includes(r#"{"stream":true,"top_k":40}"#);
-        let chunk = |delta: &str, finish: &str| {
-            format!(
-                "data: {{\"choices\":[{{\"finish_reason\":{finish},\"index\":0,\"delta\":{delta}}}],\"created\":1700000000,\"id\":\"chatcmpl-local\",\"model\":\"tiny.gguf\",\"system_fingerprint\":\"b6000\",\"object\":\"chat.completion.chunk\"}}\n\n"
-            )
-        };
-        let mut body = chunk(r#"{"role":"assistant","content":null}"#, "null");
-        for piece in ["Short", " waves", " scatter", " more."] {
-            body.push_str(&chunk(&format!(r#"{{"reasoning_content":"{piece}"}}"#), "null"));
-        }
-        for piece in ["Air molecules", " scatter blue", " light more", " than red (Rayleigh scattering).", " (mock)"] {
-            body.push_str(&chunk(&format!(r#"{{"content":"{piece}"}}"#), "null"));
-        }
-        body.push_str(&chunk("{}", "\"stop\""));
-        body.push_str("data: {\"choices\":[],\"created\":1700000000,\"id\":\"chatcmpl-local\",\"model\":\"tiny.gguf\",\"object\":\"chat.completion.chunk\",\"usage\":{\"completion_tokens\":24,\"prompt_tokens\":14,\"total_tokens\":38},\"timings\":{\"prompt_n\":14,\"predicted_n\":24,\"predicted_per_second\":61.5}}\n\n");
-        body.push_str("data: [DONE]\n\n");
-        then.status(200)
-            .header("content-type", "text/event-stream")
-            .body(body);
-    });
-    server
+/// A mock of llama-server's stream: reasoning first, then content, usage and `[DONE]`.
+fn llama_server_mock() -> (ChatApi, Option<MockServer>) {
+    let event = |json: &str| format!("data: {json}\n\n");
+    let delta = |delta: &str| event(&format!(r#"{{"choices":[{{"index":0,"delta":{delta}}}]}}"#));
+    let usage =
+        r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}"#;
+    let body = [
+        delta(r#"{"reasoning_content":"Short waves scatter more."}"#),
+        delta(r#"{"content":"Air scatters blue light more than red (Rayleigh)."}"#),
+        delta(r#"{"content":" (mock)"},"finish_reason":"stop""#),
+        event(usage),
+        event("[DONE]"),
+    ];
+    let stream = Reply::raw(200, body.concat()).header("content-type", "text/event-stream");
+    let mock = common::mock([stream]);
+    println!("OPENAI_BASE_URL is not set: using a local mock of llama-server\n");
+    (ChatApi::new(mock.config()), Some(mock))
 }

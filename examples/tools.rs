@@ -7,45 +7,45 @@
 //! OPENAI_BASE_URL=http://127.0.0.1:11434/v1 OPENAI_MODEL=qwen3 cargo run --example tools
 //! ```
 
+mod common;
+
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
 use serde_json::json;
+use sync_openai::testing::Reply;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ChatCompletionTool, CreateChatCompletionRequest,
     FinishReason,
 };
-use sync_openai::{ChatApi, Config, Error};
+use sync_openai::{Error, ParseError};
 
 /// The arguments of `get_weather`, as the model sends them.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct WeatherArgs {
     city: String,
 }
 
-/// The arguments of `get_time`.
-#[derive(Debug, Deserialize)]
+/// The arguments of `get_time`: hours east of UTC.
+#[derive(Deserialize)]
 struct TimeArgs {
-    /// Hours east of UTC.
     utc_offset_hours: i64,
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit(run())
 }
 
 fn run() -> Result<(), Error> {
-    let (api, _mock) = client()?;
-    let model = std::env::var("OPENAI_MODEL").unwrap_or_else(|_| "gpt-4o-mini".to_owned());
+    // The real API when configured; else a local mock that asks for both tools, then answers.
+    let calls = [
+        ("get_weather", r#"{"city":"Paris"}"#),
+        ("get_time", r#"{"utc_offset_hours":1}"#),
+    ];
+    let answer = Reply::text("In Paris it is mild, and the time is above. (from the local mock)");
+    let (api, _mock) = common::client_or_mock([Reply::tool_calls(calls), answer])?;
     let mut request = CreateChatCompletionRequest::new(
-        model,
+        common::model("gpt-4o-mini"),
         vec![
             Message::system("Use the tools to answer. Be brief."),
             Message::user("What's the weather in Paris, and what time is it there (UTC+1)?"),
@@ -57,35 +57,25 @@ fn run() -> Result<(), Error> {
     // A model may call tools several times; stop after a few rounds whatever it does.
     for round in 1..=5 {
         let response = api.create_chat_completion(&request)?;
-        let Some(choice) = response.choices.into_iter().next() else {
-            return Err(Error::Parse(Box::new(sync_openai::ParseError::NoChoices)));
-        };
+        let no_choices = || Error::Parse(Box::new(ParseError::NoChoices));
+        let choice = response.choices.into_iter().next().ok_or_else(no_choices)?;
         if choice.finish_reason != Some(FinishReason::ToolCalls) {
-            println!(
-                "answer: {}",
-                choice.message.content.as_deref().unwrap_or("(no text)")
-            );
+            let answer = choice.message.content.as_deref().unwrap_or("");
+            println!("answer: {answer}");
             return Ok(());
         }
-        let calls: Vec<_> = choice
-            .message
-            .tool_calls()
-            .iter()
-            .filter_map(|c| c.as_function().cloned())
-            .collect();
+        let calls = choice.message.tool_calls().to_vec();
         // The assistant turn goes back unchanged: its tool calls and any vendor keys.
         request.messages.push(choice.message.into_request_message());
-        for call in calls {
+        for call in calls.iter().filter_map(|c| c.as_function()) {
             let result = match call.function.name.as_str() {
                 "get_weather" => get_weather(call.parse_arguments()?),
                 "get_time" => get_time(call.parse_arguments()?),
                 other => format!("error: there is no tool named {other}"),
             };
-            println!(
-                "round {round}: {}({}) -> {result}",
-                call.function.name, call.function.arguments
-            );
-            request.messages.push(Message::tool(call.id, result));
+            let (name, arguments) = (&call.function.name, &call.function.arguments);
+            println!("round {round}: {name}({arguments}) -> {result}");
+            request.messages.push(Message::tool(&call.id, result));
         }
     }
     println!("the model kept calling tools; giving up after 5 rounds");
@@ -93,112 +83,22 @@ fn run() -> Result<(), Error> {
 }
 
 fn tools() -> Vec<ChatCompletionTool> {
+    let city = json!({"type": "object", "properties": {"city": {"type": "string"}},
+                      "required": ["city"], "additionalProperties": false});
+    let offset = json!({"type": "object", "properties": {"utc_offset_hours": {"type": "integer"}},
+                        "required": ["utc_offset_hours"], "additionalProperties": false});
     vec![
-        ChatCompletionTool::function(
-            "get_weather",
-            "The current weather in a city.",
-            json!({
-                "type": "object",
-                "properties": {"city": {"type": "string", "description": "City name"}},
-                "required": ["city"],
-                "additionalProperties": false
-            }),
-        ),
-        ChatCompletionTool::function(
-            "get_time",
-            "The current time at a UTC offset.",
-            json!({
-                "type": "object",
-                "properties": {"utc_offset_hours": {"type": "integer"}},
-                "required": ["utc_offset_hours"],
-                "additionalProperties": false
-            }),
-        ),
+        ChatCompletionTool::function("get_weather", "The current weather in a city.", city),
+        ChatCompletionTool::function("get_time", "The current time at a UTC offset.", offset),
     ]
 }
 
-/// A stand-in weather service: a stable made-up reading per city.
+/// A stand-in weather service.
 fn get_weather(args: WeatherArgs) -> String {
-    let seed: u32 = args.city.bytes().map(u32::from).sum();
-    let sky = match seed % 3 {
-        0 => "clear",
-        1 => "cloudy",
-        _ => "rain",
-    };
-    json!({"city": args.city, "celsius": 5 + seed % 20, "sky": sky}).to_string()
+    json!({"city": args.city, "celsius": 14, "sky": "cloudy"}).to_string()
 }
 
-/// The real time at the given offset, from the system clock.
+/// A stand-in clock.
 fn get_time(args: TimeArgs) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let local = now + args.utc_offset_hours.clamp(-14, 14) * 3600;
-    let (h, m) = (local.rem_euclid(86_400) / 3600, local.rem_euclid(3600) / 60);
-    format!("{h:02}:{m:02}")
-}
-
-/// The real API (or `OPENAI_BASE_URL`) when configured, else a local mock server.
-fn client() -> Result<(ChatApi, Option<httpmock::MockServer>), Error> {
-    let configured = ["OPENAI_API_KEY", "OPENAI_BASE_URL"]
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()));
-    if configured {
-        let api = ChatApi::from_env()?;
-        println!("using {}", api.config().get_base_url());
-        return Ok((api, None));
-    }
-    let server = mock_server();
-    println!(
-        "OPENAI_API_KEY is not set: using a local mock server at {} (no network needed).\n",
-        server.base_url()
-    );
-    let api = ChatApi::new(Config::new().api_key("sk-mock").base_url(server.url("/v1")));
-    Ok((api, Some(server)))
-}
-
-/// Two turns: the first question gets two tool calls; the request that carries both tool
-/// results (2 + 1 + 2 messages) gets the answer.
-fn mock_server() -> httpmock::MockServer {
-    let server = httpmock::MockServer::start();
-    let message_count = |n: usize| {
-        move |req: &httpmock::HttpMockRequest| {
-            serde_json::from_slice::<serde_json::Value>(req.body_ref())
-                .ok()
-                .and_then(|v| v.get("messages")?.as_array().map(Vec::len))
-                == Some(n)
-        }
-    };
-    server.mock(|when, then| {
-        when.method("POST")
-            .path("/v1/chat/completions")
-            .is_true(message_count(2));
-        then.status(200).json_body(json!({
-            "id": "chatcmpl-mock-1", "object": "chat.completion", "created": 1700000000,
-            "model": "gpt-4o-mini",
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
-                "role": "assistant", "content": null,
-                "tool_calls": [
-                    {"id": "call_weather", "type": "function",
-                     "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
-                    {"id": "call_time", "type": "function",
-                     "function": {"name": "get_time", "arguments": "{\"utc_offset_hours\":1}"}}
-                ]}}]
-        }));
-    });
-    server.mock(|when, then| {
-        when.method("POST")
-            .path("/v1/chat/completions")
-            .is_true(message_count(5))
-            .body_includes(r#""tool_call_id":"call_weather""#)
-            .body_includes(r#""tool_call_id":"call_time""#);
-        then.status(200).json_body(json!({
-            "id": "chatcmpl-mock-2", "object": "chat.completion", "created": 1700000001,
-            "model": "gpt-4o-mini",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                "role": "assistant",
-                "content": "In Paris it is cloudy and mild; see the tool results above for the time. (from the local mock)"}}]
-        }));
-    });
-    server
+    format!("12:00 at UTC{:+}", args.utc_offset_hours)
 }

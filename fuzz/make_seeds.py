@@ -2,7 +2,7 @@
 """Writes fuzz/seeds/<target>/ from the OpenAPI spec examples and typical server answers.
 
 Usage: python3 fuzz/make_seeds.py [EXAMPLES_DIR]
-(default: /work/shared/openai-openapi/examples). The seeds are committed; rerun only to
+(default: spec/examples, the vendored spec examples). The seeds are committed; rerun only to
 refresh them.
 """
 import json
@@ -10,7 +10,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-EXAMPLES = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/openai-openapi/examples"
+EXAMPLES = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "spec", "examples")
 SEEDS = os.path.join(HERE, "seeds")
 
 

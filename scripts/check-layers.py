@@ -23,6 +23,7 @@ Exit status 0 when the layering holds, 1 with one line per violation otherwise.
 
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -253,7 +254,11 @@ def self_test():
     for title, change, expect, n in cases:
         files = dict(base)
         files.update(change)
-        problems, _ = check(tree(files))
+        root = tree(files)
+        try:
+            problems, _ = check(root)
+        finally:
+            shutil.rmtree(root)
         ok = len(problems) == n and (expect is None or any(expect in p for p in problems))
         print(f"{'ok ' if ok else 'FAIL'} {title}: {problems if problems else 'no problems'}")
         failures += not ok

@@ -13,19 +13,19 @@
 # 4. Starts llama-server on 127.0.0.1 with a 256-token context, waits for /health, runs
 #    tests/llama.rs and `examples/chat.rs --prompt`, and stops the server (by its PID) on exit.
 #
-# Everything downloaded or built lives in $SYNC_OPENAI_LLAMA_CACHE (default
-# ~/.cache/sync-openai-llama), outside the repository; a run that finds it takes under
+# Everything downloaded or built lives in $SYNC_OPENAI_LLAMA_CACHE (default .tools/llama in
+# the repository, git-ignored); a run that finds it takes under
 # 20 seconds. Needs python3 with pip and venv, a C++ compiler, make and network access to
 # PyPI; cmake is installed into the cache with pip when it is missing.
 set -euo pipefail
 
 PIN=0.3.36
 SDIST_SHA256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e
-CACHE=${SYNC_OPENAI_LLAMA_CACHE:-$HOME/.cache/sync-openai-llama}
 JOBS=${LLAMA_BUILD_JOBS:-2}
 CTX=256
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${SYNC_OPENAI_LLAMA_CACHE:-$ROOT/.tools/llama}
 START=$SECONDS
 say() { printf '\n== %s (%ds)\n' "$*" $((SECONDS - START)); }
 

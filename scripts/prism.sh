@@ -8,8 +8,9 @@
 # by its PID on exit.
 #
 # Usage: bash scripts/prism.sh [extra cargo test args, e.g. a test name filter]
-# Environment: OPENAPI_SPEC (default ../shared/openai-openapi/chat.openapi.yaml beside the
-# repository), PRISM_PORT (default: a free port), PRISM_DYNAMIC_PER_OPERATION (random bodies
+# Environment: OPENAPI_SPEC (default spec/chat.openapi.yaml, the vendored Chat subset),
+# OPENAPI_FULL_SPEC (the full spec the Files and Batches operations are copied from; default
+# openapi.yaml beside OPENAPI_SPEC), PRISM_PORT (default: a free port), PRISM_DYNAMIC_PER_OPERATION (random bodies
 # decoded per operation, default 200). Needs node + npm, python3, cargo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ ROOT=$PWD
 
 PRISM_VERSION=5.16.0
 TOOLS=$ROOT/.tools/prism
-SPEC=${OPENAPI_SPEC:-$ROOT/../shared/openai-openapi/chat.openapi.yaml}
+SPEC=${OPENAPI_SPEC:-$ROOT/spec/chat.openapi.yaml}
 NORMALIZED=$TOOLS/chat.openapi.json
 LOG=$TOOLS/prism.log
 
@@ -50,6 +51,21 @@ else
     python3 scripts/normalize_spec.py "$TOOLS/chat.openapi.raw.json" "$NORMALIZED"
 fi
 
+# The Files and Batches requests are validated by the same Prism: their operations and
+# schemas are copied from the full spec (openapi.yaml beside the subset) into the subset.
+FULL_SPEC=${OPENAPI_FULL_SPEC:-$(dirname "$SPEC")/openapi.yaml}
+[ -f "$FULL_SPEC" ] || { echo "full spec not found: $FULL_SPEC (set OPENAPI_FULL_SPEC)" >&2; exit 1; }
+step "adding the Files and Batches operations of $(basename "$FULL_SPEC")"
+if ! python3 -c 'import yaml' 2>/dev/null && [ "${FULL_SPEC%.json}" = "$FULL_SPEC" ]; then
+    node -e "const y=require('$TOOLS/node_modules/js-yaml'),fs=require('fs');
+             fs.writeFileSync(process.argv[1], JSON.stringify(y.load(fs.readFileSync(process.argv[2],'utf8'))))" \
+        "$TOOLS/openapi.full.json" "$FULL_SPEC"
+    FULL_SPEC=$TOOLS/openapi.full.json
+fi
+python3 scripts/add_spec_operations.py "$FULL_SPEC" "$NORMALIZED" \
+    /files:post /files:get /files/{file_id}:get /files/{file_id}:delete /files/{file_id}/content:get \
+    /batches:post /batches:get /batches/{batch_id}:get /batches/{batch_id}/cancel:post
+
 PORT=${PRISM_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 step "starting Prism on 127.0.0.1:$PORT (log: .tools/prism/prism.log)"
 "$PRISM" mock --host 127.0.0.1 --port "$PORT" --errors --verboseLevel warn "$NORMALIZED" >"$LOG" 2>&1 &
@@ -80,9 +96,9 @@ listening || {
 }
 step "Prism is up (pid $PRISM_PID)"
 
-step "cargo test --test conformance against Prism"
+step "cargo test --test conformance --test conformance_batches against Prism"
 status=0
-PRISM_URL="http://127.0.0.1:$PORT" cargo test --test conformance -- --nocapture --test-threads=1 "$@" || status=$?
+PRISM_URL="http://127.0.0.1:$PORT" cargo test --test conformance --test conformance_batches -- --nocapture --test-threads=1 "$@" || status=$?
 
 if [ "$status" -ne 0 ]; then
     echo "--- last lines of the Prism log ---"

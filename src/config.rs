@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::{HeaderName, HeaderValue};
 use crate::retry::{self, Sleeper};
+use crate::tls::{ProxySetting, TlsSettings};
 use crate::util::{encode_path_segment, redact_url};
 
 /// OpenAI's own API, the default base URL.
@@ -34,6 +35,16 @@ pub const AZURE_DEFAULT_API_VERSION: &str = "2024-10-21";
 
 /// How many times a failed request is retried by default (3 attempts in all).
 pub const DEFAULT_MAX_RETRIES: u32 = retry::DEFAULT_MAX_RETRIES;
+
+/// How many idle connections a client keeps for one host by default: 32, so that up to
+/// 32 threads sharing one client each find a connection to reuse.
+///
+/// Only connections that were opened are kept: a client used by one thread keeps one.
+/// An idle connection is closed after 15 seconds.
+pub const DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST: usize = 32;
+
+/// How many idle connections a client keeps in all by default: 64.
+pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 64;
 
 /// The largest response body read into memory by default: 32 MiB.
 ///
@@ -76,6 +87,8 @@ pub struct Config {
     pub(crate) max_retries: u32,
     pub(crate) max_response_bytes: u64,
     pub(crate) max_stream_bytes: Option<u64>,
+    pub(crate) max_idle_connections: usize,
+    pub(crate) max_idle_connections_per_host: usize,
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) retry_sleep: Option<RetrySleep>,
     /// Sent as the `api-key` header (Azure OpenAI).
@@ -84,11 +97,70 @@ pub struct Config {
     /// Query parameters sent with every request (Azure's `api-version`, and those of
     /// [`RequestOptions::query`](crate::RequestOptions::query)).
     pub(crate) query: Vec<(String, String)>,
+    /// CA certificates and client certificate (mutual TLS).
+    pub(crate) tls: TlsSettings,
+    /// The proxy: from the environment, none, or a given one.
+    pub(crate) proxy: ProxySetting,
     /// Fields merged into every JSON body (from
     /// [`RequestOptions::body_field`](crate::RequestOptions::body_field)).
     pub(crate) body_fields: Map<String, Value>,
     /// The first invalid setting, reported by every call (setters cannot fail).
     pub(crate) invalid: Option<ConfigError>,
+    /// Where the response cache keeps its entries; no cache when `None`.
+    pub(crate) cache_dir: Option<std::path::PathBuf>,
+    /// The cache mode chosen in code, over `SYNC_OPENAI_CACHE_MODE`.
+    pub(crate) cache_mode: Option<CacheMode>,
+}
+
+/// How a client with a [`Config::cache_dir`] uses its response cache.
+///
+/// The mode comes from [`Config::cache_mode`], else from `SYNC_OPENAI_CACHE_MODE`
+/// (`read-write`, `read-only`, `refresh`), else it is `ReadWrite`. When
+/// `CARGO_NET_OFFLINE=true` or `DOCS_RS` is set, `ReadWrite` acts as `ReadOnly`, so an
+/// offline build or docs.rs never reaches for the network.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::{CacheMode, Config};
+///
+/// assert_eq!(CacheMode::parse("read-only"), Some(CacheMode::ReadOnly));
+/// assert_eq!(CacheMode::ReadOnly.as_str(), "read-only");
+/// let config = Config::new().cache_dir("tests/answers").cache_mode(CacheMode::ReadOnly);
+/// # drop(config);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CacheMode {
+    /// Replay a recorded answer; on a miss, call the server and record its 2xx answer.
+    #[default]
+    ReadWrite,
+    /// Replay a recorded answer; a miss is an [`Error::Cache`] and nothing is sent.
+    ReadOnly,
+    /// Always call the server, and overwrite the entry with its 2xx answer.
+    Refresh,
+}
+
+impl CacheMode {
+    /// The mode named as in `SYNC_OPENAI_CACHE_MODE`: `read-write`, `read-only` or
+    /// `refresh` (case and `_` for `-` do not matter).
+    pub fn parse(name: &str) -> Option<CacheMode> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "read-write" | "readwrite" => Some(CacheMode::ReadWrite),
+            "read-only" | "readonly" => Some(CacheMode::ReadOnly),
+            "refresh" => Some(CacheMode::Refresh),
+            _ => None,
+        }
+    }
+
+    /// The mode's name: `read-write`, `read-only` or `refresh`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CacheMode::ReadWrite => "read-write",
+            CacheMode::ReadOnly => "read-only",
+            CacheMode::Refresh => "refresh",
+        }
+    }
 }
 
 impl Default for Config {
@@ -112,13 +184,19 @@ impl Config {
             max_retries: DEFAULT_MAX_RETRIES,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_stream_bytes: None,
+            max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
+            max_idle_connections_per_host: DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
             total_timeout: None,
             retry_sleep: None,
             azure_api_key: None,
             token_provider: None,
             query: Vec::new(),
+            tls: TlsSettings::default(),
+            proxy: ProxySetting::FromEnv,
             body_fields: Map::new(),
             invalid: None,
+            cache_dir: None,
+            cache_mode: None,
         }
     }
 
@@ -130,9 +208,17 @@ impl Config {
     /// | `OPENAI_BASE_URL`   | [`base_url`](Config::base_url)|
     /// | `OPENAI_ORG_ID`     | [`organization`](Config::organization) |
     /// | `OPENAI_PROJECT_ID` | [`project`](Config::project)  |
+    /// | `SSL_CERT_FILE`     | [`ca_certificates_pem`](Config::ca_certificates_pem) with the file's contents |
+    /// | `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` | [`client_certificate_pem`](Config::client_certificate_pem) with the files' contents |
     ///
-    /// Unset and empty variables are ignored. This never fails; a missing key is reported
-    /// by [`ChatApi::from_env`](crate::ChatApi::from_env), or by the first call.
+    /// Proxies come from `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` for every
+    /// configuration, this one and [`Config::new`] alike; see [`proxy`](Config::proxy).
+    ///
+    /// Unset and empty variables are ignored; in a build without TLS features the certificate
+    /// variables are ignored too (only `http://` can be used). This never fails: a missing
+    /// key, or a certificate file that cannot be read or is not PEM, is reported by
+    /// [`ChatApi::from_env`](crate::ChatApi::from_env) (or by [`validate`](Config::validate),
+    /// or the first call) as [`Error::Config`] naming the variable and the path.
     pub fn from_env() -> Config {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let mut config = Config::new();
@@ -148,7 +234,127 @@ impl Config {
         if let Some(project) = var("OPENAI_PROJECT_ID") {
             config = config.project(project);
         }
+        if let Some(dir) = var("SYNC_OPENAI_CACHE_DIR") {
+            config = config.cache_dir(dir);
+        }
+        if crate::tls::ENABLED {
+            config = config.tls_from_env(var);
+        }
         config
+    }
+
+    /// Keeps 2xx answers in this directory and replays them: a response cache for
+    /// tests, build scripts and tools that must work offline.
+    ///
+    /// Each answer is a JSON file named after the route and a hash of the request
+    /// (method, path below the base URL, query, body with its keys sorted; never a
+    /// header or a credential), with the request beside the response, meant to be
+    /// committed and reviewed. Streams are kept as their event text and replayed through
+    /// the same parser. No API key, token, `authorization`, `api-key` or cookie header,
+    /// nor any value that contains the key, is ever written; error answers are not kept.
+    /// A replayed [`ApiResponse`](crate::ApiResponse) says so with
+    /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`](crate::CacheMode)
+    /// for what happens on a miss, and the [testing guide](crate::guide::testing).
+    ///
+    /// [`Config::from_env`] reads it from `SYNC_OPENAI_CACHE_DIR`. Defaults to no cache.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::testing::{MockServer, Reply};
+    /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+    /// use sync_openai::{CacheMode, ChatApi};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-rw-{}", std::process::id()));
+    /// let server = MockServer::start();
+    /// server.reply(Reply::text("Recorded once"));
+    /// let api = ChatApi::new(server.config().cache_dir(&dir).cache_mode(CacheMode::ReadWrite));
+    /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
+    ///
+    /// let first = api.create_chat_completion_with_http_info(&req)?; // a miss: asks the server
+    /// let again = api.create_chat_completion_with_http_info(&req)?; // a hit: from the file
+    /// assert!(!first.is_replay() && again.is_replay());
+    /// assert_eq!(again.data.choices[0].message.content.as_deref(), Some("Recorded once"));
+    /// assert_eq!(server.requests().len(), 1);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    pub fn cache_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Config {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// How the response cache of [`cache_dir`](Config::cache_dir) is used.
+    ///
+    /// Defaults to `SYNC_OPENAI_CACHE_MODE` when it is set, else
+    /// [`CacheMode::ReadWrite`](crate::CacheMode::ReadWrite); with `CARGO_NET_OFFLINE=true`
+    /// or `DOCS_RS` set, `ReadWrite` acts as `ReadOnly`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::testing::{MockServer, Reply};
+    /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+    /// use sync_openai::{CacheMode, ChatApi};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-modes-{}", std::process::id()));
+    /// let server = MockServer::start();
+    /// server.reply(Reply::text("first")).reply(Reply::text("second"));
+    /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
+    /// let text = |mode| -> Result<String, sync_openai::Error> {
+    ///     let api = ChatApi::new(server.config().cache_dir(&dir).cache_mode(mode));
+    ///     let answer = api.create_chat_completion(&req)?;
+    ///     Ok(answer.choices[0].message.content.as_deref().unwrap_or("").to_owned())
+    /// };
+    ///
+    /// assert_eq!(text(CacheMode::Refresh)?, "first"); // always calls, and records
+    /// assert_eq!(text(CacheMode::ReadOnly)?, "first"); // never calls
+    /// assert_eq!(text(CacheMode::Refresh)?, "second"); // overwrites
+    /// assert_eq!(text(CacheMode::ReadWrite)?, "second"); // a hit
+    /// assert_eq!(server.requests().len(), 2);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    pub fn cache_mode(mut self, mode: CacheMode) -> Config {
+        self.cache_mode = Some(mode);
+        self
+    }
+
+    /// `SSL_CERT_FILE` and the `OPENAI_MTLS_CLIENT_*_FILE` pair, read as the setters read PEM.
+    fn tls_from_env(mut self, var: impl Fn(&str) -> Option<String>) -> Config {
+        const CERT: &str = "OPENAI_MTLS_CLIENT_CERT_FILE";
+        const KEY: &str = "OPENAI_MTLS_CLIENT_KEY_FILE";
+        if let Some(path) = var("SSL_CERT_FILE") {
+            let source = || format!("SSL_CERT_FILE={path}");
+            let certs = read_pem_file("SSL_CERT_FILE", &path)
+                .and_then(|pem| crate::tls::ca_certificates(&pem).map_err(|e| (source(), e)));
+            match certs {
+                Ok(certs) => self.tls.ca_certificates = Some(certs),
+                Err((source, reason)) => {
+                    self.note_invalid(ConfigProblem::Certificate(format!("{source}: {reason}")))
+                }
+            }
+        }
+        match (var(CERT), var(KEY)) {
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => self.note_invalid(ConfigProblem::MtlsHalfSet),
+            (Some(cert_path), Some(key_path)) => {
+                let identity = read_pem_file(CERT, &cert_path).and_then(|cert| {
+                    let key = read_pem_file(KEY, &key_path)?;
+                    crate::tls::client_identity(&cert, &key).map_err(|(part, reason)| match part {
+                        crate::tls::Part::Certificate => (format!("{CERT}={cert_path}"), reason),
+                        crate::tls::Part::Key => (format!("{KEY}={key_path}"), reason),
+                    })
+                });
+                match identity {
+                    Ok(identity) => self.tls.client_certificate = Some(identity),
+                    Err((source, reason)) => {
+                        self.note_invalid(ConfigProblem::Certificate(format!("{source}: {reason}")))
+                    }
+                }
+            }
+        }
+        self
     }
 
     /// The API key, sent as `Authorization: Bearer <key>`.
@@ -207,27 +413,62 @@ impl Config {
         self
     }
 
-    /// Per attempt, the longest a non-streaming request may take, connecting included.
+    /// Per attempt, the longest a non-streaming request may take: from the DNS lookup to
+    /// the last byte of the body, an error body included.
     ///
-    /// For streams this bounds the wait for the response headers; the body is bounded by
+    /// For streams it bounds each step up to the response headers (sending the request,
+    /// sending its body, waiting for the headers) and the read of an error body; the
+    /// body of a 2xx stream is bounded by
     /// [`stream_idle_timeout`](Config::stream_idle_timeout) instead, so a long answer is
-    /// never cut. Defaults to [`DEFAULT_TIMEOUT`] (10 minutes).
+    /// never cut.
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error ([`Error::Config`]) reported by every call.
+    /// Defaults to [`DEFAULT_TIMEOUT`] (10 minutes).
     pub fn timeout(mut self, timeout: Duration) -> Config {
+        self.check_timeout("timeout", timeout);
         self.timeout = timeout;
         self
     }
 
-    /// The longest connection setup (DNS, TCP, TLS) may take.
+    /// The longest the DNS lookup may take, and then the longest the connection setup
+    /// (TCP, TLS, a proxy's handshake) may take.
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error ([`Error::Config`]) reported by every call.
     /// Defaults to [`DEFAULT_CONNECT_TIMEOUT`] (10 seconds).
     pub fn connect_timeout(mut self, timeout: Duration) -> Config {
+        self.check_timeout("connect_timeout", timeout);
         self.connect_timeout = timeout;
         self
     }
 
     /// For streams, the longest wait between two reads of the body.
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error ([`Error::Config`]) reported by every call.
     /// Defaults to [`DEFAULT_STREAM_IDLE_TIMEOUT`] (5 minutes).
     pub fn stream_idle_timeout(mut self, timeout: Duration) -> Config {
+        self.check_timeout("stream_idle_timeout", timeout);
         self.stream_idle_timeout = timeout;
+        self
+    }
+
+    /// How many idle connections the client keeps for one host, for the next calls to
+    /// reuse. `0` closes every connection after its call.
+    ///
+    /// A client shared by many threads needs one connection per thread calling at the
+    /// same time; fewer idle slots than that means reconnecting (a TLS handshake) on
+    /// most calls. Defaults to [`DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST`] (32).
+    pub fn max_idle_connections_per_host(mut self, n: usize) -> Config {
+        self.max_idle_connections_per_host = n;
+        self
+    }
+
+    /// How many idle connections the client keeps in all, across hosts.
+    /// Defaults to [`DEFAULT_MAX_IDLE_CONNECTIONS`] (64).
+    pub fn max_idle_connections(mut self, n: usize) -> Config {
+        self.max_idle_connections = n;
         self
     }
 
@@ -263,13 +504,21 @@ impl Config {
         self
     }
 
-    /// A deadline for a whole call, across all its attempts and the waits between them.
+    /// A deadline for a whole call: nothing the call does outlives it.
     ///
-    /// The client never starts a wait for a retry that would end past it; the last error is
-    /// returned instead. Defaults to none: each attempt is bounded by
-    /// [`timeout`](Config::timeout) and the number of attempts by
-    /// [`max_retries`](Config::max_retries).
+    /// It counts from the start of the call across every attempt, the token provider's
+    /// calls and the waits between retries. An attempt in flight when it passes is cut
+    /// with a timeout error ([`Error::is_timeout`](crate::Error::is_timeout)); a retry
+    /// whose wait would end past it is not started (the last error is returned); a
+    /// stream's iterator ends with a timeout error when it passes, however much the
+    /// server still sends.
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error ([`Error::Config`]) reported by every call. Defaults to
+    /// none: each attempt is bounded by [`timeout`](Config::timeout) and the number of
+    /// attempts by [`max_retries`](Config::max_retries).
     pub fn total_timeout(mut self, timeout: Duration) -> Config {
+        self.check_timeout("total_timeout", timeout);
         self.total_timeout = Some(timeout);
         self
     }
@@ -421,6 +670,97 @@ impl Config {
         self
     }
 
+    /// Trust exactly the CA certificates in this PEM bundle (one or many), instead of the
+    /// default roots, as curl's `--cacert` does.
+    ///
+    /// For a server with a private CA (self-hosted vLLM or llama.cpp behind nginx) or a
+    /// TLS-inspecting corporate proxy: pass the CA's certificate, `-----BEGIN CERTIFICATE-----`
+    /// blocks one after the other. [`Config::from_env`] reads the file named by
+    /// `SSL_CERT_FILE` into this setting.
+    ///
+    /// PEM without a certificate, or one that is not X.509, makes every call fail with
+    /// [`Error::Config`] naming this setter, as does a build without TLS features.
+    /// Defaults to the roots of the TLS feature in use: Mozilla's for `rustls`, the operating
+    /// system's for `native-tls` and `platform-verifier`.
+    pub fn ca_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Config {
+        match crate::tls::ca_certificates(pem.as_ref()) {
+            Ok(certs) => self.tls.ca_certificates = Some(certs),
+            Err(reason) => self.note_invalid(ConfigProblem::Certificate(format!(
+                "Config::ca_certificates_pem: {reason}"
+            ))),
+        }
+        self
+    }
+
+    /// Present this client certificate to servers that ask for one (mutual TLS).
+    ///
+    /// `cert_chain_pem` holds the client certificate first, then any intermediates;
+    /// `private_key_pem` its unencrypted private key (`BEGIN PRIVATE KEY`, `BEGIN RSA
+    /// PRIVATE KEY` or `BEGIN EC PRIVATE KEY`; with the `native-tls` feature, PKCS#8
+    /// `BEGIN PRIVATE KEY` only). RSA (2048 to 8192 bits), ECDSA P-256/P-384 and Ed25519
+    /// keys are accepted (Ed25519 in PKCS#8 v2 with rustls, v1 with native-tls); see the
+    /// guide [`guide::tls`](crate::guide::tls). [`Config::from_env`] reads the files named
+    /// by `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` into this setting.
+    ///
+    /// Invalid PEM, a key of another kind, or a key that does not belong to the certificate
+    /// makes every call fail with [`Error::Config`] naming this setter. The key never
+    /// appears in `Debug` output or errors. Defaults to none.
+    pub fn client_certificate_pem(
+        mut self,
+        cert_chain_pem: impl AsRef<[u8]>,
+        private_key_pem: impl AsRef<[u8]>,
+    ) -> Config {
+        match crate::tls::client_identity(cert_chain_pem.as_ref(), private_key_pem.as_ref()) {
+            Ok(identity) => self.tls.client_certificate = Some(identity),
+            Err((part, reason)) => {
+                let argument = match part {
+                    crate::tls::Part::Certificate => "cert_chain_pem",
+                    crate::tls::Part::Key => "private_key_pem",
+                };
+                let source = format!("Config::client_certificate_pem ({argument})");
+                self.note_invalid(ConfigProblem::Certificate(format!("{source}: {reason}")));
+            }
+        }
+        self
+    }
+
+    /// Send every request through this proxy, whatever the environment says.
+    ///
+    /// `http://host:port` is an HTTP proxy that opens a tunnel with `CONNECT`;
+    /// `socks5://host:port` (the client resolves the host name), `socks5h://host:port` (the
+    /// proxy resolves it), `socks4://` and `socks4a://` are SOCKS proxies. Credentials go
+    /// in the URL, percent-encoded: `http://user:password@host:port`; they never appear in
+    /// `Debug` output or errors. `NO_PROXY` does not apply to a proxy set here.
+    ///
+    /// A URL that is not a proxy URL makes every call fail with [`Error::Config`].
+    /// Defaults to the environment, as ureq reads it when the client is made: the first
+    /// of `ALL_PROXY`, `all_proxy`, `HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY`,
+    /// `http_proxy` that holds a valid proxy URL is used for every request (`http://` and
+    /// `https://` alike), except to the hosts listed in `NO_PROXY` (or `no_proxy`):
+    /// comma-separated exact names (`localhost`, `127.0.0.1`), `.example.com` or
+    /// `*.example.com` for subdomains, `*` for all.
+    ///
+    /// ```
+    /// use sync_openai::Config;
+    ///
+    /// let config = Config::new().proxy("http://alice:s3cret@proxy.corp.example:3128");
+    /// assert!(!format!("{config:?}").contains("s3cret"));
+    /// ```
+    pub fn proxy(mut self, url: impl AsRef<str>) -> Config {
+        match crate::tls::parse_proxy(url.as_ref()) {
+            Ok(proxy) => self.proxy = ProxySetting::Url(proxy),
+            Err(shown) => self.note_invalid(ConfigProblem::ProxyUrl(shown)),
+        }
+        self
+    }
+
+    /// Connect directly, ignoring `ALL_PROXY`, `HTTPS_PROXY` and `HTTP_PROXY`.
+    /// Defaults to the proxy from the environment; see [`proxy`](Config::proxy).
+    pub fn no_proxy(mut self) -> Config {
+        self.proxy = ProxySetting::Off;
+        self
+    }
+
     /// The base URL in use, without a trailing `/`.
     pub fn get_base_url(&self) -> &str {
         &self.base_url
@@ -439,6 +779,11 @@ impl Config {
         if let Some(error) = &self.invalid {
             return Err(Error::Config(error.clone()));
         }
+        if !crate::tls::ENABLED && self.base_url.starts_with("https://") {
+            return Err(Error::config(ConfigProblem::HttpsWithoutTls(
+                self.base_url.clone(),
+            )));
+        }
         if !self.has_api_key() && self.base_url == DEFAULT_BASE_URL {
             return Err(Error::config(ConfigProblem::NoApiKey));
         }
@@ -448,6 +793,12 @@ impl Config {
     fn check_value(&mut self, header: &'static str, value: &str) {
         if HeaderValue::from_str(value).is_err() {
             self.note_invalid(ConfigProblem::ValueNotHeaderSafe(header));
+        }
+    }
+
+    fn check_timeout(&mut self, setter: &'static str, timeout: Duration) {
+        if timeout.is_zero() {
+            self.note_invalid(ConfigProblem::ZeroTimeout(setter));
         }
     }
 
@@ -473,8 +824,15 @@ impl fmt::Debug for Config {
             .field("max_retries", &self.max_retries)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("max_stream_bytes", &self.max_stream_bytes)
+            .field("max_idle_connections", &self.max_idle_connections)
+            .field(
+                "max_idle_connections_per_host",
+                &self.max_idle_connections_per_host,
+            )
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
+            .field("cache_dir", &self.cache_dir)
+            .field("cache_mode", &self.cache_mode)
             .field(
                 "azure_api_key",
                 &self.azure_api_key.as_ref().map(|_| "<redacted>"),
@@ -491,6 +849,9 @@ impl fmt::Debug for Config {
                     .map(|(k, _)| k.as_str())
                     .collect::<Vec<_>>(),
             )
+            .field("tls", &self.tls)
+            .field("proxy", &self.proxy)
+            .field("invalid", &self.invalid)
             .field("body_fields", &body_keys)
             .field("invalid", &self.invalid.as_ref().map(ToString::to_string))
             .finish()
@@ -498,6 +859,7 @@ impl fmt::Debug for Config {
 }
 
 /// A user-supplied source of bearer tokens.
+
 #[derive(Clone)]
 pub(crate) struct TokenProvider(pub(crate) Arc<dyn Fn() -> Result<String, String> + Send + Sync>);
 
@@ -563,4 +925,14 @@ pub(crate) fn note_first(slot: &mut Option<ConfigError>, problem: ConfigProblem)
     if slot.is_none() {
         *slot = Some(ConfigError::new(problem));
     }
+}
+
+/// The contents of the PEM file a variable names; the error is (`VARIABLE=path`, why).
+fn read_pem_file(variable: &str, path: &str) -> Result<Vec<u8>, (String, String)> {
+    std::fs::read(path).map_err(|e| {
+        (
+            format!("{variable}={path}"),
+            format!("the file cannot be read ({e}): point {variable} at a PEM file, or unset it"),
+        )
+    })
 }

@@ -46,6 +46,12 @@ pub enum Error {
     /// the token limit or stopped by the content filter. Returned by the `parse` helpers,
     /// never by the calls themselves.
     Parse(Box<ParseError>),
+    /// The response cache ([`Config::cache_dir`](crate::Config::cache_dir)) could not
+    /// answer: a miss in read-only mode, or an entry that cannot be read or written.
+    Cache(Box<CacheError>),
+    /// A request of a bulk run ([`ChatApi::run_many`](crate::ChatApi::run_many)) that got no
+    /// answer because the run was cancelled or reached its time limit.
+    Stopped(StoppedError),
 }
 
 impl Error {
@@ -178,6 +184,8 @@ impl fmt::Display for Error {
             Error::InvalidRequest(e) => e.fmt(f),
             Error::Config(e) => e.fmt(f),
             Error::Parse(e) => e.fmt(f),
+            Error::Cache(e) => e.fmt(f),
+            Error::Stopped(e) => e.fmt(f),
         }
     }
 }
@@ -472,8 +480,16 @@ pub enum TransportErrorKind {
     Connect,
     /// A timeout fired: connecting, waiting for the answer, or between stream bytes.
     Timeout,
-    /// The TLS handshake or certificate check failed.
+    /// The TLS handshake or certificate check failed: an untrusted, expired or misnamed
+    /// server certificate, a client certificate the server requires or rejects, or an
+    /// `https://` URL in a build without TLS. The message names the cause and the fix.
     Tls,
+    /// The proxy refused to open a tunnel to the server (an HTTP CONNECT proxy answering
+    /// other than 200, or a SOCKS proxy refusing the connection).
+    Proxy,
+    /// The proxy asks for credentials, or refused the ones given (HTTP 407, SOCKS5
+    /// authentication): put them in the proxy URL, `http://user:password@host:port`.
+    ProxyAuth,
     /// The connection broke or the server spoke broken HTTP.
     Io,
     /// The response body is larger than the configured limit.
@@ -810,6 +826,44 @@ impl StdError for StreamError {
     }
 }
 
+/// Why a request of a bulk run got no answer; see [`Error::Stopped`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoppedError {
+    pub(crate) cancelled: bool,
+    pub(crate) sent: bool,
+}
+
+impl StoppedError {
+    /// Whether the run was cancelled (`false`: it reached its time limit).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled
+    }
+
+    /// Whether the request had been sent when the run stopped waiting for it: the server
+    /// may have run it, and a rerun may run it twice.
+    pub fn was_sent(&self) -> bool {
+        self.sent
+    }
+}
+
+impl fmt::Display for StoppedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = match self.cancelled {
+            true => "the run was cancelled",
+            false => "the run reached its time limit",
+        };
+        match self.sent {
+            false => write!(f, "not sent: {why}; run the request again"),
+            true => write!(
+                f,
+                "abandoned while running: {why}; the server may have answered it, check before running it again"
+            ),
+        }
+    }
+}
+
+impl StdError for StoppedError {}
+
 /// The request was refused before anything was sent.
 #[derive(Debug, Clone)]
 pub struct InvalidRequestError {
@@ -823,6 +877,70 @@ impl fmt::Display for InvalidRequestError {
 }
 
 impl StdError for InvalidRequestError {}
+
+/// What went wrong with the response cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheErrorKind {
+    /// The cache is read-only and holds no answer for the request; nothing was sent.
+    Miss,
+    /// An entry exists but is not one this version can replay (bad JSON, missing parts).
+    Corrupt,
+    /// An entry could not be read or written (permissions, a full disk).
+    Io,
+}
+
+/// The response cache could not answer; the message names the file and what to do.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+/// use sync_openai::{CacheErrorKind, CacheMode, ChatApi, Config, Error};
+///
+/// let dir = std::env::temp_dir().join(format!("sync-openai-doc-miss-{}", std::process::id()));
+/// // No key is needed to replay, and none to be told what is missing.
+/// let api = ChatApi::new(Config::new().cache_dir(&dir).cache_mode(CacheMode::ReadOnly));
+/// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
+/// let Err(Error::Cache(e)) = api.create_chat_completion(&req) else { panic!() };
+/// assert_eq!(e.kind(), CacheErrorKind::Miss);
+/// assert!(e.to_string().contains(r#"(model "gpt-4o-mini", first message "Hello")"#));
+/// assert!(e.path().starts_with(&dir));
+/// ```
+#[derive(Debug, Clone)]
+pub struct CacheError {
+    kind: CacheErrorKind,
+    message: String,
+    path: std::path::PathBuf,
+}
+
+impl CacheError {
+    pub(crate) fn new(kind: CacheErrorKind, message: String, path: std::path::PathBuf) -> Self {
+        CacheError {
+            kind,
+            message,
+            path,
+        }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> CacheErrorKind {
+        self.kind
+    }
+
+    /// The entry file of the request.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl fmt::Display for CacheError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl StdError for CacheError {}
 
 /// The client configuration is unusable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -857,7 +975,26 @@ pub(crate) enum ConfigProblem {
     TokenProviderFailed(String),
     /// The token provider returned a token that cannot go in a header.
     TokenNotHeaderSafe,
+    /// `SYNC_OPENAI_CACHE_MODE` names no cache mode.
+    CacheModeName(String),
+    /// The test kit's mock server could not start (`MockServer::start`), for this reason.
+    #[cfg(feature = "testing")]
+    MockServerStart(String),
+    /// A timeout setter (named) was given `Duration::ZERO`.
+    ZeroTimeout(&'static str),
+    /// A CA bundle or client certificate that cannot be used: where it came from (the
+    /// setter, or `VARIABLE=path`), a colon, and why.
+    Certificate(String),
+    /// Only one of `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` is set.
+    MtlsHalfSet,
+    /// `Config::proxy` with a URL that is not one (its credentials replaced by `***`).
+    ProxyUrl(String),
+    /// An `https://` base URL in a build without TLS features.
+    HttpsWithoutTls(String),
 }
+
+/// Why an `https://` URL cannot work in a build without TLS.
+pub(crate) const NO_TLS: &str = "this build of sync-openai has no TLS: enable one of its features rustls (the default), native-tls or platform-verifier";
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -881,6 +1018,14 @@ impl fmt::Display for ConfigError {
             P::NoApiKey => f.write_str("no API key: set OPENAI_API_KEY or call Config::api_key (servers at another base_url may need none)"),
             P::TokenProviderFailed(e) => write!(f, "the token provider failed: {e}"),
             P::TokenNotHeaderSafe => f.write_str("the token provider returned a token with a byte that cannot go in an HTTP header"),
+            P::CacheModeName(name) => write!(f, "SYNC_OPENAI_CACHE_MODE is {name:?}: set it to read-write, read-only or refresh"),
+            #[cfg(feature = "testing")]
+            P::MockServerStart(why) => write!(f, "the mock server could not start: {why}"),
+            P::ZeroTimeout(setter) => write!(f, "{setter} is zero, which would fail every call: give a positive duration, or Duration::MAX for no limit"),
+            P::Certificate(message) => f.write_str(message),
+            P::MtlsHalfSet => f.write_str("only one of OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE is set: set both (the client certificate and its private key) or neither"),
+            P::ProxyUrl(url) => write!(f, "Config::proxy: `{url}` is not a proxy URL: use http://host:port, socks5://host:port or socks4://host:port, with user:password@ before the host if the proxy needs credentials"),
+            P::HttpsWithoutTls(url) => write!(f, "base URL {url} is https:// but {NO_TLS}"),
         }
     }
 }

@@ -46,9 +46,37 @@
 //! # Configuration
 //!
 //! [`Config`] holds the base URL, credentials, extra headers, timeouts, retries and the
-//! response size limit; [`ChatApi::from_env`] reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`,
-//! `OPENAI_ORG_ID` and `OPENAI_PROJECT_ID`. A server at another base URL (Ollama,
-//! llama.cpp, vLLM) needs no key, and none is sent.
+//! response size limit, each with a consuming setter; [`ChatApi::from_env`] reads the
+//! environment variables below. A server at another base URL (Ollama, llama.cpp, vLLM)
+//! needs no key, and none is sent.
+//!
+//! | setter | environment variable | default |
+//! |---|---|---|
+//! | [`api_key`](Config::api_key) | `OPENAI_API_KEY` | none: no `Authorization` header (required only by api.openai.com) |
+//! | [`base_url`](Config::base_url) | `OPENAI_BASE_URL` | `https://api.openai.com/v1` (with or without a trailing `/`) |
+//! | [`organization`](Config::organization) | `OPENAI_ORG_ID` | none (`OpenAI-Organization` header) |
+//! | [`project`](Config::project) | `OPENAI_PROJECT_ID` | none (`OpenAI-Project` header) |
+//! | [`header`](Config::header)`(name, value)` | | none; sent on every request |
+//! | [`query_param`](Config::query_param)`(key, value)` | | none; sent on every request |
+//! | [`timeout`](Config::timeout) | | 10 minutes per attempt (for streams: until the response headers) |
+//! | [`connect_timeout`](Config::connect_timeout) | | 10 seconds |
+//! | [`stream_idle_timeout`](Config::stream_idle_timeout) | | 5 minutes of silence between stream reads |
+//! | [`total_timeout`](Config::total_timeout) | | none; a deadline across all attempts and waits |
+//! | [`max_retries`](Config::max_retries) | | 2 (3 attempts) |
+//! | [`max_response_bytes`](Config::max_response_bytes) | | 32 MiB |
+//! | [`retry_sleep`](Config::retry_sleep) | | [`std::thread::sleep`]; replace it to log retries or in tests |
+//!
+//! Azure has its own constructors and credentials; see [the Azure guide](guide::azure).
+//! [`ChatApi::with_options`] overrides timeouts, retries, headers, query parameters and
+//! body fields for some calls ([`RequestOptions`]).
+//!
+//! [`ChatApi::new`] never fails: an invalid setting (a header value with a newline, say) is
+//! reported by every call as [`Error::Config`], and [`Config::validate`] checks it up front.
+//! A `ChatApi` holds one connection pool; clones share it, and it is `Send + Sync`.
+//! Proxies come from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) as ureq reads
+//! them; the TLS stack and trust store (the `rustls`, `native-tls` and `platform-verifier`
+//! features), private CAs, client certificates and proxies are in the guide [`guide::tls`]. Redirects are not followed: a POST is not replayed elsewhere and credentials never
+//! reach another host; a 3xx is an [`Error::Api`] naming the `Location`.
 //!
 //! # Errors
 //!
@@ -56,23 +84,68 @@
 //! message, status, type, code and request id), [`Error::Transport`] for connection
 //! failures and timeouts, [`Error::Decode`] for a 2xx body that is not the expected JSON,
 //! [`Error::Stream`] for a broken stream, [`Error::InvalidRequest`] and
-//! [`Error::Config`] for what is refused before sending.
+//! [`Error::Config`] for what is refused before sending, and [`Error::Parse`] from the
+//! `parse` helpers. Connection failures, timeouts, 408, 409, 429 and 5xx are retried; see
+//! [the errors guide](guide::errors) and [the retries guide](guide::retries).
 //!
 //! # Wire types
 //!
 //! The request and response types live in [`types`], named after the schemas of the
-//! OpenAI OpenAPI specification, with public fields named as on the wire.
+//! OpenAI OpenAPI specification (every schema of its `Chat` tag), with public fields named
+//! as on the wire. A request is built with
+//! [`CreateChatCompletionRequest::new(model, messages)`](types::CreateChatCompletionRequest::new)
+//! and one consuming setter per optional field; `.extra(key, value)` adds any vendor field
+//! (`top_k`, `min_p`, …). Unset options are never sent as `null`.
+//!
+//! Decoding never fails on what real servers send: missing `id`, `created`, `usage` or
+//! `index`, `choices: []`, `null` where a value was expected, unknown `finish_reason`, `role`
+//! or `service_tier` values (open enums with an `Other(String)` catch-all: match on
+//! `as_str()` for values this crate may add later), `content` as an array of parts, numbers
+//! where text was expected, logprobs as strings (`"-inf"`), tool-call arguments as an object.
+//! Vendor keys on the response, each choice, message, tool call and usage are kept in
+//! `extra` maps and serialize back out, so a response message can become the next
+//! request's assistant message without losing DeepSeek's `reasoning_content`.
+//!
+//! # Guides
+//!
+//! The [`guide`] module has a page per job: [streaming](guide::streaming),
+//! [errors](guide::errors), [retries and timeouts](guide::retries),
+//! [tools, structured outputs and reasoning](guide::tools),
+//! [stored completions](guide::stored), [Azure OpenAI](guide::azure),
+//! [build scripts](guide::build_scripts), [performance](guide::performance),
+//! [conformance](guide::conformance), [fuzzing](guide::fuzzing) and
+//! [testing code that calls sync-openai](guide::testing).
+//!
+//! # Features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `rustls` | yes | TLS through rustls with the webpki roots (ureq's default) |
+//! | `native-tls` | no | TLS through the platform's native library and the operating system's trust store; when enabled it is used for every connection |
+//! | `platform-verifier` | no | TLS through rustls, trusting the operating system's certificate store |
+//! | `gzip` | yes | accept gzip-compressed responses |
+//! | `testing` | no | [`testing`]: a local mock server for your own tests |
+//!
+//! `--no-default-features` builds a plain-HTTP client for local servers.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod accumulate;
 mod agent;
 mod api;
+mod batches;
+mod bulk;
+mod cache;
+mod clock;
 mod config;
+mod connection;
 mod error;
 mod error_body;
+mod files;
 pub mod guide;
 mod http_date;
+mod multipart;
 mod options;
 mod response;
 mod retry;
@@ -80,19 +153,27 @@ mod send;
 mod sse;
 mod stored;
 mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod tls;
 mod transport_error;
 pub mod types;
 mod util;
 
 pub use accumulate::ChunkAccumulator;
 pub use api::ChatApi;
+pub use batches::{batch_jsonl, BatchFile, BatchLineProblem, BatchResults, WaitOptions};
+pub use bulk::{BulkResult, CancelToken, Progress, RunOptions, RunReport};
+pub use clock::{Clock, SystemClock};
 pub use config::{
-    Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    CacheMode, Config, AZURE_DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
     DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use error::{
-    ApiError, ApiErrorKind, ConfigError, DecodeError, Error, InvalidRequestError, ParseError,
-    StreamError, StreamErrorKind, TransportError, TransportErrorKind,
+    ApiError, ApiErrorKind, CacheError, CacheErrorKind, ConfigError, DecodeError, Error,
+    InvalidRequestError, ParseError, StoppedError, StreamError, StreamErrorKind, TransportError,
+    TransportErrorKind,
 };
 pub use error_body::{ErrorDetail, MAX_ERROR_BODY_BYTES};
 pub use options::RequestOptions;

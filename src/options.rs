@@ -49,8 +49,11 @@ impl RequestOptions {
         RequestOptions::default()
     }
 
-    /// Per attempt, the longest a non-streaming request may take; see
-    /// [`Config::timeout`](crate::Config::timeout). Defaults to the client's.
+    /// Per attempt, the longest a non-streaming request may take, DNS to the last byte;
+    /// see [`Config::timeout`](crate::Config::timeout).
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error reported by every call. Defaults to the client's.
     pub fn timeout(mut self, timeout: Duration) -> RequestOptions {
         self.timeout = Some(timeout);
         self
@@ -58,14 +61,19 @@ impl RequestOptions {
 
     /// For streams, the longest silence between reads; see
     /// [`Config::stream_idle_timeout`](crate::Config::stream_idle_timeout).
-    /// Defaults to the client's.
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error reported by every call. Defaults to the client's.
     pub fn stream_idle_timeout(mut self, timeout: Duration) -> RequestOptions {
         self.stream_idle_timeout = Some(timeout);
         self
     }
 
-    /// A deadline across all attempts of a call; see
-    /// [`Config::total_timeout`](crate::Config::total_timeout). Defaults to the client's.
+    /// A deadline for a whole call that nothing it does outlives; see
+    /// [`Config::total_timeout`](crate::Config::total_timeout).
+    ///
+    /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
+    /// a configuration error reported by every call. Defaults to the client's.
     pub fn total_timeout(mut self, timeout: Duration) -> RequestOptions {
         self.total_timeout = Some(timeout);
         self

@@ -32,6 +32,7 @@ pub struct ApiResponse<T> {
     /// The decoded body.
     pub data: T,
     pub(crate) retries: u32,
+    pub(crate) replayed: bool,
 }
 
 impl<T> ApiResponse<T> {
@@ -42,6 +43,7 @@ impl<T> ApiResponse<T> {
             headers,
             data,
             retries: 0,
+            replayed: false,
         }
     }
 
@@ -65,6 +67,15 @@ impl<T> ApiResponse<T> {
         self.retries
     }
 
+    /// Whether this answer was replayed from the response cache
+    /// ([`Config::cache_dir`](crate::Config::cache_dir)) instead of coming from the server.
+    ///
+    /// A replay has the recorded status and headers (the request id of the recorded call)
+    /// and no retries.
+    pub fn is_replay(&self) -> bool {
+        self.replayed
+    }
+
     /// The decoded body, dropping status and headers.
     pub fn into_data(self) -> T {
         self.data
@@ -77,9 +88,15 @@ impl<T> ApiResponse<T> {
             headers: self.headers,
             data: f(self.data),
             retries: self.retries,
+            replayed: self.replayed,
         }
     }
 }
+
+/// Marks a response replayed from the response cache (an `http` extension), so that the
+/// [`ApiResponse`] or stream made from it can say so.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Replayed;
 
 /// The `x-ratelimit-*` headers OpenAI sends, parsed.
 ///

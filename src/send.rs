@@ -33,7 +33,7 @@
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
@@ -41,12 +41,16 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::agent;
+use crate::cache::Cache;
 use crate::config::{Config, Headers};
-use crate::error::{ApiError, ConfigProblem, DecodeError, Error};
+use crate::error::{
+    ApiError, ConfigProblem, DecodeError, Error, TransportError, TransportErrorKind,
+};
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
+use crate::multipart::Form;
 use crate::options::RequestOptions;
-use crate::response::ApiResponse;
+use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::transport_error::{bad_url, transport_error};
 use crate::util::{bearer_value, header_str, redact, redact_url, secret_value, with_query};
@@ -59,6 +63,8 @@ pub(crate) struct Sender {
     /// project, then the custom ones (which replace any of the same name).
     headers: Headers,
     jitter: Mutex<SeededJitter>,
+    /// The response cache, when the configuration has a directory for it.
+    cache: Option<Cache>,
 }
 
 /// A serialized JSON request body, made only by [`Sender::encode`] and
@@ -71,6 +77,8 @@ pub(crate) struct Call {
     path: String,
     query: Vec<(String, String)>,
     body: Option<Body>,
+    /// The body's content type when it is not JSON (a multipart upload).
+    content_type: Option<HeaderValue>,
     stream: bool,
 }
 
@@ -82,6 +90,7 @@ impl Call {
             path: path.into(),
             query: Vec::new(),
             body: None,
+            content_type: None,
             stream: false,
         }
     }
@@ -102,6 +111,19 @@ impl Call {
             body: Some(body),
             ..Call::new(Method::POST, path)
         }
+    }
+
+    /// `POST {base_url}{path}` with a `multipart/form-data` body (a file upload). The
+    /// options' JSON body fields do not apply to it.
+    pub(crate) fn post_form(path: impl Into<String>, form: &Form) -> Result<Call, Error> {
+        let (content_type, bytes) = form.encode();
+        let content_type = HeaderValue::from_str(&content_type)
+            .map_err(|e| Error::invalid_request(format!("cannot send the form: {e}")))?;
+        Ok(Call {
+            body: Some(Body(bytes)),
+            content_type: Some(content_type),
+            ..Call::new(Method::POST, path)
+        })
     }
 
     /// Query parameters of this call (percent-encoded when sent), before the client's.
@@ -134,7 +156,11 @@ impl Sender {
         Sender::with_agent(self.agent.clone(), options.apply_to(self.config.clone()))
     }
 
-    fn with_agent(agent: ureq::Agent, config: Config) -> Sender {
+    fn with_agent(agent: ureq::Agent, mut config: Config) -> Sender {
+        let cache = Cache::new(&config).unwrap_or_else(|problem| {
+            config.note_invalid(problem);
+            None
+        });
         let mut headers = Headers::default();
         if let Some(value) = config.api_key.as_deref().and_then(bearer_value) {
             headers.insert(http::header::AUTHORIZATION, value);
@@ -157,6 +183,7 @@ impl Sender {
             config,
             headers,
             jitter: Mutex::new(SeededJitter::from_entropy()),
+            cache,
         }
     }
 
@@ -219,12 +246,14 @@ impl Sender {
             }
             Error::Decode(Box::new(error))
         })?;
-        Ok(ApiResponse {
-            status,
-            headers: parts.headers,
-            data,
-            retries,
-        })
+        Ok(response_from(parts, data, retries))
+    }
+
+    /// Sends a call and returns its 2xx body as bytes (a file's content), read inside the
+    /// retry loop and bounded by `max_response_bytes` like a JSON body.
+    pub(crate) fn call_bytes(&self, call: Call) -> Result<ApiResponse<Vec<u8>>, Error> {
+        let (parts, bytes, retries) = self.fetch(&call)?;
+        Ok(response_from(parts, bytes, retries))
     }
 
     /// The 2xx response's head and whole body, read within the size limit inside the
@@ -249,18 +278,60 @@ impl Sender {
     /// Like [`execute`](Sender::execute), with `finish` applied to the 2xx response
     /// inside the retry loop: a transport failure in `finish` (reading the body) counts
     /// as a failed attempt and is retried by the same policy as one before the headers.
+    ///
+    /// With a response cache, a hit is handed to `finish` without sending anything, and
+    /// a 2xx answer is recorded before `finish` reads it.
     fn execute_then<R>(
         &self,
         call: &Call,
         mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,
     ) -> Result<(R, u32), Error> {
+        let Some(cache) = &self.cache else {
+            return self.attempts(call, finish);
+        };
+        let query = with_query(
+            String::new(),
+            &[&call.query[..], &self.config.query[..]].concat(),
+        );
+        let body = call.body.as_ref().map_or(&[][..], |b| b.0.as_slice());
+        let slot = cache.slot(call.method.as_str(), &call.path, &query, body);
+        // A replay sends nothing, so it needs no key: a fresh clone replays without one.
+        if let Some(hit) = slot.replay()? {
+            return finish(hit).map(|value| (value, 0)).map_err(transport_error);
+        }
+        let secrets: Vec<&str> = self.secrets().collect();
+        let limit = self.config.max_response_bytes;
+        let mut unwritten = None;
+        let result = self.attempts(call, |response| {
+            finish(slot.record(response, limit, &secrets, &mut unwritten)?)
+        });
+        match unwritten {
+            Some(error) => Err(error),
+            None => result,
+        }
+    }
+
+    /// The attempts of one call, as the retry policy allows, until `finish` succeeds on a
+    /// 2xx response or the policy gives up.
+    fn attempts<R>(
+        &self,
+        call: &Call,
+        mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,
+    ) -> Result<(R, u32), Error> {
         self.config.validate()?;
-        let deadline = self.config.total_timeout.map(|t| Instant::now() + t);
+        let deadline = agent::deadline(self.config.total_timeout);
         let max_retries = self.config.max_retries;
         let mut retries = 0u32;
         loop {
-            let mut request = self.build_request(call)?;
-            let token = self.fresh_token()?;
+            let token = self.fresh_token(deadline)?;
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if left == Some(Duration::ZERO) {
+                return Err(total_timeout_passed(None).with_retries(retries));
+            }
+            // Whether the deadline, not the attempt's own timeout, is what will cut it.
+            let cut_by_deadline =
+                left.is_some_and(|l| agent::limit(self.config.timeout).is_none_or(|t| l < t));
+            let mut request = self.build_request(call, left)?;
             if let Some(token) = &token {
                 request
                     .headers_mut()
@@ -269,10 +340,10 @@ impl Sender {
             let error = match self.agent.run(request) {
                 Ok(response) if response.status().is_success() => match finish(response) {
                     Ok(value) => return Ok((value, retries)),
-                    Err(e) => transport_error(e),
+                    Err(e) => attempt_error(e, cut_by_deadline),
                 },
                 Ok(response) => Error::Api(Box::new(self.api_error(response, token.as_deref()))),
-                Err(e) => transport_error(e),
+                Err(e) => attempt_error(e, cut_by_deadline),
             };
             let decision = match error.retry_outcome() {
                 Some(outcome) => self.decide(&outcome, retries, max_retries, deadline),
@@ -289,11 +360,27 @@ impl Sender {
     }
 
     /// A token from the configured provider, asked for before each attempt.
-    fn fresh_token(&self) -> Result<Option<String>, Error> {
+    ///
+    /// With a deadline the provider runs on its own thread, so that a provider that
+    /// hangs cannot hold the call past it (the thread is left to finish on its own).
+    fn fresh_token(&self, deadline: Option<Instant>) -> Result<Option<String>, Error> {
         let Some(provider) = &self.config.token_provider else {
             return Ok(None);
         };
-        (provider.0)()
+        let result = match deadline {
+            None => (provider.0)(),
+            Some(deadline) => {
+                let provider = Arc::clone(&provider.0);
+                let (tx, rx) = mpsc::channel();
+                std::thread::spawn(move || {
+                    let _ = tx.send(provider());
+                });
+                let left = deadline.saturating_duration_since(Instant::now());
+                rx.recv_timeout(left)
+                    .map_err(|_| total_timeout_passed(None))?
+            }
+        };
+        result
             .map(|t| Some(t.trim().to_owned()))
             .map_err(|e| Error::config(ConfigProblem::TokenProviderFailed(e)))
     }
@@ -327,8 +414,13 @@ impl Sender {
         )
     }
 
-    /// The request for one attempt: URL, headers, body and timeouts.
-    fn build_request<'b>(&self, call: &'b Call) -> Result<http::Request<&'b [u8]>, Error> {
+    /// The request for one attempt: URL, headers, body and timeouts; `left` is the time
+    /// before the call's deadline.
+    fn build_request<'b>(
+        &self,
+        call: &'b Call,
+        left: Option<Duration>,
+    ) -> Result<http::Request<&'b [u8]>, Error> {
         let call_url = call.url(&self.config.base_url);
         let url = match self.config.query.is_empty() {
             true => Cow::Borrowed(call_url.as_str()),
@@ -346,6 +438,7 @@ impl Sender {
             request,
             &self.config,
             call.stream,
+            left,
         ))
     }
 
@@ -356,9 +449,10 @@ impl Sender {
             headers.insert(name.clone(), value.clone());
         }
         if call.body.is_some() {
+            let content_type = call.content_type.clone();
             headers.insert(
                 http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
+                content_type.unwrap_or(HeaderValue::from_static("application/json")),
             );
         }
         if call.stream {
@@ -372,12 +466,8 @@ impl Sender {
     /// Reads a non-2xx response into an [`ApiError`], with a bounded body.
     fn api_error(&self, response: http::Response<ureq::Body>, token: Option<&str>) -> ApiError {
         let (parts, body) = response.into_parts();
-        let mut bytes = Vec::new();
         // A broken body still leaves the status and headers to report: keep what came.
-        let _ = body
-            .into_reader()
-            .take(MAX_ERROR_BODY_BYTES as u64)
-            .read_to_end(&mut bytes);
+        let bytes = read_error_body(body, agent::deadline(Some(self.config.timeout)));
         let mut error = ApiError::new(parts.status.as_u16(), parts.headers, &bytes);
         if (300..400).contains(&error.status) {
             if let Some(location) = header_str(&error.headers, "location") {
@@ -450,6 +540,42 @@ fn bearer(token: &str) -> Result<HeaderValue, Error> {
     bearer_value(token).ok_or_else(|| Error::config(ConfigProblem::TokenNotHeaderSafe))
 }
 
+/// Reads at most [`MAX_ERROR_BODY_BYTES`] of an error body, stopping at the first
+/// failure or, between reads, once `deadline` has passed (a streamed call's body has no
+/// whole-body timeout of its own, only the silence between reads).
+fn read_error_body(body: ureq::Body, deadline: Option<Instant>) -> Vec<u8> {
+    let mut reader = body.into_reader().take(MAX_ERROR_BODY_BYTES as u64);
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    while deadline.is_none_or(|d| Instant::now() < d) {
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => bytes.extend_from_slice(buf.get(..n).unwrap_or_default()),
+        }
+    }
+    bytes
+}
+
+/// A failed attempt's error: a timeout the call's deadline caused says so.
+fn attempt_error(e: ureq::Error, cut_by_deadline: bool) -> Error {
+    match e {
+        ureq::Error::Timeout(ureq::Timeout::PerCall | ureq::Timeout::Global) if cut_by_deadline => {
+            total_timeout_passed(Some(e))
+        }
+        e => transport_error(e),
+    }
+}
+
+/// The error of a call whose `total_timeout` passed, with ureq's timeout when it cut an
+/// attempt.
+fn total_timeout_passed(source: Option<ureq::Error>) -> Error {
+    Error::Transport(TransportError::new(
+        TransportErrorKind::Timeout,
+        "the call's total_timeout passed; raise Config::total_timeout or RequestOptions::total_timeout if the server needs longer",
+        source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,5 +595,16 @@ mod tests {
             type_label::<Vec<Option<(u8, String)>>>(),
             "Vec<Option<(u8, String)>>"
         );
+    }
+}
+
+/// The `ApiResponse` of a 2xx answer's head, its decoded body and the retries taken.
+fn response_from<T>(parts: http::response::Parts, data: T, retries: u32) -> ApiResponse<T> {
+    ApiResponse {
+        status: parts.status.as_u16(),
+        replayed: parts.extensions.get::<Replayed>().is_some(),
+        headers: parts.headers,
+        data,
+        retries,
     }
 }

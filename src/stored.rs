@@ -180,17 +180,11 @@ impl ChatApi {
         params: ListChatCompletionsParams,
     ) -> Pages<CreateChatCompletionResponse> {
         let api = self.clone();
-        let first_after = params.after.clone();
-        Pages::new(
-            first_after,
-            Box::new(move |after| {
-                let mut params = params.clone();
-                params.after = after;
-                let page = api.list_chat_completions(&params)?;
-                Ok((page.data, page.has_more, page.last_id))
-            }),
-            |c| Some(c.id.clone()),
-        )
+        let list = move |p: &_| {
+            let page = api.list_chat_completions(p)?;
+            Ok((page.data, page.has_more, page.last_id))
+        };
+        Pages::with_cursor(params, |p| &mut p.after, list, |c| Some(c.id.clone()))
     }
 
     /// Every message of a stored chat completion, fetched one page at a time.
@@ -204,17 +198,11 @@ impl ChatApi {
     ) -> Pages<ChatCompletionMessageListData> {
         let api = self.clone();
         let id = completion_id.to_owned();
-        let first_after = params.after.clone();
-        Pages::new(
-            first_after,
-            Box::new(move |after| {
-                let mut params = params.clone();
-                params.after = after;
-                let page = api.get_chat_completion_messages(&id, &params)?;
-                Ok((page.data, page.has_more, page.last_id))
-            }),
-            |m| Some(m.id.clone()),
-        )
+        let list = move |p: &_| {
+            let page = api.get_chat_completion_messages(&id, p)?;
+            Ok((page.data, page.has_more, page.last_id))
+        };
+        Pages::with_cursor(params, |p| &mut p.after, list, |m| Some(m.id.clone()))
     }
 }
 
@@ -240,7 +228,11 @@ pub struct Pages<T> {
 }
 
 impl<T> Pages<T> {
-    fn new(after: Option<String>, fetch: FetchPage<T>, id_of: fn(&T) -> Option<String>) -> Self {
+    pub(crate) fn new(
+        after: Option<String>,
+        fetch: FetchPage<T>,
+        id_of: fn(&T) -> Option<String>,
+    ) -> Self {
         Pages {
             fetch,
             id_of,
@@ -249,6 +241,22 @@ impl<T> Pages<T> {
             after,
             more: true,
         }
+    }
+
+    /// The pages of a list operation: `list(&params)` with `params`' cursor (the field
+    /// `cursor` points at) set to where each page ends.
+    pub(crate) fn with_cursor<P: Send + 'static>(
+        mut params: P,
+        cursor: fn(&mut P) -> &mut Option<String>,
+        mut list: impl FnMut(&P) -> Result<(Vec<T>, bool, Option<String>), Error> + Send + 'static,
+        id_of: fn(&T) -> Option<String>,
+    ) -> Self {
+        let first = cursor(&mut params).clone();
+        let fetch = move |after| {
+            *cursor(&mut params) = after;
+            list(&params)
+        };
+        Pages::new(first, Box::new(fetch), id_of)
     }
 }
 

@@ -9,8 +9,10 @@ use serde_json::Value;
 
 use crate::accumulate::ChunkAccumulator;
 use crate::config::{Config, DEFAULT_MAX_RESPONSE_BYTES};
+use crate::connection;
 use crate::error::{DecodeError, Error, StreamError, StreamErrorKind};
 use crate::http::{self, HeaderMap};
+use crate::response::Replayed;
 use crate::sse::{SseError, SseReader};
 use crate::transport_error::transport_error;
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
@@ -19,8 +21,8 @@ use crate::util::{bounded_text, clean_text, header_str};
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
 
-/// After `data: [DONE]`, at most this much of what follows is read so the connection can
-/// go back to the pool; a server that keeps talking is cut off instead.
+/// After `data: [DONE]`, at most this much of what follows is read, without waiting, so
+/// the connection can go back to the pool; a server that keeps talking is cut off instead.
 const DRAIN_LIMIT_BYTES: u64 = 64 * 1024;
 
 /// A line may be this much longer than the event limit: room for its `data: ` field name.
@@ -83,6 +85,7 @@ pub struct ChatCompletionStream {
     done: bool,
     /// The credentials the request sent, redacted from what the server says in the stream.
     secrets: Vec<String>,
+    replayed: bool,
 }
 
 /// The body under the SSE reader, counting its bytes against an optional total limit.
@@ -163,6 +166,7 @@ impl ChatCompletionStream {
         config: &Config,
         secrets: Vec<String>,
     ) -> Result<Self, Error> {
+        let replayed = response.extensions().get::<Replayed>().is_some();
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
         let limit = config.max_response_bytes;
@@ -200,6 +204,7 @@ impl ChatCompletionStream {
         let mut stream =
             ChatCompletionStream::new(reader, status, parts.headers).max_event_bytes(limit);
         stream.secrets = secrets;
+        stream.replayed = replayed;
         if let Some(total) = config.max_stream_bytes {
             stream = stream.max_stream_bytes(total);
         }
@@ -230,6 +235,7 @@ impl ChatCompletionStream {
             choices: BTreeMap::new(),
             done: false,
             secrets: Vec::new(),
+            replayed: false,
         }
         .max_event_bytes(DEFAULT_MAX_RESPONSE_BYTES)
     }
@@ -266,6 +272,13 @@ impl ChatCompletionStream {
     /// The headers of the response, repeated ones included.
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    /// Whether this stream is replayed from the response cache
+    /// ([`Config::cache_dir`](crate::Config::cache_dir)): the recorded events, through
+    /// the same parser, instead of the server's.
+    pub fn is_replay(&self) -> bool {
+        self.replayed
     }
 
     /// The `x-request-id` header of the response.
@@ -459,11 +472,9 @@ impl ChatCompletionStream {
     }
 
     fn drain(&mut self) {
-        // Reading the rest lets the connection go back to the pool; errors do not matter.
-        let _ = io::copy(
-            &mut self.events.get_mut().take(DRAIN_LIMIT_BYTES),
-            &mut io::sink(),
-        );
+        // Reading the rest lets the connection go back to the pool, if it is already
+        // there: a server that holds the body open after `[DONE]` is not waited for.
+        connection::rest(self.events.get_mut(), DRAIN_LIMIT_BYTES);
     }
 
     fn io_failure(&mut self, e: io::Error) -> Error {

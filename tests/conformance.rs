@@ -7,7 +7,7 @@
 //! Conformance with the official OpenAPI spec, checked by Stoplight Prism.
 //!
 //! Run by `scripts/prism.sh`, which starts Prism as a validating mock of
-//! `shared/openai-openapi/chat.openapi.yaml` and sets `PRISM_URL`. Without `PRISM_URL` every
+//! `spec/chat.openapi.yaml` (the vendored Chat subset of the spec) and sets `PRISM_URL`. Without `PRISM_URL` every
 //! test here prints "skipped" and passes, so `cargo test` stays offline.
 //!
 //! 1. Every request shape the public API builds (each message role and content part, each
@@ -23,11 +23,6 @@
 //! serialize the stream and answers 500 `NO_COMPLEX_OBJECT_TEXT`. That 500 is what a valid
 //! streamed request gets, and is counted as validated.
 
-use std::collections::HashSet;
-use std::fmt::Debug;
-
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::{json, Value};
 use sync_openai::types::{
     AllowedToolsMode, AudioFormat, ChatCompletionAudio, ChatCompletionDeleted,
@@ -49,104 +44,15 @@ use sync_openai::types::{
     ResponseFormatJsonSchema, Role, ServiceTier, ToolChoiceMode, Verbosity, Voice,
     VoiceIdsOrCustomVoice, WebSearchContextSize, WebSearchLocation, WebSearchOptions,
 };
-use sync_openai::{ApiResponse, ChatApi, Config, Error, RequestOptions};
+use sync_openai::{ChatApi, Error, RequestOptions};
 
-/// Dynamic bodies decoded per operation, unless `PRISM_DYNAMIC_PER_OPERATION` says otherwise.
-const DYNAMIC_PER_OPERATION: usize = 200;
+mod common;
+use common::prism::{
+    client, decode_many, describe, dynamic_per_operation, prism_url, violations, Tally,
+};
 
-fn dynamic_per_operation() -> usize {
-    std::env::var("PRISM_DYNAMIC_PER_OPERATION")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(DYNAMIC_PER_OPERATION)
-}
-
-/// Prism's address, or `None` (and a note) when the conformance run is not set up.
-fn prism_url(test: &str) -> Option<String> {
-    match std::env::var("PRISM_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            println!("{test}: skipped: set PRISM_URL (scripts/prism.sh does)");
-            None
-        }
-    }
-}
-
-/// A client for Prism. Prism requires the spec's bearer auth, so a dummy key is sent.
-/// Retries are off: Prism's 500 for a streamed request must not be retried.
-fn client(url: &str) -> ChatApi {
-    ChatApi::new(
-        Config::new()
-            .api_key("sk-prism-dummy")
-            .base_url(url)
-            .max_retries(0),
-    )
-}
-
-/// Prism's violation list from a 422 body, one line per violation.
-fn violations(body: &str) -> String {
-    let Ok(v) = serde_json::from_str::<Value>(body) else {
-        return format!("    (body) {body}");
-    };
-    let Some(list) = v.get("validation").and_then(Value::as_array) else {
-        return format!("    (body) {body}");
-    };
-    list.iter()
-        .map(|item| {
-            let at: Vec<String> = item["location"]
-                .as_array()
-                .map(|l| {
-                    l.iter()
-                        .map(|p| p.as_str().map_or_else(|| p.to_string(), str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            format!(
-                "    {}: {}",
-                at.join("."),
-                item["message"].as_str().unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Describes a failed call, with Prism's violations for a 422.
-fn describe(err: &Error) -> String {
-    match err {
-        Error::Api(e) if e.status == 422 => {
-            format!("HTTP 422, violations:\n{}", violations(&e.body))
-        }
-        Error::Api(e) => format!("HTTP {}: {}", e.status, e.body),
-        Error::Decode(d) => format!(
-            "decode failed: {} (line {}, column {}) near {:?}",
-            d.message(),
-            d.line(),
-            d.column(),
-            d.snippet()
-        ),
-        other => format!("{other}"),
-    }
-}
-
-/// Tallies the request shapes sent and the ones Prism rejected.
-#[derive(Default)]
-struct Tally {
-    validated: usize,
-    failures: Vec<String>,
-}
-
+/// The streamed requests, which the shared `Tally` does not know.
 impl Tally {
-    fn check<T>(&mut self, what: &str, result: Result<ApiResponse<T>, Error>) {
-        match result {
-            Ok(resp) if (200..300).contains(&resp.status) => self.validated += 1,
-            Ok(resp) => self
-                .failures
-                .push(format!("{what}: unexpected status {}", resp.status)),
-            Err(e) => self.failures.push(format!("{what}: {}", describe(&e))),
-        }
-    }
-
     /// A streamed request: Prism validates it, then cannot send SSE and answers 500
     /// `NO_COMPLEX_OBJECT_TEXT`. A 422 is a violation; anything else is unexpected.
     fn check_stream(&mut self, what: &str, api: &ChatApi, req: &CreateChatCompletionRequest) {
@@ -161,20 +67,6 @@ impl Tally {
                 "{what} (stream): Prism 5.16 sends no SSE, yet the stream opened; update this test"
             )),
         }
-    }
-
-    fn finish(self, what: &str) {
-        println!(
-            "{what}: {} request shapes validated by Prism",
-            self.validated
-        );
-        assert!(
-            self.failures.is_empty(),
-            "{} of {} {what} failed validation:\n{}",
-            self.failures.len(),
-            self.validated + self.failures.len(),
-            self.failures.join("\n")
-        );
     }
 }
 
@@ -1081,22 +973,6 @@ fn prism_rejects_what_the_spec_forbids() {
 
 // ---- dynamic bodies -------------------------------------------------------------------
 
-/// Checks `value` survives serialize → decode unchanged, as a response a user stores and
-/// reloads must.
-fn round_trips<T: Serialize + DeserializeOwned + PartialEq + Debug>(
-    value: &T,
-) -> Result<(), String> {
-    let json = serde_json::to_string(value).map_err(|e| format!("re-serialize: {e}"))?;
-    let back: T = serde_json::from_str(&json).map_err(|e| format!("re-decode: {e} in {json}"))?;
-    if &back == value {
-        Ok(())
-    } else {
-        Err(format!(
-            "round trip changed the value:\n{value:?}\n{back:?}"
-        ))
-    }
-}
-
 /// What the spec fixes in a response message must land in typed variants, not catch-alls.
 fn check_message(m: &ChatCompletionResponseMessage, role_fixed: bool) -> Result<(), String> {
     if role_fixed && m.role.as_ref() != Some(&Role::Assistant) {
@@ -1132,43 +1008,6 @@ fn check_completion(c: &CreateChatCompletionResponse, object: &str) -> Result<()
         check_message(&choice.message, true)?;
     }
     Ok(())
-}
-
-/// Decodes `n` dynamic bodies of one operation and checks each; returns how many passed and
-/// the failures.
-fn decode_many<T: Serialize + DeserializeOwned + PartialEq + Debug>(
-    operation: &str,
-    n: usize,
-    mut call: impl FnMut() -> Result<T, Error>,
-    check: impl Fn(&T) -> Result<(), String>,
-) -> (usize, Vec<String>) {
-    let mut ok = 0;
-    let mut failures = Vec::new();
-    let mut distinct = HashSet::new();
-    for i in 0..n {
-        let result = call().map_err(|e| describe(&e)).and_then(|v| {
-            check(&v)?;
-            round_trips(&v)?;
-            distinct.insert(serde_json::to_string(&v).unwrap_or_default());
-            Ok(())
-        });
-        match result {
-            Ok(()) => ok += 1,
-            Err(e) => failures.push(format!("{operation} #{i}: {e}")),
-        }
-    }
-    // Static answers would all be the same body: make sure these were generated.
-    if distinct.len() < n / 2 {
-        failures.push(format!(
-            "{operation}: only {} distinct bodies in {n}: is Prism answering `Prefer: dynamic=true`?",
-            distinct.len()
-        ));
-    }
-    println!(
-        "{operation}: {ok} of {n} dynamic bodies decoded and checked ({} distinct)",
-        distinct.len()
-    );
-    (ok, failures)
 }
 
 #[test]

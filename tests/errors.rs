@@ -10,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{api, closed_port, COMPLETION};
+use common::{api, closed_port, Server, COMPLETION};
 use httpmock::MockServer;
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
 use sync_openai::{ApiError, ApiErrorKind, ChatApi, Config, Error, TransportErrorKind};
@@ -285,16 +285,10 @@ fn dns_failure_is_a_connect_error() {
 #[test]
 fn silent_server_times_out() {
     // Accepts the connection, never answers.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let _hold = std::thread::spawn(move || {
-        let conn = listener.accept();
-        std::thread::sleep(Duration::from_secs(5));
-        drop(conn);
-    });
+    let server = Server::silent();
     let api = ChatApi::new(
         Config::new()
-            .base_url(format!("http://127.0.0.1:{port}/v1"))
+            .base_url(server.base_url())
             .timeout(Duration::from_millis(300))
             .max_retries(0),
     );

@@ -11,7 +11,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{config, COMPLETION};
+use common::{config, Server, COMPLETION};
 use httpmock::MockServer;
 use serde_json::json;
 use sync_openai::types::{
@@ -106,18 +106,8 @@ fn max_retries_override() {
 
 #[test]
 fn timeout_override() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let conn = listener.accept();
-        std::thread::sleep(Duration::from_secs(5));
-        drop(conn);
-    });
-    let api = ChatApi::new(
-        Config::new()
-            .base_url(format!("http://127.0.0.1:{port}/v1"))
-            .max_retries(0),
-    );
+    let server = Server::silent();
+    let api = ChatApi::new(Config::new().base_url(server.base_url()).max_retries(0));
     let start = Instant::now();
     let err = api
         .with_options(RequestOptions::new().timeout(Duration::from_millis(300)))

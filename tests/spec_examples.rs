@@ -1,4 +1,4 @@
-//! Every example of the OpenAPI spec (shared/openai-openapi/examples) decodes into its typed
+//! Every example of the OpenAPI spec (spec/examples, vendored) decodes into its typed
 //! struct, shows the expected values, and survives a round trip.
 //!
 //! What "round trip" checks, precisely, for each example `original` (a `serde_json::Value`):
@@ -22,10 +22,7 @@ use sync_openai::types::{
     ServiceTier, UpdateChatCompletionRequest,
 };
 
-const DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/openai-openapi/examples"
-);
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/examples");
 
 fn load(name: &str) -> Value {
     let path = format!("{DIR}/{name}");

@@ -9,11 +9,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
-
-use common::{api, KEY};
+use common::{api, completion, After, Server, KEY};
 use httpmock::MockServer;
 use serde_json::{json, Value};
 use sync_openai::types::{
@@ -24,26 +20,6 @@ use sync_openai::{ChatApi, Config, Error};
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
-
-/// A stored completion as `GET /chat/completions/{id}` returns it.
-fn completion(id: &str) -> Value {
-    json!({
-        "id": id,
-        "object": "chat.completion",
-        "created": 1741569952,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": format!("answer of {id}"), "refusal": null, "annotations": []},
-            "logprobs": null,
-            "finish_reason": "stop"
-        }],
-        "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12},
-        "metadata": {"app": "demo"},
-        "service_tier": "default",
-        "system_fingerprint": "fp_1"
-    })
-}
 
 /// A `list` object in the shape both listings share.
 fn list_of(data: Vec<Value>, has_more: bool) -> Value {
@@ -72,104 +48,24 @@ fn ids<T>(items: &[Result<T, Error>], id: impl Fn(&T) -> &str) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------------------
-// A raw HTTP/1.1 capture server: records each request exactly as it came off the socket,
-// so an assertion sees the request line the client wrote, with nothing decoded.
+// The raw server records each request exactly as it came off the socket, so an assertion
+// sees the request line the client wrote, with nothing decoded.
 
-#[derive(Debug, Clone)]
-struct Captured {
-    /// `METHOD target HTTP/1.1`, verbatim.
-    request_line: String,
-    /// Header lines, verbatim.
-    headers: Vec<String>,
-    body: Vec<u8>,
-}
-
-impl Captured {
-    fn method(&self) -> &str {
-        self.request_line.split(' ').next().unwrap()
-    }
-    /// The request target (path and query) exactly as sent.
-    fn target(&self) -> &str {
-        self.request_line.split(' ').nth(1).unwrap()
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find_map(|h| {
-            let (k, v) = h.split_once(':')?;
-            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-}
-
-struct RawServer {
-    base_url: String,
-    requests: Arc<Mutex<Vec<Captured>>>,
-}
-
-impl RawServer {
-    /// Answers every request with `200` and `body`, closing each connection.
-    fn start(body: Value) -> RawServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&requests);
-        let body = body.to_string();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { return };
-                let mut reader = BufReader::new(stream);
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    continue;
-                }
-                let mut headers = Vec::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    headers.push(line.trim_end().to_owned());
-                }
-                let mut captured = Captured {
-                    request_line: request_line.trim_end().to_owned(),
-                    headers,
-                    body: Vec::new(),
-                };
-                let len: usize = captured
-                    .header("content-length")
-                    .map_or(0, |v| v.parse().unwrap());
-                captured.body = vec![0; len];
-                reader.read_exact(&mut captured.body).unwrap();
-                seen.lock().unwrap().push(captured);
-                let mut stream = reader.into_inner();
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-request-id: req_raw\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        RawServer { base_url, requests }
-    }
-
-    fn api(&self) -> ChatApi {
-        ChatApi::new(
-            Config::new()
-                .api_key(KEY)
-                .base_url(&self.base_url)
-                .max_retries(0),
-        )
-    }
-
-    fn requests(&self) -> Vec<Captured> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    /// The only request received so far.
-    fn only(&self) -> Captured {
-        let all = self.requests();
-        assert_eq!(all.len(), 1, "expected exactly one request, got {all:#?}");
-        all[0].clone()
-    }
+/// Answers every request with `200` and `body`, closing each connection.
+fn raw_server(body: Value) -> Server {
+    let body = body.to_string();
+    Server::per_request(move |_, conn| {
+        conn.respond(
+            "200 OK",
+            &[
+                ("content-type", "application/json"),
+                ("x-request-id", "req_raw"),
+                ("connection", "close"),
+            ],
+            body.as_bytes(),
+        );
+        After::Close
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -275,12 +171,12 @@ fn update_posts_exactly_the_metadata_object() {
 
 #[test]
 fn update_body_is_byte_for_byte_the_metadata_object_and_nothing_else() {
-    let raw = RawServer::start(completion("chatcmpl-abc"));
+    let raw = raw_server(completion("chatcmpl-abc"));
     let metadata = std::collections::BTreeMap::from([
         ("k".to_owned(), "v".to_owned()),
         ("a b".to_owned(), "x\"y".to_owned()),
     ]);
-    raw.api()
+    raw.api(|c| c)
         .update_chat_completion("chatcmpl-abc", metadata)
         .unwrap();
     let req = raw.only();
@@ -293,8 +189,8 @@ fn update_body_is_byte_for_byte_the_metadata_object_and_nothing_else() {
 
 #[test]
 fn update_with_no_pairs_sends_an_empty_metadata_object() {
-    let raw = RawServer::start(completion("chatcmpl-abc"));
-    raw.api()
+    let raw = raw_server(completion("chatcmpl-abc"));
+    raw.api(|c| c)
         .update_chat_completion("chatcmpl-abc", Vec::<(String, String)>::new())
         .unwrap();
     let req = raw.only();
@@ -402,8 +298,8 @@ fn list_without_params_sends_no_query_and_decodes_the_page() {
     );
 
     // Not even a bare `?` on the wire.
-    let raw = RawServer::start(completions_page(&[], false));
-    raw.api()
+    let raw = raw_server(completions_page(&[], false));
+    raw.api(|c| c)
         .list_chat_completions(&ListChatCompletionsParams::new())
         .unwrap();
     assert_eq!(raw.only().target(), "/v1/chat/completions");
@@ -444,8 +340,8 @@ fn list_encodes_model_metadata_filters_and_paging() {
     // And the exact bytes on the wire: keys and values percent-encoded, spaces as %20
     // (never `+`, which a server would read back as a space), model / metadata sorted by
     // key / after / limit / order.
-    let raw = RawServer::start(completions_page(&[], false));
-    raw.api().list_chat_completions(&params).unwrap();
+    let raw = raw_server(completions_page(&[], false));
+    raw.api(|c| c).list_chat_completions(&params).unwrap();
     let req = raw.only();
     assert_eq!(req.method(), "GET");
     assert_eq!(
@@ -582,9 +478,9 @@ fn messages_sends_paging_query_and_decodes_messages_and_parts() {
 
 #[test]
 fn messages_without_params_sends_no_query() {
-    let raw = RawServer::start(messages_page(&["m1"], false));
+    let raw = raw_server(messages_page(&["m1"], false));
     let page = raw
-        .api()
+        .api(|c| c)
         .get_chat_completion_messages("chatcmpl-abc", &GetChatCompletionMessagesParams::new())
         .unwrap();
     let req = raw.only();
@@ -645,8 +541,8 @@ const HOSTILE: &[(&str, &str)] = &[
 fn hostile_ids_become_one_percent_encoded_segment_in_every_operation() {
     for (id, segment) in HOSTILE {
         let path = format!("/v1/chat/completions/{segment}");
-        let raw = RawServer::start(completion("chatcmpl-abc"));
-        let api = raw.api();
+        let raw = raw_server(completion("chatcmpl-abc"));
+        let api = raw.api(|c| c);
 
         api.get_chat_completion(id).unwrap();
         api.get_chat_completion_with_http_info(id).unwrap();
@@ -654,7 +550,7 @@ fn hostile_ids_become_one_percent_encoded_segment_in_every_operation() {
         api.update_chat_completion_with_http_info(id, [("k", "v")])
             .unwrap();
         let got: Vec<(String, String)> = raw
-            .requests()
+            .log()
             .iter()
             .map(|r| (r.method().to_owned(), r.target().to_owned()))
             .collect();
@@ -663,35 +559,34 @@ fn hostile_ids_become_one_percent_encoded_segment_in_every_operation() {
             .map(|m| (m.to_string(), path.clone()))
             .collect();
         assert_eq!(got, want, "id {id:?}");
-        for r in raw.requests() {
+        for r in raw.log() {
             assert!(
                 r.header("x-injected").is_none(),
                 "id {id:?} injected a header"
             );
         }
 
-        let raw = RawServer::start(
-            json!({"object": "chat.completion.deleted", "id": id, "deleted": true}),
-        );
-        let api = raw.api();
+        let raw =
+            raw_server(json!({"object": "chat.completion.deleted", "id": id, "deleted": true}));
+        let api = raw.api(|c| c);
         assert_eq!(api.delete_chat_completion(id).unwrap().id, *id);
         api.delete_chat_completion_with_http_info(id).unwrap();
         let got: Vec<String> = raw
-            .requests()
+            .log()
             .iter()
             .map(|r| format!("{} {}", r.method(), r.target()))
             .collect();
         assert_eq!(got, [format!("DELETE {path}"), format!("DELETE {path}")]);
 
-        let raw = RawServer::start(messages_page(&[], false));
-        let api = raw.api();
+        let raw = raw_server(messages_page(&[], false));
+        let api = raw.api(|c| c);
         let params = GetChatCompletionMessagesParams::new().limit(5);
         api.get_chat_completion_messages(id, &params).unwrap();
         api.get_chat_completion_messages_with_http_info(id, &params)
             .unwrap();
         assert_eq!(api.iter_chat_completion_messages(id, params).count(), 0);
         let got: Vec<String> = raw
-            .requests()
+            .log()
             .iter()
             .map(|r| format!("{} {}", r.method(), r.target()))
             .collect();
@@ -720,8 +615,8 @@ fn hostile_ids_also_match_httpmock_exact_path() {
 /// must be refused before anything is sent.
 #[test]
 fn dot_and_empty_ids_are_refused_without_a_request() {
-    let raw = RawServer::start(completion("chatcmpl-abc"));
-    let api = raw.api();
+    let raw = raw_server(completion("chatcmpl-abc"));
+    let api = raw.api(|c| c);
     for id in ["", ".", ".."] {
         let results = [
             api.get_chat_completion(id).map(|_| ()),
@@ -751,13 +646,13 @@ fn dot_and_empty_ids_are_refused_without_a_request() {
         assert!(matches!(it.next(), Some(Err(Error::InvalidRequest(_)))));
         assert!(it.next().is_none());
     }
-    assert!(raw.requests().is_empty(), "sent: {:#?}", raw.requests());
+    assert!(raw.log().is_empty(), "sent: {:#?}", raw.log());
 }
 
 #[test]
 fn hostile_after_cursor_is_encoded_as_one_query_value() {
-    let raw = RawServer::start(completions_page(&[], false));
-    raw.api()
+    let raw = raw_server(completions_page(&[], false));
+    raw.api(|c| c)
         .list_chat_completions(
             &ListChatCompletionsParams::new()
                 .after("c1&limit=100#x")

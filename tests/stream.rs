@@ -8,37 +8,19 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::{api, KEY};
+use common::{api, chunk, sse, Server, KEY};
 use httpmock::MockServer;
 use serde_json::json;
 use sync_openai::types::{
     ChatCompletionMessageToolCalls, ChatCompletionRequestMessage as Message,
     ChatCompletionStreamOptions, CreateChatCompletionRequest, FinishReason,
 };
-use sync_openai::{ApiErrorKind, ChatApi, ChatCompletionStream, Config, Error, StreamErrorKind};
+use sync_openai::{ApiErrorKind, ChatApi, ChatCompletionStream, Error, StreamErrorKind};
 
 fn req() -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hi")])
-}
-
-/// `data: {json}\n\n` for each chunk, then `data: [DONE]`.
-fn sse(chunks: &[serde_json::Value]) -> String {
-    let mut body = String::new();
-    for c in chunks {
-        body.push_str(&format!("data: {c}\n\n"));
-    }
-    body.push_str("data: [DONE]\n\n");
-    body
-}
-
-fn chunk(delta: serde_json::Value, finish: Option<&str>) -> serde_json::Value {
-    json!({"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1700000000,
-           "model": "gpt-4o-mini", "system_fingerprint": "fp_s",
-           "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]})
 }
 
 fn stream_from(server: &MockServer, body: String) -> ChatCompletionStream {
@@ -389,42 +371,30 @@ fn error_status_on_open_is_an_api_error() {
     }
 }
 
-/// A server that sends the head and `parts`, then holds the connection open for `hold`.
-fn raw_server(parts: Vec<Vec<u8>>, hold: Duration) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let Ok((mut conn, _)) = listener.accept() else {
-            return;
-        };
-        let mut buf = [0u8; 4096];
-        let _ = conn.read(&mut buf);
-        let _ = conn.write_all(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
-        );
-        for part in parts {
-            let _ = conn.write_all(format!("{:x}\r\n", part.len()).as_bytes());
-            let _ = conn.write_all(&part);
-            let _ = conn.write_all(b"\r\n");
+/// A server that sends a chunked event-stream head and `parts`, one HTTP chunk each,
+/// then holds the connection open until the test ends (`hold`) or closes it without
+/// the terminating chunk.
+fn chunked_server(parts: Vec<Vec<u8>>, hold: bool) -> Server {
+    Server::per_connection(move |_, conn| {
+        conn.read_request();
+        conn.write_chunked_head("200 OK", "text/event-stream");
+        for part in &parts {
+            conn.write_chunk(part);
         }
-        std::thread::sleep(hold);
-    });
-    port
-}
-
-fn raw_api(port: u16) -> ChatApi {
-    ChatApi::new(
-        Config::new()
-            .base_url(format!("http://127.0.0.1:{port}/v1"))
-            .max_retries(0),
-    )
+        if hold {
+            conn.stall();
+        }
+    })
 }
 
 #[test]
 fn dropping_the_stream_early_does_not_block() {
     let first = format!("data: {}\n\n", chunk(json!({"content": "one"}), None));
-    let port = raw_server(vec![first.into_bytes()], Duration::from_secs(10));
-    let mut stream = raw_api(port).create_chat_completion_stream(&req()).unwrap();
+    let server = chunked_server(vec![first.into_bytes()], true);
+    let mut stream = server
+        .api(|c| c)
+        .create_chat_completion_stream(&req())
+        .unwrap();
     assert!(stream.next().unwrap().is_ok());
     let start = Instant::now();
     drop(stream);
@@ -439,8 +409,11 @@ fn dropping_the_stream_early_does_not_block() {
 fn connection_cut_mid_stream_is_truncated() {
     let first = format!("data: {}\n\n", chunk(json!({"content": "one"}), None));
     // The server closes without the terminating zero-size chunk.
-    let port = raw_server(vec![first.into_bytes()], Duration::ZERO);
-    let mut stream = raw_api(port).create_chat_completion_stream(&req()).unwrap();
+    let server = chunked_server(vec![first.into_bytes()], false);
+    let mut stream = server
+        .api(|c| c)
+        .create_chat_completion_stream(&req())
+        .unwrap();
     assert!(stream.next().unwrap().is_ok());
     let err = stream.next().unwrap().unwrap_err();
     assert!(
@@ -460,8 +433,9 @@ fn split_utf8_and_crlf_across_network_chunks() {
     .into_bytes();
     // Cut into 3-byte network chunks: splits the multi-byte characters and the CRLFs.
     let parts = whole.chunks(3).map(<[u8]>::to_vec).collect();
-    let port = raw_server(parts, Duration::ZERO);
-    let done = raw_api(port)
+    let server = chunked_server(parts, false);
+    let done = server
+        .api(|c| c)
         .create_chat_completion_stream(&req())
         .unwrap()
         .collect_completion()

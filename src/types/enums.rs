@@ -106,6 +106,9 @@ macro_rules! open_enum {
     };
 }
 
+/// Lets the other type modules (files, batches) declare open enums the same way.
+pub(crate) use open_enum;
+
 open_enum! {
     /// The role of the author of a message.
     pub enum Role {

@@ -25,8 +25,10 @@
 //! `as_str()` for values this crate may add as variants later.
 
 mod azure;
+mod batch;
 mod de;
 mod enums;
+mod files;
 mod message;
 mod parse;
 mod request;
@@ -39,6 +41,10 @@ pub use azure::{
     ContentFilterCitation, ContentFilterDetectedResult, ContentFilterError, ContentFilterResults,
     ContentFilterRunError, ContentFilterSeverityResult, PromptFilterResult,
 };
+pub use batch::{
+    Batch, BatchError, BatchErrors, BatchRequestCounts, BatchRequestInput, BatchRequestOutput,
+    BatchResponse, BatchStatus, CreateBatchRequest, ListBatchesParams, ListBatchesResponse,
+};
 pub(crate) use de::too_many_choices;
 pub use de::{MAX_CHOICES, MAX_TOOL_CALLS};
 pub use enums::{
@@ -46,6 +52,10 @@ pub use enums::{
     GrammarSyntax, ImageDetail, InputAudioFormat, Modality, ModerationInputType, ModerationMode,
     Order, PromptCacheMode, PromptCacheRetention, PromptCacheTtl, ReasoningEffort, Role,
     ServiceTier, ToolChoiceMode, ToolType, Verbosity, Voice, WebSearchContextSize,
+};
+pub use files::{
+    CreateFileRequest, DeleteFileResponse, FileExpirationAfter, FilePurpose, FileStatus,
+    ListFilesParams, ListFilesResponse, OpenAIFile,
 };
 pub use message::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageAudio,

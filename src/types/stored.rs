@@ -210,7 +210,8 @@ impl ListChatCompletionsParams {
     }
 }
 
-fn push_paging(
+/// Appends `after`, `limit` and `order`, those that are set, in that order.
+pub(super) fn push_paging(
     pairs: &mut Vec<(String, String)>,
     after: &Option<String>,
     limit: Option<u32>,

@@ -1,5 +1,22 @@
-//! Helpers shared by the integration tests.
-#![allow(dead_code)] // each test binary uses a different subset
+//! The one test harness: a raw scripted HTTP server, SSE and completion builders, the
+//! fixtures, bounded client calls, and the httpmock helpers. Each submodule is its own
+//! file; this file only declares and re-exports them.
+#![allow(dead_code, unused_imports)] // each test binary uses a different subset
+
+mod fixtures;
+/// A keep-alive server answering each request from a function: for stateful fakes (the
+/// Files and Batches endpoints, rate-limit gates).
+pub mod handler;
+pub mod prism;
+mod run;
+mod server;
+mod sse;
+pub mod tls;
+
+pub use fixtures::*;
+pub use run::*;
+pub use server::*;
+pub use sse::*;
 
 use httpmock::MockServer;
 use sync_openai::{ChatApi, Config};
@@ -14,28 +31,4 @@ pub fn api(server: &MockServer) -> ChatApi {
 
 pub fn config(server: &MockServer) -> Config {
     Config::new().api_key(KEY).base_url(server.url("/v1"))
-}
-
-/// A realistic non-streamed completion body.
-pub const COMPLETION: &str = r#"{
-  "id": "chatcmpl-abc",
-  "object": "chat.completion",
-  "created": 1741569952,
-  "model": "gpt-4o-mini-2024-07-18",
-  "choices": [{
-    "index": 0,
-    "message": {"role": "assistant", "content": "Hello there!", "refusal": null, "annotations": []},
-    "logprobs": null,
-    "finish_reason": "stop"
-  }],
-  "usage": {"prompt_tokens": 19, "completion_tokens": 3, "total_tokens": 22,
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0}},
-  "service_tier": "default",
-  "system_fingerprint": "fp_1"
-}"#;
-
-/// A closed port on 127.0.0.1: bound, then released.
-pub fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
