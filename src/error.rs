@@ -514,9 +514,9 @@ impl TransportError {
         message: impl Into<String>,
         source: Option<Box<dyn StdError + Send + Sync + 'static>>,
     ) -> Self {
-        // ureq's words may quote the URL (with `user:pass@` or `?api-key=`): shown redacted,
-        // and a source that would show it raw is dropped.
-        let mut message = redact_urls(&message.into());
+        // A source that would show a URL's credentials raw is dropped (the message is
+        // redacted where it is written, in transport_error.rs).
+        let mut message = message.into();
         clean_in_place(&mut message);
         let source = source.filter(|s| {
             let text = s.to_string();

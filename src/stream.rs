@@ -485,17 +485,21 @@ impl ChatCompletionStream {
         let e = ureq::Error::from(e);
         let timed_out = matches!(e, ureq::Error::Timeout(_))
             || matches!(&e, ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut);
-        let mut error = if timed_out {
-            StreamError::new(
+        if timed_out {
+            // Which timeout fired (the idle one, the total deadline) is for transport_error
+            // to say; the stream error keeps its words and adds what was received.
+            let timeout = transport_error(e);
+            let mut error = StreamError::new(
                 StreamErrorKind::Timeout,
-                "the server sent nothing for longer than the stream idle timeout, so the answer is incomplete; raise Config::stream_idle_timeout if the model is slow",
-            )
-        } else {
-            StreamError::new(
-                StreamErrorKind::Truncated,
-                format!("the connection broke before the answer finished: {e}"),
-            )
-        };
+                format!("{timeout}; the answer is incomplete"),
+            );
+            error.source = Some(Box::new(timeout));
+            return self.error(error);
+        }
+        let mut error = StreamError::new(
+            StreamErrorKind::Truncated,
+            format!("the connection broke before the answer finished: {e}"),
+        );
         error.source = Some(Box::new(e));
         self.error(error)
     }

@@ -5,7 +5,7 @@ use crate::error::NO_TLS;
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::http;
 use crate::tls::PROVIDER;
-use crate::util::redact_url;
+use crate::util::{redact_url, redact_urls};
 
 /// Maps ureq's error to ours, keeping it as the source.
 pub(crate) fn transport_error(e: ureq::Error) -> Error {
@@ -13,7 +13,8 @@ pub(crate) fn transport_error(e: ureq::Error) -> Error {
         return Error::Transport(TransportError::new(kind, message, Some(Box::new(e))));
     }
     let (kind, what) = classify(&e);
-    let message = format!("{what}: {e}");
+    // ureq's words may quote the URL (with `user:pass@` or `?api-key=`): shown redacted.
+    let message = format!("{what}: {}", redact_urls(&e.to_string()));
     Error::Transport(TransportError::new(kind, message, Some(Box::new(e))))
 }
 
