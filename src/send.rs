@@ -576,6 +576,17 @@ fn total_timeout_passed(source: Option<ureq::Error>) -> Error {
     ))
 }
 
+/// The `ApiResponse` of a 2xx answer's head, its decoded body and the retries taken.
+fn response_from<T>(parts: http::response::Parts, data: T, retries: u32) -> ApiResponse<T> {
+    ApiResponse {
+        status: parts.status.as_u16(),
+        replayed: parts.extensions.get::<Replayed>().is_some(),
+        headers: parts.headers,
+        data,
+        retries,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,16 +606,5 @@ mod tests {
             type_label::<Vec<Option<(u8, String)>>>(),
             "Vec<Option<(u8, String)>>"
         );
-    }
-}
-
-/// The `ApiResponse` of a 2xx answer's head, its decoded body and the retries taken.
-fn response_from<T>(parts: http::response::Parts, data: T, retries: u32) -> ApiResponse<T> {
-    ApiResponse {
-        status: parts.status.as_u16(),
-        replayed: parts.extensions.get::<Replayed>().is_some(),
-        headers: parts.headers,
-        data,
-        retries,
     }
 }
