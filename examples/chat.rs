@@ -81,7 +81,7 @@ fn turn(api: &ChatApi, model: &str, history: &mut Vec<Message>) -> Result<(), Er
             print!("{text}");
             io::stdout().flush().ok();
         }
-        reply.add(chunk);
+        reply.add(chunk)?;
     }
     println!();
     let done = reply.finish();

@@ -4,7 +4,15 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
-# Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`).
+# Each target runs with a -max_len large enough to cross the limits it exercises, and
+# -len_control=0 so that inputs of that length are tried from the start:
+#   sse_stream       16384  (its 4 KiB event limit, the line limit, its 8 KiB stream limit,
+#                            128 choices in ~4.5 KiB, 1024 tool calls in ~12 KiB)
+#   decode_response   8192  (128 choices in ~400 bytes, 1024 tool calls in ~3 KiB)
+#   error_body       70000  (MAX_ERROR_BODY_BYTES, 64 KiB, and the snippets' cuts)
+#   accumulate        8192  (the generator's choices: a few KiB drive a whole completion)
+#
+# Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked --version 0.13.2`).
 # The growing corpus is kept in fuzz/corpus/<target> (not committed), seeded from
 # fuzz/seeds/<target>; crashes, timeouts and OOMs land in fuzz/artifacts/<target>/.
 # Reproduce one with: cargo +nightly fuzz run -a <target> <file>
@@ -16,8 +24,16 @@ secs="${1:-600}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(sse_stream decode_response error_body)
+    targets=(sse_stream decode_response error_body accumulate)
 fi
+
+max_len() {
+    case "$1" in
+        sse_stream) echo 16384 ;;
+        error_body) echo 70000 ;;
+        *) echo 8192 ;;
+    esac
+}
 logs="fuzz/logs"
 mkdir -p "$logs"
 
@@ -36,7 +52,9 @@ for t in "${targets[@]}"; do
     start=$(date +%s)
     set +e
     cargo +nightly fuzz run -a "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
-        -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -max_total_time="$secs" -max_len="$(max_len "$t")" -len_control=0 -timeout=10 \
+        -rss_limit_mb=2048 \
+        -print_final_stats=1 \
         >"$log" 2>&1
     rc=$?
     set -e

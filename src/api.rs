@@ -169,10 +169,12 @@ impl ChatApi {
         let (response, _retries) = self.sender.execute(&call)?;
         let observer = response.extensions().get::<Observer>().cloned();
         let watch = observer.map(|o| o.watch_stream(response.headers()));
-        Ok(
-            ChatCompletionStream::from_response(response, self.config().max_response_bytes)
-                .watched(watch),
-        )
+        let stream = ChatCompletionStream::from_response(
+            response,
+            self.config(),
+            self.sender.secret_values(),
+        )?;
+        Ok(stream.watched(watch))
     }
 
     /// The request with `"stream": true`, without copying or changing the request.

@@ -11,7 +11,7 @@ use crate::http::{HeaderName, HeaderValue};
 use crate::observe::{Event, EventHook, LogLevel};
 use crate::retry::{self, Sleeper};
 use crate::tls::{ProxySetting, TlsSettings};
-use crate::util::encode_path_segment;
+use crate::util::{encode_path_segment, redact_url};
 
 /// OpenAI's own API, the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -87,6 +87,7 @@ pub struct Config {
     pub(crate) stream_idle_timeout: Duration,
     pub(crate) max_retries: u32,
     pub(crate) max_response_bytes: u64,
+    pub(crate) max_stream_bytes: Option<u64>,
     pub(crate) max_idle_connections: usize,
     pub(crate) max_idle_connections_per_host: usize,
     pub(crate) total_timeout: Option<Duration>,
@@ -185,6 +186,7 @@ impl Config {
             stream_idle_timeout: DEFAULT_STREAM_IDLE_TIMEOUT,
             max_retries: DEFAULT_MAX_RETRIES,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_stream_bytes: None,
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             max_idle_connections_per_host: DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
             total_timeout: None,
@@ -434,7 +436,7 @@ impl Config {
         let url = url.into();
         let trimmed = url.trim().trim_end_matches('/');
         if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
-            self.note_invalid(ConfigProblem::BaseUrlScheme(trimmed.to_owned()));
+            self.note_invalid(ConfigProblem::BaseUrlScheme(redact_url(trimmed)));
         }
         self.base_url = trimmed.to_owned();
         self
@@ -533,10 +535,28 @@ impl Config {
         self
     }
 
-    /// The largest response body read into memory.
-    /// Defaults to [`DEFAULT_MAX_RESPONSE_BYTES`] (32 MiB).
+    /// The largest response body read into memory, and the largest single event of a
+    /// stream. Defaults to [`DEFAULT_MAX_RESPONSE_BYTES`] (32 MiB).
+    ///
+    /// What a body decodes to is bounded by it: a response may have at most
+    /// [`MAX_CHOICES`](crate::types::MAX_CHOICES) choices and
+    /// [`MAX_TOOL_CALLS`](crate::types::MAX_TOOL_CALLS) tool calls per message (a longer
+    /// array is a decode error), so the worst shapes left are long arrays of empty objects:
+    /// measured at 40× the body for empty logprob entries and 32× for nested empty arrays in
+    /// a vendor key (at most 54×: an 80-byte entry per 3 bytes, in a vector that doubles).
+    /// Lower the limit where that matters.
     pub fn max_response_bytes(mut self, limit: u64) -> Config {
         self.max_response_bytes = limit;
+        self
+    }
+
+    /// The most bytes a whole stream may have; past it the stream ends with an
+    /// [`Error::Stream`](crate::Error::Stream) of kind
+    /// [`TooLarge`](crate::StreamErrorKind::TooLarge) (whose partial completion keeps what
+    /// came). Defaults to none: streams are long, and the stream itself holds only one event
+    /// at a time.
+    pub fn max_stream_bytes(mut self, limit: u64) -> Config {
+        self.max_stream_bytes = Some(limit);
         self
     }
 
@@ -885,7 +905,8 @@ impl fmt::Debug for Config {
         let body_keys: Vec<&str> = self.body_fields.keys().map(String::as_str).collect();
         f.debug_struct("Config")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
+            // `user:pass@` and `?api-key=…` in it are credentials.
+            .field("base_url", &redact_url(&self.base_url))
             .field("organization", &self.organization)
             .field("project", &self.project)
             .field("headers", &self.headers.names())
@@ -894,6 +915,7 @@ impl fmt::Debug for Config {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("max_retries", &self.max_retries)
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_stream_bytes", &self.max_stream_bytes)
             .field("max_idle_connections", &self.max_idle_connections)
             .field(
                 "max_idle_connections_per_host",

@@ -8,7 +8,10 @@ use std::time::{Duration, SystemTime};
 use crate::error_body::{write_labels, ErrorDetail, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
 use crate::http::HeaderMap;
 use crate::retry::{self, Outcome};
-use crate::util::{bounded_text, reason_phrase, request_id, truncate_chars};
+use crate::util::{
+    bounded_text, clean_in_place, clean_text, reason_phrase, redact, redact_url, redact_urls,
+    request_id, truncate_chars,
+};
 
 /// Everything that can go wrong in a call.
 ///
@@ -107,13 +110,23 @@ impl Error {
                     TransportErrorKind::Connect | TransportErrorKind::Io
                 ),
             }),
+            // A stream that went silent mid-answer: the whole request may be sent again.
+            Error::Stream(e) if e.kind == StreamErrorKind::Timeout => Some(Outcome::Transport {
+                is_timeout: true,
+                is_connect: false,
+            }),
             _ => None,
         }
     }
 
-    /// Whether a timeout ended the call.
+    /// Whether a timeout ended the call, also a stream that went silent mid-answer
+    /// ([`StreamErrorKind::Timeout`]).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Transport(e) if e.is_timeout())
+        match self {
+            Error::Transport(e) => e.is_timeout(),
+            Error::Stream(e) => e.kind == StreamErrorKind::Timeout,
+            _ => false,
+        }
     }
 
     /// Whether no connection could be made (refused, unreachable, DNS failure).
@@ -505,9 +518,17 @@ impl TransportError {
         message: impl Into<String>,
         source: Option<Box<dyn StdError + Send + Sync + 'static>>,
     ) -> Self {
+        // A source that would show a URL's credentials raw is dropped (the message is
+        // redacted where it is written, in transport_error.rs).
+        let mut message = message.into();
+        clean_in_place(&mut message);
+        let source = source.filter(|s| {
+            let text = s.to_string();
+            redact_urls(&text) == text
+        });
         TransportError {
             kind,
-            message: message.into(),
+            message,
             retries: 0,
             source,
         }
@@ -592,14 +613,26 @@ impl DecodeError {
         }
     }
 
+    /// Replaces `secret` (a credential the client sent) in the snippet and in serde's
+    /// message, which quotes the value that did not match.
+    pub(crate) fn redact(&mut self, secret: &str) {
+        redact(&mut self.snippet, secret);
+        let mut message = self.message();
+        if message.contains(secret) {
+            redact(&mut message, secret);
+            self.source = <serde_json::Error as serde::de::Error>::custom(message);
+        }
+    }
+
     /// The serde message of what did not match, e.g. `invalid type: integer, expected a string`.
     pub fn message(&self) -> String {
         // serde_json appends " at line L column C"; line and column have accessors.
         let full = self.source.to_string();
-        match full.rfind(" at line ") {
+        let message = match full.rfind(" at line ") {
             Some(i) => full.get(..i).unwrap_or(&full).to_owned(),
             None => full,
-        }
+        };
+        clean_text(&message).into_owned()
     }
 
     /// The 1-based line of the body where decoding failed (0 for an empty body).
@@ -667,8 +700,14 @@ pub enum StreamErrorKind {
     InvalidData,
     /// The connection closed before the answer finished.
     Truncated,
-    /// A line or an event is larger than the parser's documented limit.
+    /// An event is larger than `max_response_bytes`, the stream longer than
+    /// `max_stream_bytes`, or it has more distinct choices or tool calls than
+    /// [`MAX_CHOICES`](crate::types::MAX_CHOICES) and
+    /// [`MAX_TOOL_CALLS`](crate::types::MAX_TOOL_CALLS).
     TooLarge,
+    /// The server sent nothing for longer than `stream_idle_timeout` in the middle of the
+    /// answer ([`Error::is_timeout`] is true).
+    Timeout,
 }
 
 /// A streamed response went wrong after it started.
@@ -679,16 +718,23 @@ pub struct StreamError {
     pub(crate) snippet: Option<String>,
     pub(crate) request_id: Option<String>,
     pub(crate) source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+    /// The completion a failed stream had received: a `CreateChatCompletionResponse`, kept
+    /// opaque here so that the errors stay below the wire types (`partial_completion` in
+    /// `stream.rs` names it). Its `Debug` is short, as a partial answer can be long.
+    pub(crate) partial: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl StreamError {
     pub(crate) fn new(kind: StreamErrorKind, message: impl Into<String>) -> StreamError {
+        let mut message = message.into();
+        clean_in_place(&mut message);
         StreamError {
             kind,
             detail: ErrorDetail::new(message),
             snippet: None,
             request_id: None,
             source: None,
+            partial: None,
         }
     }
 
@@ -696,8 +742,25 @@ impl StreamError {
     pub(crate) fn from_server_error(data: &[u8]) -> StreamError {
         let mut e = StreamError::new(StreamErrorKind::ServerError, "");
         e.detail = ErrorDetail::from_body(data, || "the server sent an error event".to_owned());
-        e.snippet = Some(bounded_text(data, 2 * SNIPPET_RADIUS));
+        e.snippet = Some(clean_text(&bounded_text(data, 2 * SNIPPET_RADIUS)).into_owned());
         e
+    }
+
+    /// Replaces `secret` (a credential the client sent) wherever the server echoed it: the
+    /// message, the detail, the snippet; a source whose text has it is dropped.
+    pub(crate) fn redact(&mut self, secret: &str) {
+        self.detail.redact(secret);
+        if let Some(snippet) = &mut self.snippet {
+            redact(snippet, secret);
+        }
+        if secret.len() >= 8
+            && self
+                .source
+                .as_ref()
+                .is_some_and(|s| s.to_string().contains(secret))
+        {
+            self.source = None;
+        }
     }
 
     /// What kind of failure this is.
@@ -948,7 +1011,11 @@ impl fmt::Display for ConfigError {
         match &self.problem {
             P::ApiKeyNotHeaderSafe => f.write_str("the API key contains a byte that cannot go in an HTTP header (a control character?)"),
             P::AzureApiKeyNotHeaderSafe => f.write_str("the Azure API key contains a byte that cannot go in an HTTP header (a control character?)"),
-            P::BaseUrlScheme(url) => write!(f, "base URL `{url}` must start with http:// or https://"),
+            P::BaseUrlScheme(url) => write!(
+                f,
+                "base URL `{}` must start with http:// or https://",
+                redact_url(url)
+            ),
             P::ValueNotHeaderSafe(header) => write!(f, "the value for {header} {NOT_HEADER_SAFE}"),
             P::HeaderName(name) => write!(f, "header name {name:?} is not a valid HTTP header name"),
             P::HeaderValue(name) => write!(f, "the value of header {name:?} {NOT_HEADER_SAFE}"),
@@ -993,10 +1060,7 @@ fn snippet_at(body: &[u8], line: usize, column: usize) -> String {
     let start = offset.saturating_sub(SNIPPET_RADIUS);
     let end = offset.saturating_add(SNIPPET_RADIUS).min(body.len());
     let piece = body.get(start..end).unwrap_or_default();
-    String::from_utf8_lossy(piece)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    clean_text(&String::from_utf8_lossy(piece)).into_owned()
 }
 
 #[cfg(test)]

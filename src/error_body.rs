@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::util::{bounded_text, scalar_text, truncate_chars};
+use crate::util::{bounded_text, clean_in_place, clean_text, redact, scalar_text, truncate_chars};
 
 /// The most bytes of an error body kept in [`ApiError::body`](crate::ApiError::body) and
 /// in snippets.
@@ -69,14 +69,33 @@ impl ErrorDetail {
     /// blank one).
     pub(crate) fn from_body(body: &[u8], fallback: impl FnOnce() -> String) -> ErrorDetail {
         let parsed = parse_error_body(body);
-        ErrorDetail {
-            message: parsed
-                .message
-                .filter(|m| !m.trim().is_empty())
-                .unwrap_or_else(fallback),
+        let mut detail = ErrorDetail {
+            message: parsed.message.unwrap_or_default(),
             error_type: parsed.error_type,
             code: parsed.code,
             param: parsed.param,
+        };
+        // A server's text may carry terminal escapes or forged lines: control characters
+        // become spaces here, once, for every error that shows it.
+        detail.for_each_text(clean_in_place);
+        if detail.message.trim().is_empty() {
+            detail.message = fallback();
+        }
+        detail
+    }
+
+    /// Replaces `secret` (a credential the client sent) wherever the server echoed it.
+    pub(crate) fn redact(&mut self, secret: &str) {
+        self.for_each_text(|text| redact(text, secret));
+    }
+
+    fn for_each_text(&mut self, mut f: impl FnMut(&mut String)) {
+        f(&mut self.message);
+        for text in [&mut self.error_type, &mut self.code, &mut self.param]
+            .into_iter()
+            .flatten()
+        {
+            f(text);
         }
     }
 
@@ -108,7 +127,8 @@ pub(crate) fn write_labels(
     f: &mut fmt::Formatter<'_>,
     labels: impl Iterator<Item = String>,
 ) -> fmt::Result {
-    let labels: Vec<String> = labels.collect();
+    // Every label may hold a server's text (a header's tab included): cleaned like the rest.
+    let labels: Vec<String> = labels.map(|l| clean_text(&l).into_owned()).collect();
     if labels.is_empty() {
         return Ok(());
     }

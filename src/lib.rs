@@ -131,6 +131,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accumulate;
 mod agent;
 mod api;
 mod batches;
@@ -162,6 +163,7 @@ mod transport_error;
 pub mod types;
 mod util;
 
+pub use accumulate::ChunkAccumulator;
 pub use api::ChatApi;
 pub use batches::{batch_jsonl, BatchFile, BatchLineProblem, BatchResults, WaitOptions};
 pub use bulk::{BulkResult, CancelToken, Progress, RunOptions, RunReport};
@@ -181,7 +183,7 @@ pub use observe::{Event, LogLevel, ParseLogLevelError, StreamEnd};
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;
-pub use stream::{ChatCompletionStream, ChunkAccumulator};
+pub use stream::{ChatCompletionStream, ContentDeltas};
 
 /// The `http` crate that ureq 3 uses, for [`HeaderMap`](http::HeaderMap) and friends.
 pub use ureq::http;

@@ -54,7 +54,9 @@ use crate::options::RequestOptions;
 use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::transport_error::{bad_url, transport_error};
-use crate::util::{bearer_value, header_str, redact, request_id, secret_value, with_query};
+use crate::util::{
+    bearer_value, header_str, redact, redact_url, request_id, secret_value, with_query,
+};
 
 /// What every call of a client shares: the agent, the settings and the retry state.
 pub(crate) struct Sender {
@@ -246,13 +248,11 @@ impl Sender {
         let status = parts.status.as_u16();
         let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
             let request_id = request_id(&parts.headers).map(str::to_owned);
-            Error::Decode(Box::new(DecodeError::new(
-                e,
-                &bytes,
-                status,
-                type_label::<T>(),
-                request_id,
-            )))
+            let mut error = DecodeError::new(e, &bytes, status, type_label::<T>(), request_id);
+            for secret in self.secrets() {
+                error.redact(secret);
+            }
+            Error::Decode(Box::new(error))
         })?;
         Ok(response_from(parts, data, retries))
     }
@@ -519,16 +519,27 @@ impl Sender {
         // A broken body still leaves the status and headers to report: keep what came.
         let bytes = read_error_body(body, agent::deadline(Some(self.config.timeout)));
         let mut error = ApiError::new(parts.status.as_u16(), parts.headers, &bytes);
-        for secret in self.secrets().chain(token) {
-            redact(&mut error.message, secret);
-            redact(&mut error.body, secret);
-        }
         if (300..400).contains(&error.status) {
             if let Some(location) = header_str(&error.headers, "location") {
-                error.message = format!("{} (redirect to {location})", error.message);
+                // Bounded, without userinfo or secret query values, then redacted below.
+                error.message = format!("{} (redirect to {})", error.message, redact_url(location));
             }
         }
+        for secret in self.secrets().chain(token) {
+            // Through `DerefMut` to the detail: message, type, code, param.
+            error.redact(secret);
+            redact(&mut error.body, secret);
+        }
         error
+    }
+
+    /// The credentials this client sends (see `secrets`), for a stream to redact from
+    /// what the server sends inside it.
+    pub(crate) fn secret_values(&self) -> Vec<String> {
+        self.secrets()
+            .filter(|s| s.len() >= 8)
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The credentials this client sends: the key and the values of secret headers.

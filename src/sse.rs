@@ -44,8 +44,9 @@
 //! * **`retry:` overflow.** A `retry` value consisting only of ASCII digits
 //!   but too large for a `u64` is ignored, like any other invalid value.
 //! * **Limits.** A line longer than [`MAX_LINE_BYTES`] or an event whose
-//!   joined data exceeds [`MAX_EVENT_BYTES`] is an error instead of unbounded
-//!   memory growth.
+//!   joined data exceeds [`MAX_EVENT_BYTES`] (or the limits given to
+//!   `set_limits`; the chat stream uses `max_response_bytes` for both) is an
+//!   error instead of unbounded memory growth.
 //! * **Errors are final.** After any error (limits or I/O other than
 //!   `Interrupted`, which is retried) the reader is fused: every later call
 //!   returns `Ok(None)` without touching the underlying reader again. The
@@ -159,6 +160,9 @@ pub(crate) struct SseReader<R> {
     needs_reset: bool,
     /// End of stream or an error was reached; only `Ok(None)` from now on.
     finished: bool,
+    /// The longest line and the largest event data accepted.
+    max_line: usize,
+    max_event: usize,
     fields: Fields,
 }
 
@@ -186,8 +190,17 @@ impl<R: BufRead> SseReader<R> {
             bom_checked: false,
             needs_reset: false,
             finished: false,
+            max_line: MAX_LINE_BYTES,
+            max_event: MAX_EVENT_BYTES,
             fields: Fields::default(),
         }
+    }
+
+    /// Sets the longest line and the largest event data accepted (by default
+    /// [`MAX_LINE_BYTES`] and [`MAX_EVENT_BYTES`]).
+    pub(crate) fn set_limits(&mut self, max_line: usize, max_event: usize) {
+        self.max_line = max_line;
+        self.max_event = max_event;
     }
 
     /// Next dispatched event; `Ok(None)` at EOF. A lending API: the returned
@@ -270,7 +283,7 @@ impl<R: BufRead> SseReader<R> {
                 // Blank line with empty data: reset, dispatch nothing.
                 self.fields.reset_event();
             } else {
-                self.fields.process_line(&self.line)?;
+                self.fields.process_line(&self.line, self.max_event)?;
             }
         }
     }
@@ -308,12 +321,12 @@ impl<R: BufRead> SseReader<R> {
                     }
                     None => (rest, buf.len(), false),
                 };
-            if self.line.len().saturating_add(content.len()) > MAX_LINE_BYTES {
+            if self.line.len().saturating_add(content.len()) > self.max_line {
                 return Err(SseError::LineTooLong {
-                    limit: MAX_LINE_BYTES,
+                    limit: self.max_line,
                 });
             }
-            reserve_capped(&mut self.line, content.len(), MAX_LINE_BYTES);
+            reserve_capped(&mut self.line, content.len(), self.max_line);
             self.line.extend_from_slice(content);
             self.reader.consume(used);
             if terminated {
@@ -352,7 +365,7 @@ impl Fields {
     }
 
     /// Handles one non-blank line.
-    fn process_line(&mut self, line: &[u8]) -> Result<(), SseError> {
+    fn process_line(&mut self, line: &[u8], max_event: usize) -> Result<(), SseError> {
         if line.first() == Some(&b':') {
             return Ok(()); // comment
         }
@@ -367,10 +380,10 @@ impl Fields {
             None => (line, &[][..]),
         };
         match name {
-            b"data" => self.append_data(value)?,
+            b"data" => self.append_data(value, max_event)?,
             b"error" => {
                 // Extension, see the module documentation.
-                self.append_data(value)?;
+                self.append_data(value, max_event)?;
                 self.is_error = true;
             }
             b"event" => {
@@ -390,15 +403,13 @@ impl Fields {
         Ok(())
     }
 
-    fn append_data(&mut self, value: &[u8]) -> Result<(), SseError> {
+    fn append_data(&mut self, value: &[u8], max_event: usize) -> Result<(), SseError> {
         // The joined size if this were the last line: the buffer already
         // ends with the '\n' that joins it to this line.
-        if self.data.len().saturating_add(value.len()) > MAX_EVENT_BYTES {
-            return Err(SseError::EventTooLarge {
-                limit: MAX_EVENT_BYTES,
-            });
+        if self.data.len().saturating_add(value.len()) > max_event {
+            return Err(SseError::EventTooLarge { limit: max_event });
         }
-        reserve_capped(&mut self.data, value.len() + 1, MAX_EVENT_BYTES + 1);
+        reserve_capped(&mut self.data, value.len() + 1, max_event.saturating_add(1));
         self.data.extend_from_slice(value);
         self.data.push(b'\n');
         Ok(())

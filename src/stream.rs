@@ -1,25 +1,23 @@
-//! `ChatCompletionStream`: streamed chunks over SSE, and their accumulation into one completion.
+//! `ChatCompletionStream`: streamed chunks over SSE, read from a body it is handed.
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::iter::FusedIterator;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::accumulate::ChunkAccumulator;
+use crate::config::{Config, DEFAULT_MAX_RESPONSE_BYTES};
 use crate::connection;
-use crate::error::{Error, StreamError, StreamErrorKind};
+use crate::error::{DecodeError, Error, StreamError, StreamErrorKind};
 use crate::http::{self, HeaderMap};
 use crate::observe::StreamWatch;
 use crate::response::Replayed;
 use crate::sse::{SseError, SseReader};
 use crate::transport_error::transport_error;
-use crate::types::{
-    ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionMessageToolCall,
-    ChatCompletionMessageToolCalls, ChatCompletionResponseMessage, CompletionUsage,
-    CreateChatCompletionResponse, CreateChatCompletionStreamResponse, FinishReason, FunctionCall,
-    ResponseContent, Role,
-};
-use crate::util::{bounded_text, header_str};
+use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
+use crate::util::{bounded_text, clean_text, header_str};
 
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
@@ -28,13 +26,33 @@ const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// the connection can go back to the pool; a server that keeps talking is cut off instead.
 const DRAIN_LIMIT_BYTES: u64 = 64 * 1024;
 
+/// A line may be this much longer than the event limit: room for its `data: ` field name.
+const FIELD_NAME_ROOM: usize = 64;
+
 /// A streamed chat completion: an iterator of chunks as the server sends them.
 ///
 /// Each item is a [`CreateChatCompletionStreamResponse`] or an [`Error`]. The iterator
 /// ends after `data: [DONE]`; after the first error it yields `None` for good. A stream
-/// that closes before every choice has a `finish_reason` ends with an
-/// [`Error::Stream`] of kind [`StreamErrorKind::Truncated`], so a cut-off answer is never
-/// mistaken for a whole one. Dropping the stream early closes the connection.
+/// that closes before every choice has a `finish_reason` (and without `[DONE]`) ends with
+/// an [`Error::Stream`] of kind [`StreamErrorKind::Truncated`], so a cut-off answer is never
+/// mistaken for a whole one; a `[DONE]` ends the answer whole even when no choice had a
+/// `finish_reason` (vLLM sends exactly that). Dropping the stream early closes the
+/// connection.
+///
+/// # Limits
+///
+/// * One event (its `data:` lines joined) may be as large as
+///   [`Config::max_response_bytes`] (32 MiB by default, see
+///   [`max_event_bytes`](Self::max_event_bytes)); a larger one is an [`Error::Stream`] of
+///   kind [`StreamErrorKind::TooLarge`]. The reader's buffers grow to the largest event
+///   seen (about twice its size: the line and the joined data) and are reused.
+/// * The whole stream is unbounded by default (streams are long); set
+///   [`Config::max_stream_bytes`] (or [`max_stream_bytes`](Self::max_stream_bytes)) to
+///   bound it.
+/// * At most [`MAX_CHOICES`] distinct choice indices: a chunk with more is an
+///   [`Error::Stream`] of kind [`StreamErrorKind::TooLarge`]. A negative or too large index
+///   is an [`Error::Stream`] of kind [`StreamErrorKind::InvalidData`], never read as another
+///   choice.
 ///
 /// Memory stays constant however long the stream is: each chunk is decoded from a
 /// reused buffer.
@@ -60,67 +78,194 @@ const DRAIN_LIMIT_BYTES: u64 = 64 * 1024;
 /// # Ok::<(), sync_openai::Error>(())
 /// ```
 pub struct ChatCompletionStream {
-    events: SseReader<Box<dyn BufRead + Send>>,
+    events: SseReader<BufReader<Counted>>,
     status: u16,
     headers: HeaderMap,
     /// Each choice index seen, and whether it has had its `finish_reason`.
-    choices: Vec<(u32, bool)>,
+    choices: BTreeMap<u32, bool>,
     done: bool,
     /// Reports the end of the stream when logging or an event hook is on.
     watch: Option<StreamWatch>,
+    /// The credentials the request sent, redacted from what the server says in the stream.
+    secrets: Vec<String>,
     replayed: bool,
 }
 
-impl ChatCompletionStream {
-    pub(crate) fn from_response(response: http::Response<ureq::Body>, limit: u64) -> Self {
-        let replayed = response.extensions().get::<Replayed>().is_some();
-        let mut stream = ChatCompletionStream::from_parts(response, limit);
-        stream.replayed = replayed;
-        stream
-    }
+/// The body under the SSE reader, counting its bytes against an optional total limit.
+struct Counted {
+    inner: Box<dyn Read + Send>,
+    read: u64,
+    limit: Option<u64>,
+}
 
-    fn from_parts(response: http::Response<ureq::Body>, limit: u64) -> Self {
+/// The I/O error payload of a stream over [`Config::max_stream_bytes`].
+#[derive(Debug)]
+struct StreamTooLong {
+    limit: u64,
+}
+
+impl fmt::Display for StreamTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the stream is longer than the limit of {} bytes; raise Config::max_stream_bytes if it is expected",
+            self.limit
+        )
+    }
+}
+
+impl std::error::Error for StreamTooLong {}
+
+impl Read for Counted {
+    /// Hands out at most `limit` bytes in all; a read after them fails if the body has
+    /// more. Never reading past the limit keeps what the stream yields independent of how
+    /// the body arrives: every event within the limit is parsed before the error.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(limit) = self.limit else {
+            return self.inner.read(buf);
+        };
+        let remaining = limit.saturating_sub(self.read);
+        if remaining == 0 {
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(io::Error::other(StreamTooLong { limit })),
+            };
+        }
+        let room = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = self.inner.read(buf.get_mut(..room).unwrap_or_default())?;
+        self.read = self.read.saturating_add(n as u64);
+        Ok(n)
+    }
+}
+
+/// What one step of reading found.
+// A transient return value, moved once: boxing the chunk would cost an allocation per chunk.
+#[allow(clippy::large_enum_variant)]
+enum Step {
+    /// A chunk to hand out.
+    Chunk(CreateChatCompletionStreamResponse),
+    /// An event with nothing in it (a keep-alive, an empty `data:`): read on.
+    Skip,
+    /// `data: [DONE]`.
+    Done,
+    /// The body ended.
+    End,
+    /// The stream failed.
+    Fail(Error),
+}
+
+impl ChatCompletionStream {
+    /// A stream over the 2xx response of a stream request, with the limits of `config`.
+    ///
+    /// # Errors
+    ///
+    /// A JSON answer (a server that ignored `"stream": true`) larger than
+    /// `max_response_bytes`, or one that broke while being read, is a transport error.
+    pub(crate) fn from_response(
+        response: http::Response<ureq::Body>,
+        config: &Config,
+        secrets: Vec<String>,
+    ) -> Result<Self, Error> {
+        let replayed = response.extensions().get::<Replayed>().is_some();
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
-        if is_json(&parts.headers) {
+        let limit = config.max_response_bytes;
+        let reader: Box<dyn Read + Send> = if is_json(&parts.headers) {
             // A server or proxy that ignores `"stream": true` answers with one JSON document:
-            // replay it as a one-chunk stream rather than lose the answer.
-            let mut bytes = Vec::new();
-            let read = body
-                .into_reader()
-                .take(limit)
-                .read_to_end(&mut bytes)
-                .map(|_| ());
-            let replay: Box<dyn BufRead + Send> = match (read, completion_as_events(&bytes)) {
-                (Ok(()), Some(events)) => Box::new(io::Cursor::new(events)),
-                // Not JSON (or cut short): the SSE reader reports what it finds.
-                _ => Box::new(io::Cursor::new(bytes)),
-            };
-            return ChatCompletionStream::new(replay, status, parts.headers);
+            // replay it as a one-chunk stream rather than lose the answer. Over the limit it
+            // is a clear BodyTooLarge, not a truncated document.
+            let bytes = body
+                .into_with_config()
+                .limit(limit)
+                .read_to_vec()
+                .map_err(transport_error)?;
+            if crate::types::too_many_choices(&bytes) {
+                // Checked before the replay builds a JSON tree of the body: 11 million empty
+                // choices in 32 MiB would take gigabytes. The typed decode says where.
+                if let Err(e) = serde_json::from_slice::<CreateChatCompletionResponse>(&bytes) {
+                    let request_id = header_str(&parts.headers, "x-request-id").map(str::to_owned);
+                    return Err(Error::Decode(Box::new(DecodeError::new(
+                        e,
+                        &bytes,
+                        status,
+                        "CreateChatCompletionResponse".to_owned(),
+                        request_id,
+                    ))));
+                }
+            }
+            match completion_as_events(&bytes) {
+                Some(events) => Box::new(io::Cursor::new(events)),
+                // Not JSON: the SSE reader reports what it finds.
+                None => Box::new(io::Cursor::new(bytes)),
+            }
+        } else {
+            Box::new(body.into_reader())
+        };
+        let mut stream =
+            ChatCompletionStream::new(reader, status, parts.headers).max_event_bytes(limit);
+        stream.secrets = secrets;
+        stream.replayed = replayed;
+        if let Some(total) = config.max_stream_bytes {
+            stream = stream.max_stream_bytes(total);
         }
-        let reader = BufReader::with_capacity(READ_BUFFER_BYTES, body.into_reader());
-        ChatCompletionStream::new(Box::new(reader), status, parts.headers)
+        Ok(stream)
     }
 
     /// A stream over any source of server-sent-event bytes: a recorded response, a file,
     /// a socket of your own.
     ///
-    /// [`status`](Self::status) is 200 and [`headers`](Self::headers) is empty.
+    /// [`status`](Self::status) is 200 and [`headers`](Self::headers) is empty; events may
+    /// be as large as [`DEFAULT_MAX_RESPONSE_BYTES`] and the stream is unbounded (see the
+    /// setters below).
     pub fn from_reader(reader: impl Read + Send + 'static) -> Self {
-        let reader = BufReader::with_capacity(READ_BUFFER_BYTES, reader);
         ChatCompletionStream::new(Box::new(reader), 200, HeaderMap::new())
     }
 
-    fn new(reader: Box<dyn BufRead + Send>, status: u16, headers: HeaderMap) -> Self {
+    fn new(reader: Box<dyn Read + Send>, status: u16, headers: HeaderMap) -> Self {
+        let counted = Counted {
+            inner: reader,
+            read: 0,
+            limit: None,
+        };
+        let reader = BufReader::with_capacity(READ_BUFFER_BYTES, counted);
         ChatCompletionStream {
             events: SseReader::new(reader),
             status,
             headers,
-            choices: Vec::new(),
+            choices: BTreeMap::new(),
             done: false,
             watch: None,
+            secrets: Vec::new(),
             replayed: false,
         }
+        .max_event_bytes(DEFAULT_MAX_RESPONSE_BYTES)
+    }
+
+    /// The largest event (its `data:` lines joined) the stream accepts; a larger one ends it
+    /// with an [`Error::Stream`] of kind [`StreamErrorKind::TooLarge`]. A single line may be
+    /// 64 bytes longer (its field name). Set it before reading.
+    ///
+    /// Defaults to [`Config::max_response_bytes`] for a stream from
+    /// [`ChatApi`](crate::ChatApi), [`DEFAULT_MAX_RESPONSE_BYTES`] (32 MiB) for
+    /// [`from_reader`](Self::from_reader).
+    pub fn max_event_bytes(mut self, limit: u64) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        self.events
+            .set_limits(limit.saturating_add(FIELD_NAME_ROOM), limit);
+        self
+    }
+
+    /// The most bytes the whole stream may have; past it, the stream ends with an
+    /// [`Error::Stream`] of kind [`StreamErrorKind::TooLarge`]. Set it before reading.
+    ///
+    /// Defaults to [`Config::max_stream_bytes`] for a stream from
+    /// [`ChatApi`](crate::ChatApi), none for [`from_reader`](Self::from_reader).
+    pub fn max_stream_bytes(mut self, limit: u64) -> Self {
+        self.events.get_mut().get_mut().limit = Some(limit);
+        self
     }
 
     pub(crate) fn watched(mut self, watch: Option<StreamWatch>) -> Self {
@@ -154,25 +299,35 @@ impl ChatCompletionStream {
     /// Reads the rest of the stream and folds it into one completion, as if the request had
     /// not been streamed.
     ///
-    /// Per choice: content, refusal and reasoning text (kept under the vendor key it came
-    /// with, such as `reasoning_content`) are concatenated; tool-call argument fragments
-    /// are joined (matched by `index`, else by a non-empty `id`, else continuing the last
-    /// call); logprobs are appended; the `finish_reason` is kept. `usage` comes from the
-    /// chunk that carries it; `id`, `model`, `created`, `system_fingerprint` and
-    /// `service_tier` from the first chunk that has them.
+    /// The chunks are combined by a [`ChunkAccumulator`] (see there for the rules): the
+    /// result equals the completion the server would have sent whole.
     ///
     /// # Errors
     ///
-    /// The first error of the stream. A stream that fails never yields a partial completion.
+    /// The first error of the stream. When it is an [`Error::Stream`] (a cut-off or
+    /// stalled connection, an in-band error, bad data, a limit), it keeps what came
+    /// before it: [`StreamError::partial_completion`] is the completion so far (choices
+    /// without a `finish_reason` are the ones that were cut off).
+    ///
+    /// ```
+    /// use sync_openai::{ChatCompletionStream, Error};
+    ///
+    /// let cut = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n";
+    /// let err = ChatCompletionStream::from_reader(cut.as_bytes()).collect_completion().unwrap_err();
+    /// let Error::Stream(e) = &err else { panic!("{err}") };
+    /// let partial = e.partial_completion().unwrap();
+    /// assert_eq!(partial.choices[0].message.content.as_deref(), Some("Hel"));
+    /// assert_eq!(partial.choices[0].finish_reason, None);
+    /// ```
     pub fn collect_completion(self) -> Result<CreateChatCompletionResponse, Error> {
-        let mut acc = ChunkAccumulator::default();
+        let mut acc = Accumulating::default();
         for chunk in self {
-            acc.add(chunk?);
+            acc.add(chunk)?;
         }
-        Ok(acc.finish())
+        Ok(acc.acc.finish())
     }
 
-    /// The text deltas of the first choice, skipping chunks without text.
+    /// The text deltas of the first choice (index 0), skipping chunks without text.
     ///
     /// The common case of printing an answer as it arrives:
     ///
@@ -184,33 +339,145 @@ impl ChatCompletionStream {
     /// }
     /// # Ok::<(), sync_openai::Error>(())
     /// ```
-    pub fn content_deltas(self) -> impl Iterator<Item = Result<String, Error>> {
-        self.filter_map(|chunk| match chunk {
-            Err(e) => Some(Err(e)),
-            Ok(mut chunk) => {
-                let choice = chunk.choices.iter_mut().find(|c| c.index == 0)?;
-                let text = choice.delta.content.take()?.into_string();
-                (!text.is_empty()).then_some(Ok(text))
-            }
-        })
+    ///
+    /// The iterator keeps the answer so far, so that an [`Error::Stream`] it yields carries
+    /// it as [`StreamError::partial_completion`], as
+    /// [`collect_completion`](Self::collect_completion) does: code that collects the text
+    /// with `collect::<Result<String, _>>()` still gets what came before a failure.
+    ///
+    /// ```
+    /// use sync_openai::{ChatCompletionStream, Error};
+    ///
+    /// let cut = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n";
+    /// let stream = ChatCompletionStream::from_reader(cut.as_bytes());
+    /// let err = stream.content_deltas().collect::<Result<String, _>>().unwrap_err();
+    /// let Error::Stream(e) = &err else { panic!("{err}") };
+    /// let so_far = e.partial_completion().unwrap().choices[0].message.content.as_deref();
+    /// assert_eq!(so_far, Some("Hel"));
+    /// ```
+    pub fn content_deltas(self) -> ContentDeltas {
+        ContentDeltas {
+            stream: self,
+            acc: Accumulating::default(),
+            failed: false,
+        }
     }
 
-    fn fail(
-        &mut self,
-        mut error: StreamError,
-    ) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
+    fn fail(&mut self, error: Error) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
         self.done = true;
-        error.request_id = self.request_id().map(str::to_owned);
-        Some(Err(Error::Stream(Box::new(error))))
+        Some(Err(error))
     }
 
-    fn note_choices(&mut self, chunk: &CreateChatCompletionStreamResponse) {
+    /// A stream error with the request id of this stream, without the request's secrets.
+    fn error(&self, mut error: StreamError) -> Error {
+        error.request_id = self.request_id().map(str::to_owned);
+        for secret in &self.secrets {
+            error.redact(secret);
+        }
+        Error::Stream(Box::new(error))
+    }
+
+    /// Notes the choices of a chunk; an error past [`MAX_CHOICES`] distinct ones.
+    fn note_choices(&mut self, chunk: &CreateChatCompletionStreamResponse) -> Result<(), Error> {
         for choice in &chunk.choices {
             let finished = choice.finish_reason.is_some();
-            match self.choices.iter_mut().find(|(i, _)| *i == choice.index) {
-                Some((_, f)) => *f |= finished,
-                None => self.choices.push((choice.index, finished)),
+            if let Some(f) = self.choices.get_mut(&choice.index) {
+                *f |= finished;
+                continue;
             }
+            if self.choices.len() >= MAX_CHOICES {
+                let message = format!(
+                    "the stream has more than {MAX_CHOICES} distinct choices (the API's limit for n); choice index {} was refused",
+                    choice.index
+                );
+                return Err(self.error(StreamError::new(StreamErrorKind::TooLarge, message)));
+            }
+            self.choices.insert(choice.index, finished);
+        }
+        Ok(())
+    }
+
+    /// Reads the next event and says what it is.
+    fn read_step(&mut self) -> Step {
+        let event = match self.events.next_event() {
+            Ok(Some(event)) => event,
+            Ok(None) => return Step::End,
+            Err(SseError::Io(e)) => return Step::Fail(self.io_failure(e)),
+            Err(e @ (SseError::LineTooLong { .. } | SseError::EventTooLarge { .. })) => {
+                let message = format!(
+                    "{e}; raise Config::max_response_bytes (or ChatCompletionStream::max_event_bytes) if it is expected"
+                );
+                return Step::Fail(
+                    self.error(StreamError::new(StreamErrorKind::TooLarge, message)),
+                );
+            }
+        };
+        if event.event == "error" {
+            let error = StreamError::from_server_error(event.data);
+            return Step::Fail(self.error(error));
+        }
+        let data = event.data.trim_ascii();
+        if data.is_empty() {
+            return Step::Skip;
+        }
+        if data == b"[DONE]" {
+            return Step::Done;
+        }
+        match serde_json::from_slice::<CreateChatCompletionStreamResponse>(data) {
+            // An error object decodes as a chunk with no choices; its marks are the
+            // `error` key (OpenAI, most servers) or `"object": "error"` (vLLM).
+            Ok(chunk) if chunk.extra.contains_key("error") || chunk.object == "error" => {
+                let error = StreamError::from_server_error(data);
+                Step::Fail(self.error(error))
+            }
+            Ok(chunk) => Step::Chunk(chunk),
+            Err(e) => {
+                let mut error = StreamError::new(
+                    StreamErrorKind::InvalidData,
+                    format!("the server sent an event that is not a chat completion chunk: {e}"),
+                );
+                error.snippet = Some(clean_text(&bounded_text(data, 160)).into_owned());
+                error.source = Some(Box::new(e));
+                Step::Fail(self.error(error))
+            }
+        }
+    }
+
+    /// `data: [DONE]`: the answer is whole, whatever `finish_reason`s came.
+    fn on_done(&mut self) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
+        self.done = true;
+        self.drain();
+        None
+    }
+
+    /// The body ended without `[DONE]`.
+    fn on_end(&mut self) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
+        self.done = true;
+        if !self.choices.is_empty() && self.choices.values().all(|f| *f) {
+            // Some servers close without `[DONE]` once every choice finished.
+            return None;
+        }
+        let what = if self.choices.is_empty() && is_json(&self.headers) {
+            // A proxy or server that ignores `"stream": true` answers with one
+            // JSON document, which has no `data:` lines.
+            "the server answered with a JSON body instead of an event stream: it may not support streaming; use create_chat_completion"
+        } else if self.choices.is_empty() {
+            "the stream ended before the server sent any answer"
+        } else {
+            "the connection closed before the answer finished (no finish_reason and no [DONE])"
+        };
+        let error = self.error(StreamError::new(StreamErrorKind::Truncated, what));
+        self.fail(error)
+    }
+
+    /// A chunk was decoded: note its choices and hand it out.
+    fn on_chunk(
+        &mut self,
+        chunk: CreateChatCompletionStreamResponse,
+    ) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
+        match self.note_choices(&chunk) {
+            Ok(()) => Some(Ok(chunk)),
+            Err(e) => self.fail(e),
         }
     }
 
@@ -218,6 +485,33 @@ impl ChatCompletionStream {
         // Reading the rest lets the connection go back to the pool, if it is already
         // there: a server that holds the body open after `[DONE]` is not waited for.
         connection::rest(self.events.get_mut(), DRAIN_LIMIT_BYTES);
+    }
+
+    fn io_failure(&mut self, e: io::Error) -> Error {
+        if let Some(too_long) = e.get_ref().and_then(|e| e.downcast_ref::<StreamTooLong>()) {
+            let message = too_long.to_string();
+            return self.error(StreamError::new(StreamErrorKind::TooLarge, message));
+        }
+        let e = ureq::Error::from(e);
+        let timed_out = matches!(e, ureq::Error::Timeout(_))
+            || matches!(&e, ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut);
+        if timed_out {
+            // Which timeout fired (the idle one, the total deadline) is for transport_error
+            // to say; the stream error keeps its words and adds what was received.
+            let timeout = transport_error(e);
+            let mut error = StreamError::new(
+                StreamErrorKind::Timeout,
+                format!("{timeout}; the answer is incomplete"),
+            );
+            error.source = Some(Box::new(timeout));
+            return self.error(error);
+        }
+        let mut error = StreamError::new(
+            StreamErrorKind::Truncated,
+            format!("the connection broke before the answer finished: {e}"),
+        );
+        error.source = Some(Box::new(e));
+        self.error(error)
     }
 }
 
@@ -239,89 +533,14 @@ impl ChatCompletionStream {
             return None;
         }
         loop {
-            let event = match self.events.next_event() {
-                Ok(Some(event)) => event,
-                Ok(None) => {
-                    self.done = true;
-                    if !self.choices.is_empty() && self.choices.iter().all(|(_, f)| *f) {
-                        // Some servers close without `[DONE]` once every choice finished.
-                        return None;
-                    }
-                    let what = if self.choices.is_empty() && is_json(&self.headers) {
-                        // A proxy or server that ignores `"stream": true` answers with one
-                        // JSON document, which has no `data:` lines.
-                        "the server answered with a JSON body instead of an event stream: it may not support streaming; use create_chat_completion"
-                    } else if self.choices.is_empty() {
-                        "the stream ended before the server sent any answer"
-                    } else {
-                        "the connection closed before the answer finished (no finish_reason and no [DONE])"
-                    };
-                    return self.fail(StreamError::new(StreamErrorKind::Truncated, what));
-                }
-                Err(SseError::Io(e)) => return self.io_failure(e),
-                Err(e @ (SseError::LineTooLong { .. } | SseError::EventTooLarge { .. })) => {
-                    let message = format!("{e}");
-                    return self.fail(StreamError::new(StreamErrorKind::TooLarge, message));
-                }
-            };
-            if event.event == "error" {
-                let error = StreamError::from_server_error(event.data);
-                return self.fail(error);
-            }
-            let data = event.data.trim_ascii();
-            if data.is_empty() {
-                continue;
-            }
-            if data == b"[DONE]" {
-                self.done = true;
-                self.drain();
-                return None;
-            }
-            match serde_json::from_slice::<CreateChatCompletionStreamResponse>(data) {
-                // An error object decodes as a chunk with no choices; its marks are the
-                // `error` key (OpenAI, most servers) or `"object": "error"` (vLLM).
-                Ok(chunk) if chunk.extra.contains_key("error") || chunk.object == "error" => {
-                    let error = StreamError::from_server_error(data);
-                    return self.fail(error);
-                }
-                Ok(chunk) => {
-                    self.note_choices(&chunk);
-                    return Some(Ok(chunk));
-                }
-                Err(e) => {
-                    let mut error = StreamError::new(
-                        StreamErrorKind::InvalidData,
-                        format!(
-                            "the server sent an event that is not a chat completion chunk: {e}"
-                        ),
-                    );
-                    error.snippet = Some(bounded_text(data, 160));
-                    error.source = Some(Box::new(e));
-                    return self.fail(error);
-                }
+            match self.read_step() {
+                Step::Chunk(chunk) => return self.on_chunk(chunk),
+                Step::Skip => continue,
+                Step::Done => return self.on_done(),
+                Step::End => return self.on_end(),
+                Step::Fail(e) => return self.fail(e),
             }
         }
-    }
-}
-
-impl ChatCompletionStream {
-    fn io_failure(
-        &mut self,
-        e: io::Error,
-    ) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
-        let e = ureq::Error::from(e);
-        if matches!(e, ureq::Error::Timeout(_))
-            || matches!(&e, ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut)
-        {
-            self.done = true;
-            return Some(Err(transport_error(e)));
-        }
-        let mut error = StreamError::new(
-            StreamErrorKind::Truncated,
-            format!("the connection broke before the answer finished: {e}"),
-        );
-        error.source = Some(Box::new(e));
-        self.fail(error)
     }
 }
 
@@ -337,258 +556,106 @@ impl fmt::Debug for ChatCompletionStream {
     }
 }
 
-/// Folds stream chunks into one completion, for code that looks at each chunk as it
-/// arrives and wants the whole answer at the end.
-///
-/// It is what [`ChatCompletionStream::collect_completion`] uses; see there for how
-/// chunks are combined.
-///
-/// # Examples
-///
-/// ```
-/// use sync_openai::{ChatCompletionStream, ChunkAccumulator};
-///
-/// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
-/// let mut acc = ChunkAccumulator::new();
-/// for chunk in ChatCompletionStream::from_reader(body.as_bytes()) {
-///     let chunk = chunk?;
-///     // ... print chunk.choices[0].delta.content here ...
-///     acc.add(chunk);
-/// }
-/// let completion = acc.finish();
-/// assert_eq!(completion.choices[0].message.content.as_deref(), Some("Hi"));
-/// # Ok::<(), sync_openai::Error>(())
-/// ```
-#[derive(Debug, Default)]
-pub struct ChunkAccumulator {
-    id: String,
-    model: String,
-    created: u64,
-    system_fingerprint: Option<String>,
-    service_tier: Option<crate::types::ServiceTier>,
-    usage: Option<CompletionUsage>,
-    extra: Map<String, Value>,
-    choices: Vec<ChoiceAccumulator>,
+impl StreamError {
+    /// What the stream had delivered before it failed, folded into one completion as
+    /// [`collect_completion`](ChatCompletionStream::collect_completion) would have
+    /// (choices without a `finish_reason` are the ones cut off).
+    ///
+    /// Set on the errors of `collect_completion` and `content_deltas` once at least one
+    /// chunk had come; `None` on the errors of the plain chunk iterator (whose caller holds
+    /// the chunks, or a [`ChunkAccumulator`] of them) and when nothing had come.
+    pub fn partial_completion(&self) -> Option<&CreateChatCompletionResponse> {
+        self.partial.as_ref()?.downcast_ref()
+    }
 }
 
-#[derive(Debug, Default)]
-struct ChoiceAccumulator {
-    index: u32,
-    role: Option<Role>,
-    content: Option<String>,
-    refusal: Option<String>,
-    tool_calls: Vec<ToolCallAccumulator>,
-    function_call: Option<FunctionCall>,
-    logprobs: Option<ChatCompletionChoiceLogprobs>,
-    finish_reason: Option<FinishReason>,
-    /// Vendor keys of the deltas: reasoning text is concatenated, arrays appended, the rest
-    /// keeps its last value.
-    message_extra: Map<String, Value>,
-    choice_extra: Map<String, Value>,
+/// An accumulator that puts what it holds into the stream errors passing through it.
+#[derive(Default)]
+struct Accumulating {
+    acc: ChunkAccumulator,
+    any: bool,
 }
 
-#[derive(Debug, Default)]
-struct ToolCallAccumulator {
-    index: Option<u32>,
-    id: String,
-    name: String,
-    arguments: String,
-    extra: Map<String, Value>,
-}
-
-impl ChunkAccumulator {
-    /// An empty accumulator.
-    pub fn new() -> ChunkAccumulator {
-        ChunkAccumulator::default()
+impl Accumulating {
+    /// Adds an item of the stream; an error comes back with the completion so far.
+    fn add(
+        &mut self,
+        item: Result<CreateChatCompletionStreamResponse, Error>,
+    ) -> Result<(), Error> {
+        let result = item.and_then(|chunk| {
+            self.any = true;
+            self.acc.add(chunk)
+        });
+        result.map_err(|e| self.with_partial(e))
     }
 
-    /// Adds the next chunk of the stream.
-    pub fn add(&mut self, chunk: CreateChatCompletionStreamResponse) {
-        if self.id.is_empty() && !chunk.id.is_empty() {
-            self.id = chunk.id;
-        }
-        if self.model.is_empty() && !chunk.model.is_empty() {
-            self.model = chunk.model;
-        }
-        if self.created == 0 {
-            self.created = chunk.created;
-        }
-        if self.system_fingerprint.as_deref().is_none_or(str::is_empty) {
-            if let Some(fp) = chunk.system_fingerprint.filter(|f| !f.is_empty()) {
-                self.system_fingerprint = Some(fp);
+    fn with_partial(&mut self, error: Error) -> Error {
+        match error {
+            Error::Stream(mut e) if self.any => {
+                let acc = std::mem::take(&mut self.acc);
+                e.partial = Some(Box::new(acc.finish()));
+                Error::Stream(e)
             }
-        }
-        if self.service_tier.is_none() {
-            self.service_tier = chunk.service_tier;
-        }
-        if chunk.usage.is_some() {
-            self.usage = chunk.usage;
-        }
-        for (key, value) in chunk.extra {
-            self.extra.entry(key).or_insert(value);
-        }
-        for choice in chunk.choices {
-            if !self.choices.iter().any(|c| c.index == choice.index) {
-                self.choices.push(ChoiceAccumulator {
-                    index: choice.index,
-                    ..ChoiceAccumulator::default()
-                });
-            }
-            if let Some(acc) = self.choices.iter_mut().find(|c| c.index == choice.index) {
-                acc.add(choice);
-            }
-        }
-    }
-
-    /// The completion the chunks added so far make up.
-    pub fn finish(self) -> CreateChatCompletionResponse {
-        let mut choices: Vec<ChatCompletionChoice> = self
-            .choices
-            .into_iter()
-            .map(ChoiceAccumulator::finish)
-            .collect();
-        choices.sort_by_key(|c| c.index);
-        CreateChatCompletionResponse {
-            id: self.id,
-            object: "chat.completion".to_owned(),
-            created: self.created,
-            model: self.model,
-            choices,
-            usage: self.usage,
-            service_tier: self.service_tier,
-            system_fingerprint: self.system_fingerprint,
-            extra: self.extra,
-            ..CreateChatCompletionResponse::default()
+            other => other,
         }
     }
 }
 
-impl ChoiceAccumulator {
-    fn add(&mut self, choice: crate::types::ChatCompletionStreamChoice) {
-        let delta = choice.delta;
-        if self.role.is_none() {
-            self.role = delta.role;
+/// The text deltas of a stream's first choice: see
+/// [`ChatCompletionStream::content_deltas`].
+///
+/// Each item is the non-empty text of one chunk for choice 0, or the stream's error, which
+/// carries the completion so far ([`StreamError::partial_completion`]).
+pub struct ContentDeltas {
+    stream: ChatCompletionStream,
+    acc: Accumulating,
+    failed: bool,
+}
+
+impl ContentDeltas {
+    /// The stream underneath: its status, headers and request id.
+    pub fn stream(&self) -> &ChatCompletionStream {
+        &self.stream
+    }
+}
+
+impl Iterator for ContentDeltas {
+    type Item = Result<String, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
         }
-        if let Some(text) = delta.content {
-            self.content.get_or_insert_with(String::new).push_str(&text);
-        }
-        if let Some(text) = delta.refusal {
-            self.refusal.get_or_insert_with(String::new).push_str(&text);
-        }
-        for call in delta.tool_calls.unwrap_or_default() {
-            let id = call.id.filter(|id| !id.is_empty());
-            let slot = match (call.index, &id) {
-                (Some(index), _) => self.tool_calls.iter().position(|t| t.index == Some(index)),
-                (None, Some(id)) => self.tool_calls.iter().position(|t| t.id == *id),
-                (None, None) => self.tool_calls.len().checked_sub(1),
+        loop {
+            let item = self.stream.next()?;
+            let text = match &item {
+                Ok(chunk) => chunk
+                    .choices
+                    .iter()
+                    .find(|c| c.index == 0)
+                    .and_then(|c| c.delta.content.as_deref())
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned),
+                Err(_) => None,
             };
-            let slot = match slot {
-                Some(i) => i,
-                None => {
-                    self.tool_calls.push(ToolCallAccumulator {
-                        index: call.index,
-                        ..ToolCallAccumulator::default()
-                    });
-                    self.tool_calls.len() - 1
-                }
-            };
-            let Some(acc) = self.tool_calls.get_mut(slot) else {
-                continue;
-            };
-            if let (true, Some(id)) = (acc.id.is_empty(), id) {
-                acc.id = id;
+            if let Err(e) = self.acc.add(item) {
+                self.failed = true;
+                return Some(Err(e));
             }
-            if let Some(function) = call.function {
-                match function.name.filter(|n| !n.is_empty()) {
-                    Some(name) if acc.name.is_empty() => acc.name = name,
-                    // Some servers repeat the whole name on every delta; others stream it.
-                    Some(name) if name != acc.name => acc.name.push_str(&name),
-                    _ => {}
-                }
-                if let Some(arguments) = function.arguments {
-                    acc.arguments.push_str(&arguments);
-                }
+            if let Some(text) = text {
+                return Some(Ok(text));
             }
-            for (key, value) in call.extra {
-                acc.extra.insert(key, value);
-            }
-        }
-        if let Some(function) = delta.function_call {
-            let acc = self.function_call.get_or_insert_with(FunctionCall::default);
-            if let Some(name) = function.name.filter(|n| !n.is_empty()) {
-                if acc.name.is_empty() {
-                    acc.name = name;
-                }
-            }
-            if let Some(arguments) = function.arguments {
-                acc.arguments.push_str(&arguments);
-            }
-        }
-        for (key, value) in delta.extra {
-            merge_vendor_value(&mut self.message_extra, key, value);
-        }
-        if let Some(logprobs) = choice.logprobs {
-            let acc = self
-                .logprobs
-                .get_or_insert_with(ChatCompletionChoiceLogprobs::default);
-            if let Some(content) = logprobs.content {
-                acc.content.get_or_insert_with(Vec::new).extend(content);
-            }
-            if let Some(refusal) = logprobs.refusal {
-                acc.refusal.get_or_insert_with(Vec::new).extend(refusal);
-            }
-        }
-        if choice.finish_reason.is_some() {
-            self.finish_reason = choice.finish_reason;
-        }
-        for (key, value) in choice.extra {
-            self.choice_extra.insert(key, value);
-        }
-    }
-
-    fn finish(self) -> ChatCompletionChoice {
-        let tool_calls: Vec<ChatCompletionMessageToolCalls> = self
-            .tool_calls
-            .into_iter()
-            .map(|t| {
-                ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
-                    id: t.id,
-                    function: FunctionCall {
-                        name: t.name,
-                        arguments: t.arguments,
-                    },
-                    extra: t.extra,
-                })
-            })
-            .collect();
-        ChatCompletionChoice {
-            index: self.index,
-            message: ChatCompletionResponseMessage {
-                role: Some(self.role.unwrap_or(Role::Assistant)),
-                content: self.content.map(ResponseContent::from),
-                refusal: self.refusal,
-                tool_calls: (!tool_calls.is_empty()).then_some(tool_calls),
-                function_call: self.function_call,
-                extra: self.message_extra,
-                ..ChatCompletionResponseMessage::default()
-            },
-            finish_reason: self.finish_reason,
-            logprobs: self.logprobs,
-            extra: self.choice_extra,
         }
     }
 }
 
-/// Merges a vendor delta key: strings concatenate (reasoning text), arrays append
-/// (`reasoning_details`), `null` never replaces a value, anything else keeps its last value.
-fn merge_vendor_value(map: &mut Map<String, Value>, key: String, value: Value) {
-    match (map.get_mut(&key), value) {
-        (_, Value::Null) => {}
-        (Some(Value::String(acc)), Value::String(s)) => acc.push_str(&s),
-        (Some(Value::Array(acc)), Value::Array(items)) => acc.extend(items),
-        (_, value) => {
-            map.insert(key, value);
-        }
+impl FusedIterator for ContentDeltas {}
+
+impl fmt::Debug for ContentDeltas {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContentDeltas")
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
     }
 }
 
@@ -632,11 +699,36 @@ fn completion_as_events(body: &[u8]) -> Option<Vec<u8>> {
     Some(events)
 }
 
+/// The random completions of the property test (`tests/accumulate.rs`), for the replay test.
+#[cfg(test)]
+#[path = "../tests/common/completions.rs"]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod completions;
+
 #[cfg(test)]
 mod tests {
     // Tests assert on known-good fixtures; a panic is the failure report.
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    use super::completions;
+
+    /// A server that ignores `"stream": true` sends the whole answer as JSON: its replay as
+    /// a one-chunk stream accumulates to the same completion.
+    #[test]
+    fn json_replay_accumulates_to_the_whole_completion() {
+        for case in 0..1000u64 {
+            let mut e = completions::SplitMix(case);
+            let whole = completions::completion(&mut e);
+            let text = whole.to_string();
+            let want: CreateChatCompletionResponse = serde_json::from_str(&text).unwrap();
+            let events = completion_as_events(text.as_bytes()).unwrap();
+            let got = ChatCompletionStream::from_reader(io::Cursor::new(events))
+                .collect_completion()
+                .unwrap();
+            assert_eq!(got, want, "case {case}: {whole:#}");
+        }
+    }
 
     /// A reader producing `n` content chunks, then a finish chunk and `[DONE]`, without
     /// ever holding the whole body.
@@ -672,6 +764,51 @@ mod tests {
         }
     }
 
+    /// Hands out a body one byte per read.
+    struct Drip(io::Cursor<Vec<u8>>);
+
+    impl Read for Drip {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    /// Found by fuzzing: the stream limit used to count bytes read ahead, so whether an
+    /// event before the limit was yielded depended on the read sizes.
+    #[test]
+    fn the_stream_limit_does_not_depend_on_read_sizes() {
+        let event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ab\"}}]}\n\n";
+        let body = event.repeat(50).into_bytes();
+        for limit in [0, 1, 57, 58, 59, 500, 2900, 2950] {
+            let items = |stream: ChatCompletionStream| -> Vec<String> {
+                stream
+                    .max_stream_bytes(limit)
+                    .map(|i| i.map_or_else(|e| e.to_string(), |c| format!("{c:?}")))
+                    .collect()
+            };
+            let whole = items(ChatCompletionStream::from_reader(io::Cursor::new(
+                body.clone(),
+            )));
+            let dripped = items(ChatCompletionStream::from_reader(Drip(io::Cursor::new(
+                body.clone(),
+            ))));
+            assert_eq!(whole, dripped, "limit {limit}");
+            let chunks = whole.iter().filter(|i| i.starts_with("CreateChat")).count();
+            assert_eq!(
+                chunks as u64,
+                (limit / event.len() as u64).min(50),
+                "limit {limit}"
+            );
+            if limit < body.len() as u64 {
+                assert!(
+                    whole.last().unwrap().contains("max_stream_bytes"),
+                    "{whole:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn two_hundred_thousand_chunks_in_constant_memory() {
         let mut stream = ChatCompletionStream::from_reader(Generated {
@@ -692,21 +829,5 @@ mod tests {
         assert_eq!(count, 200_001);
         assert!(capacity_after_ten > 0);
         assert_eq!(stream.events.buffered_capacity(), capacity_after_ten);
-    }
-
-    #[test]
-    fn vendor_values_merge() {
-        let mut m = Map::new();
-        merge_vendor_value(&mut m, "reasoning_content".into(), Value::from("a"));
-        merge_vendor_value(&mut m, "reasoning_content".into(), Value::from("b"));
-        merge_vendor_value(&mut m, "reasoning_content".into(), Value::Null);
-        merge_vendor_value(&mut m, "details".into(), serde_json::json!([1]));
-        merge_vendor_value(&mut m, "details".into(), serde_json::json!([2]));
-        merge_vendor_value(&mut m, "n".into(), Value::from(1));
-        merge_vendor_value(&mut m, "n".into(), Value::from(2));
-        assert_eq!(
-            Value::Object(m),
-            serde_json::json!({"reasoning_content": "ab", "details": [1, 2], "n": 2})
-        );
     }
 }

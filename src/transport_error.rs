@@ -5,6 +5,7 @@ use crate::error::NO_TLS;
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::http;
 use crate::tls::PROVIDER;
+use crate::util::{redact_url, redact_urls};
 
 /// Maps ureq's error to ours, keeping it as the source.
 pub(crate) fn transport_error(e: ureq::Error) -> Error {
@@ -12,7 +13,8 @@ pub(crate) fn transport_error(e: ureq::Error) -> Error {
         return Error::Transport(TransportError::new(kind, message, Some(Box::new(e))));
     }
     let (kind, what) = classify(&e);
-    let message = format!("{what}: {e}");
+    // ureq's words may quote the URL (with `user:pass@` or `?api-key=`): shown redacted.
+    let message = format!("{what}: {}", redact_urls(&e.to_string()));
     Error::Transport(TransportError::new(kind, message, Some(Box::new(e))))
 }
 
@@ -198,7 +200,10 @@ fn tls_cause(text: &str) -> Option<&'static str> {
 pub(crate) fn bad_url(url: &str, e: http::Error) -> Error {
     Error::Transport(TransportError::new(
         TransportErrorKind::BadUrl,
-        format!("cannot build a request for `{url}`: {e}; check base_url"),
+        format!(
+            "cannot build a request for `{}`: {e}; check base_url",
+            redact_url(url)
+        ),
         Some(Box::new(e)),
     ))
 }

@@ -101,6 +101,158 @@ pub(crate) fn redact(text: &mut String, key: &str) {
     }
 }
 
+/// Whether a character must not reach a terminal as it is: C0 and C1 controls (ESC starts
+/// the escape sequences that recolour, move the cursor or retitle a terminal; CR and LF
+/// forge lines), DEL, and the Unicode bidirectional overrides that reorder what is shown.
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Server or user text made safe to print: every control character (see above) becomes a
+/// space. The one rule for every error's `Display` and snippet.
+pub(crate) fn clean_text(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(is_unsafe_char) {
+        s.chars()
+            .map(|c| if is_unsafe_char(c) { ' ' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
+/// [`clean_text`] in place.
+pub(crate) fn clean_in_place(s: &mut String) {
+    if let std::borrow::Cow::Owned(clean) = clean_text(s) {
+        *s = clean;
+    }
+}
+
+/// Query parameters whose values are credentials, compared without case: Azure's
+/// `api-key`, Google's `key`, OAuth's `access_token`/`token`/`refresh_token`/`id_token`/
+/// `client_secret`/`code`, SAS and presigned-URL signatures (`sig`, `signature`,
+/// `X-Amz-Signature`, `X-Amz-Credential`, `X-Amz-Security-Token`,
+/// `X-Goog-Signature`, `X-Goog-Credential`), and the generic `api_key`, `apikey`,
+/// `secret`, `password`, `auth`, `session`.
+pub(crate) const SECRET_QUERY_NAMES: &[&str] = &[
+    "api-key",
+    "api_key",
+    "apikey",
+    "key",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "code",
+    "sig",
+    "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
+    "secret",
+    "password",
+    "auth",
+    "session",
+];
+
+/// The longest URL shown in an error or a `Debug` (longer ones end in `…`).
+pub(crate) const MAX_SHOWN_URL_CHARS: usize = 256;
+
+/// A URL as it may be shown: `user:pass@` becomes `<redacted>@`, the value of every query
+/// parameter in [`SECRET_QUERY_NAMES`] becomes `<redacted>`, control characters become
+/// spaces, and it is cut at [`MAX_SHOWN_URL_CHARS`].
+pub(crate) fn redact_url(url: &str) -> String {
+    let mut out = String::with_capacity(url.len().min(MAX_SHOWN_URL_CHARS));
+    let (before_fragment, fragment) = match url.find('#') {
+        Some(i) => (url.get(..i).unwrap_or(url), url.get(i..).unwrap_or("")),
+        None => (url, ""),
+    };
+    let (base, query) = match before_fragment.find('?') {
+        Some(i) => (
+            before_fragment.get(..i).unwrap_or(before_fragment),
+            before_fragment.get(i + 1..),
+        ),
+        None => (before_fragment, None),
+    };
+    // The authority is what follows `scheme://` up to the next `/`; userinfo ends at its
+    // last `@`.
+    match base.find("://") {
+        Some(i) => {
+            let (scheme, rest) = base.split_at(i + 3);
+            let end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(end);
+            out.push_str(scheme);
+            match authority.rfind('@') {
+                Some(at) => {
+                    out.push_str("<redacted>");
+                    out.push_str(authority.get(at..).unwrap_or(""));
+                }
+                None => out.push_str(authority),
+            }
+            out.push_str(path);
+        }
+        None => out.push_str(base),
+    }
+    if let Some(query) = query {
+        out.push('?');
+        for (i, pair) in query.split('&').enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            match pair.split_once('=') {
+                Some((name, _)) if is_secret_name(name) => {
+                    out.push_str(name);
+                    out.push_str("=<redacted>");
+                }
+                _ => out.push_str(pair),
+            }
+        }
+    }
+    out.push_str(fragment);
+    let shown = truncate_chars(&out, MAX_SHOWN_URL_CHARS);
+    clean_text(&shown).into_owned()
+}
+
+fn is_secret_name(name: &str) -> bool {
+    // A percent-encoded name (`api%2Dkey`) is compared decoded enough for the dash.
+    let name = name.replace("%2D", "-").replace("%2d", "-");
+    SECRET_QUERY_NAMES
+        .iter()
+        .any(|secret| secret.eq_ignore_ascii_case(&name))
+}
+
+/// Every URL (`scheme://…`, up to whitespace, a quote, a backtick or `>`) in a text, as
+/// [`redact_url`] shows it.
+pub(crate) fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        // The scheme: the letters before `://`.
+        let start = rest
+            .get(..i)
+            .and_then(|head| {
+                head.char_indices()
+                    .rev()
+                    .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                    .last()
+                    .map(|(j, _)| j)
+            })
+            .unwrap_or(i);
+        let after = rest.get(i..).unwrap_or("");
+        let len = after
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '>' | '<'))
+            .unwrap_or(after.len());
+        out.push_str(rest.get(..start).unwrap_or(""));
+        out.push_str(&redact_url(rest.get(start..i + len).unwrap_or("")));
+        rest = rest.get(i + len..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Percent-encodes one path segment, so an id with `/`, `?`, `#` or spaces stays one segment.
 pub(crate) fn encode_path_segment(segment: &str) -> String {
     percent_encode(segment, |b| {
@@ -178,6 +330,34 @@ mod tests {
             ],
         );
         assert_eq!(url, "http://h/x?metadata%5Bk%5D=a%20b%26c&limit=2");
+    }
+
+    #[test]
+    fn urls_lose_their_secrets() {
+        assert_eq!(
+            redact_url("https://user:p%40ss@h.example:8443/v1?api-version=1&api-key=sk1&Sig=abc#f"),
+            "https://<redacted>@h.example:8443/v1?api-version=1&api-key=<redacted>&Sig=<redacted>#f"
+        );
+        assert_eq!(redact_url("http://h/v1"), "http://h/v1");
+        assert_eq!(redact_url("http://h/\u{1b}[2J"), "http://h/ [2J");
+        let long = format!("http://h/{}", "a".repeat(1000));
+        assert_eq!(redact_url(&long).chars().count(), MAX_SHOWN_URL_CHARS + 1);
+        assert_eq!(
+            redact_urls("cannot reach `http://u:pw@h/x?token=t1`: refused; see https://docs/?a=1"),
+            "cannot reach `http://<redacted>@h/x?token=<redacted>`: refused; see https://docs/?a=1"
+        );
+    }
+
+    #[test]
+    fn control_characters_become_spaces() {
+        assert_eq!(
+            clean_text("a\u{1b}[31mb\r\nc\u{202e}d\u{7f}"),
+            "a [31mb  c d "
+        );
+        assert!(matches!(
+            clean_text("plain é"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -73,7 +73,10 @@ fuzz_target!(|data: &[u8]| {
         api.retry_after(),
         api.retries(),
     );
-    let _ = format!("{api} {api:?}");
+    let _ = format!("{api:?}");
+    // Control characters from the server never reach a terminal: the same rule everywhere.
+    let shown = api.to_string();
+    assert!(!shown.chars().any(char::is_control), "raw control character: {shown:?}");
     show(&Error::Api(Box::new(api.clone())));
 
     let response = ApiResponse::new(status, headers, ());
@@ -87,6 +90,8 @@ fuzz_target!(|data: &[u8]| {
             let Error::Stream(s) = &e else { unreachable!() };
             assert_eq!(s.kind(), StreamErrorKind::ServerError);
             assert!(!s.message().trim().is_empty());
+            let shown = e.to_string();
+            assert!(!shown.chars().any(char::is_control), "raw control character: {shown:?}");
             let _ = (s.error_type(), s.code(), s.param(), s.snippet());
         }
         other => panic!("an `event: error` did not end the stream with a server error: {other:?}"),

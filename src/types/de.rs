@@ -92,10 +92,243 @@ pub(crate) fn lenient_opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<
     d.deserialize_any(LenientU64)
 }
 
-/// Lenient `Option<u32>`: `null` is `None`, any number is truncated and saturates.
-pub(crate) fn lenient_opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    Ok(d.deserialize_any(LenientU64)?
-        .map(|v| u32::try_from(v).unwrap_or(u32::MAX)))
+/// The most choices a response or a stream chunk may hold: the API caps `n` at 128.
+///
+/// A longer `choices` array is a decode error, so a hostile body such as
+/// `{"choices":[{},{},…]}` (32 MiB of it is 11 million empty choices, each a struct of
+/// strings, vectors and maps) cannot make the decoded value hundreds of times larger than the
+/// bytes it came from.
+pub const MAX_CHOICES: usize = 128;
+
+/// The most tool calls one message, or one choice of a stream, may hold.
+///
+/// A longer `tool_calls` array is a decode error, and a stream with more distinct tool-call
+/// indices in one choice is a stream error, for the same reason as [`MAX_CHOICES`].
+pub const MAX_TOOL_CALLS: usize = 1024;
+
+/// A sequence of at most `max` elements; `null` is empty.
+struct Capped<T> {
+    max: usize,
+    what: &'static str,
+    marker: std::marker::PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Capped<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an array of at most {} {}", self.max, self.what)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(item) = seq.next_element::<T>()? {
+            if out.len() == self.max {
+                return Err(de::Error::custom(format_args!(
+                    "more than {} {} in one array; the API sends at most {}",
+                    self.max, self.what, self.max
+                )));
+            }
+            out.push(item);
+        }
+        Ok(out)
+    }
+}
+
+/// `choices`: at most [`MAX_CHOICES`] elements, `null` or missing is empty.
+pub(crate) fn capped_choices<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    d.deserialize_any(Capped {
+        max: MAX_CHOICES,
+        what: "choices",
+        marker: std::marker::PhantomData,
+    })
+}
+
+/// `tool_calls`: at most [`MAX_TOOL_CALLS`] elements; `null` is `None`.
+pub(crate) fn capped_tool_calls<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Opt<T>(Capped<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Opt<T> {
+        type Value = Option<Vec<T>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.expecting(f)
+        }
+        null_is_none!();
+        fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            self.0.visit_seq(seq).map(Some)
+        }
+    }
+    d.deserialize_any(Opt(Capped {
+        max: MAX_TOOL_CALLS,
+        what: "tool calls",
+        marker: std::marker::PhantomData,
+    }))
+}
+
+/// The number of elements of a `choices` value is over [`MAX_CHOICES`] (`true`), counted
+/// without building them; any other value is `false`.
+struct Count(bool);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CountVisitor)
+    }
+}
+
+struct CountVisitor;
+
+impl<'de> Visitor<'de> for CountVisitor {
+    type Value = Count;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
+        let mut n = 0usize;
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        Ok(Count(n > MAX_CHOICES))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Count, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Count(false))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Count, E> {
+        Ok(Count(false))
+    }
+}
+
+/// Whether the top-level `choices` of a JSON body has more than [`MAX_CHOICES`] elements,
+/// found without building them (a second, allocation-free pass over the body). `false` for
+/// anything that is not such an object.
+pub(crate) fn too_many_choices(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Shape {
+        choices: Option<Count>,
+    }
+
+    matches!(
+        serde_json::from_slice::<Shape>(body),
+        Ok(Shape {
+            choices: Some(Count(true))
+        })
+    )
+}
+
+/// Visits an index of a stream chunk: a non-negative integer (or a numeric string, or an
+/// integral float) that fits in a `u32`. Anything else is an error rather than a coercion
+/// into another index, so two different choices or tool calls never merge. `minus_one` is
+/// what `-1` means (`None` for errors).
+struct StreamIndex {
+    minus_one: Option<Option<u32>>,
+}
+
+impl StreamIndex {
+    fn check<E: de::Error>(self, v: i128) -> Result<Option<u32>, E> {
+        if v == -1 {
+            if let Some(meaning) = self.minus_one {
+                return Ok(meaning);
+            }
+        }
+        u32::try_from(v).map(Some).map_err(|_| {
+            E::custom(format_args!(
+                "index {v} is out of range: an index is an integer from 0 to {}",
+                u32::MAX
+            ))
+        })
+    }
+}
+
+impl<'de> Visitor<'de> for StreamIndex {
+    type Value = Option<u32>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an index from 0 to 4294967295")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.check(i128::from(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.check(i128::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // Only an integral float within range is an index; `as` is exact for those.
+        if v.fract() == 0.0 && (-1.0..=f64::from(u32::MAX)).contains(&v) {
+            return self.check(v as i128);
+        }
+        Err(E::custom(format_args!(
+            "index {v} is out of range: an index is an integer from 0 to {}",
+            u32::MAX
+        )))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match v.trim().parse::<i128>() {
+            Ok(n) => self.check(n),
+            Err(_) => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+        }
+    }
+
+    null_is_none!();
+}
+
+/// A choice index of a stream chunk: 0 when missing or `null`, an error when negative, too
+/// large or fractional (never coerced into another choice's index).
+pub(crate) fn stream_choice_index<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    Ok(d.deserialize_any(StreamIndex { minus_one: None })?
+        .unwrap_or(0))
+}
+
+/// A tool-call index of a stream chunk: `None` when missing, `null` or `-1` (AWS Bedrock's
+/// "the only call"), an error for any other negative, too large or fractional value.
+pub(crate) fn stream_tool_index<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    d.deserialize_any(StreamIndex {
+        minus_one: Some(None),
+    })
 }
 
 /// Metadata map that tolerates non-string values: strings are kept, `null` values are dropped,
@@ -280,7 +513,7 @@ mod tests {
         b: u32,
         #[serde(default, deserialize_with = "lenient_opt_u64")]
         c: Option<u64>,
-        #[serde(default, deserialize_with = "lenient_opt_u32")]
+        #[serde(default, deserialize_with = "stream_tool_index")]
         d: Option<u32>,
         #[serde(default, deserialize_with = "null_default")]
         s: String,
@@ -314,16 +547,88 @@ mod tests {
 
     #[test]
     fn numbers_in_any_shape() {
-        let v = t(r#"{"a":12.0,"b":-3,"c":7.9,"d":5000000000,"s":"x"}"#);
+        let v = t(r#"{"a":12.0,"b":-3,"c":7.9,"d":"5","s":"x"}"#);
         assert_eq!(v.a, 12);
         assert_eq!(v.b, 0);
         assert_eq!(v.c, Some(7));
-        assert_eq!(v.d, Some(u32::MAX));
+        assert_eq!(v.d, Some(5));
         assert_eq!(v.s, "x");
         assert_eq!(t(r#"{"a":"42"}"#).a, 42);
         assert_eq!(t(r#"{"a":18446744073709551615}"#).a, u64::MAX);
         assert!(serde_json::from_str::<T>(r#"{"a":"many"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"a":[]}"#).is_err());
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Indices {
+        #[serde(default, deserialize_with = "stream_choice_index")]
+        choice: u32,
+        #[serde(default, deserialize_with = "stream_tool_index")]
+        tool: Option<u32>,
+    }
+
+    #[test]
+    fn stream_indices_are_never_coerced() {
+        let ok = |json: &str| serde_json::from_str::<Indices>(json).unwrap();
+        assert_eq!(
+            ok("{}"),
+            Indices {
+                choice: 0,
+                tool: None
+            }
+        );
+        assert_eq!(
+            ok(r#"{"choice":4294967295,"tool":2.0}"#),
+            Indices {
+                choice: u32::MAX,
+                tool: Some(2)
+            }
+        );
+        // Bedrock's -1 for its only tool call reads as "no index".
+        assert_eq!(ok(r#"{"tool":-1}"#).tool, None);
+        for bad in [
+            r#"{"choice":-1}"#,
+            r#"{"choice":4294967296}"#,
+            r#"{"choice":9223372036854775807}"#,
+            r#"{"choice":1.5}"#,
+            r#"{"tool":-2}"#,
+            r#"{"tool":4294967296}"#,
+            r#"{"tool":"x"}"#,
+        ] {
+            let err = serde_json::from_str::<Indices>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("out of range") || err.contains("expected an index"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn choices_and_tool_calls_are_capped() {
+        #[derive(Deserialize)]
+        struct C {
+            #[serde(default, deserialize_with = "capped_choices")]
+            choices: Vec<Value>,
+            #[serde(default, deserialize_with = "capped_tool_calls")]
+            tool_calls: Option<Vec<Value>>,
+        }
+        let list = |n: usize| format!("[{}]", vec!["{}"; n].join(","));
+        let c: C =
+            serde_json::from_str(&format!(r#"{{"choices":{}}}"#, list(MAX_CHOICES))).unwrap();
+        assert_eq!(c.choices.len(), MAX_CHOICES);
+        assert_eq!(c.tool_calls, None);
+        let err = serde_json::from_str::<C>(&format!(r#"{{"choices":{}}}"#, list(MAX_CHOICES + 1)))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("more than 128 choices"), "{err}");
+        let c: C = serde_json::from_str(r#"{"choices":null,"tool_calls":[]}"#).unwrap();
+        assert_eq!((c.choices.len(), c.tool_calls), (0, Some(Vec::new())));
+        let body = format!(r#"{{"tool_calls":{}}}"#, list(MAX_TOOL_CALLS + 1));
+        let err = serde_json::from_str::<C>(&body).err().unwrap().to_string();
+        assert!(err.contains("more than 1024 tool calls"), "{err}");
     }
 
     #[test]

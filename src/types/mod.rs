@@ -46,6 +46,8 @@ pub use batch::{
     Batch, BatchError, BatchErrors, BatchRequestCounts, BatchRequestInput, BatchRequestOutput,
     BatchResponse, BatchStatus, CreateBatchRequest, ListBatchesParams, ListBatchesResponse,
 };
+pub(crate) use de::too_many_choices;
+pub use de::{MAX_CHOICES, MAX_TOOL_CALLS};
 pub use enums::{
     AllowedToolsMode, AudioFormat, ContentFilterSeverity, FinishReason, FunctionCallMode,
     GrammarSyntax, ImageDetail, InputAudioFormat, Modality, ModerationInputType, ModerationMode,
@@ -92,7 +94,8 @@ pub use stored::{
 };
 pub use stream::{
     ChatCompletionMessageToolCallChunk, ChatCompletionStreamChoice,
-    ChatCompletionStreamResponseDelta, CreateChatCompletionStreamResponse, FunctionCallStream,
+    ChatCompletionStreamResponseDelta, ChatCompletionStreamResponseDeltaAudio,
+    CreateChatCompletionStreamResponse, CustomToolCallStream, FunctionCallStream,
 };
 pub use tool::{
     ChatCompletionAllowedTools, ChatCompletionFunctionCallOption, ChatCompletionFunctions,

@@ -1,0 +1,631 @@
+//! `ChunkAccumulator`: folds the chunks of a stream into the completion a non-streamed request
+//! would have returned.
+//!
+//! The rules, for every level of a completion:
+//!
+//! * **Fragments** (everything inside a choice's `delta`, and each tool-call fragment): text
+//!   (`content`, `refusal`, tool-call `arguments` and custom `input`, audio `data` and
+//!   `transcript`, vendor strings such as `reasoning_content`) is concatenated; arrays
+//!   (`annotations`, `logprobs.content`, vendor arrays such as `reasoning_details`) are
+//!   appended; vendor objects are merged key by key by the same rules; any other vendor
+//!   value (number, bool) keeps its last value; `null` never replaces a value.
+//!   Identifiers (`role`, tool-call `id`, audio `id`) keep their first non-empty value; a
+//!   name (function or custom tool) keeps its first value, a later different value is
+//!   appended (a name streamed in pieces) and a repeat of the whole name is ignored.
+//! * **Metadata** (the keys of a chunk and of a choice outside its `delta`, such as Azure's
+//!   `content_filter_results`, Groq's `x_groq` or Perplexity's `citations`): every chunk
+//!   describes the same response, so objects are merged key by key and any other value,
+//!   strings and arrays included, keeps its last non-`null` value (Azure repeats
+//!   `"severity": "safe"` on every chunk; Perplexity repeats its whole `citations` array).
+//!   `id`, `model`, `created`, `system_fingerprint` and `service_tier` keep their first
+//!   non-empty value (Azure's first chunk has `"id": ""`), `usage` its last one, and
+//!   `moderation` merges its `input` and `output`.
+//! * **Indices**: choices are found by `index` and tool calls by `index`, else by a non-empty
+//!   `id`, else as the continuation of the choice's last call, each through a map. Choices
+//!   come out sorted by index; tool calls with an index sorted by it, then those without one
+//!   in the order they came. A chunk that would make more than [`MAX_CHOICES`] distinct
+//!   choices or more than [`MAX_TOOL_CALLS`] distinct tool calls in the stream is refused
+//!   whole, and the accumulator stays as it was.
+//! * **Tool-call types**: `"type": "custom"` makes a custom tool call, `function` or no type a
+//!   function call, any other type an [`Other`](ChatCompletionMessageToolCalls::Other) call
+//!   with its fields merged as fragments.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, StreamError, StreamErrorKind};
+use crate::types::{
+    ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionMessageCustomToolCall,
+    ChatCompletionMessageToolCall, ChatCompletionMessageToolCallChunk,
+    ChatCompletionMessageToolCalls, ChatCompletionModeration, ChatCompletionResponseMessage,
+    ChatCompletionResponseMessageAnnotation, ChatCompletionResponseMessageAudio,
+    ChatCompletionStreamChoice, ChatCompletionStreamResponseDeltaAudio, CompletionUsage,
+    CreateChatCompletionResponse, CreateChatCompletionStreamResponse, CustomToolCall, FinishReason,
+    FunctionCall, ResponseContent, Role, ServiceTier, ToolType, MAX_CHOICES, MAX_TOOL_CALLS,
+};
+
+/// Folds stream chunks into one completion, for code that looks at each chunk as it
+/// arrives and wants the whole answer at the end.
+///
+/// It is what [`ChatCompletionStream::collect_completion`](crate::ChatCompletionStream::collect_completion)
+/// uses. For any completion a server could send whole, the same completion streamed and
+/// split at any points accumulates to an equal [`CreateChatCompletionResponse`]: content,
+/// refusal, reasoning text, tool calls of every type, audio, annotations, logprobs, usage,
+/// moderation, each choice's `finish_reason` and the vendor keys at every level. How chunks
+/// are combined is described below.
+///
+/// [`finish`](Self::finish) can be called at any time, also after a stream failed: it
+/// returns the completion the chunks added so far make up (choices without a
+/// `finish_reason` are the ones that were cut off).
+///
+/// # How chunks combine
+///
+/// * Inside a choice's `delta` and each tool-call fragment, text is concatenated (content,
+///   refusal, arguments, custom input, audio data and transcript, vendor strings such as
+///   `reasoning_content`), arrays are appended (annotations, logprobs, vendor arrays),
+///   vendor objects merge key by key by the same rules, other vendor values keep their last
+///   value, and `null` never replaces a value. Ids and the role keep their first non-empty
+///   value; a tool name keeps its first value (a different later value is appended, a repeat
+///   ignored).
+/// * The keys of a chunk and of a choice outside its `delta` describe the whole response:
+///   objects merge key by key, other values (strings and arrays too) keep their last
+///   non-`null` value. `id`, `model`, `created`, `system_fingerprint` and `service_tier`
+///   keep their first non-empty value, `usage` its last one.
+/// * Choices are matched by `index`, tool calls by `index`, else by `id`, else continue the
+///   choice's last call. A `"type": "custom"` fragment makes a custom tool call.
+/// * A stream may hold at most [`MAX_CHOICES`] distinct choices and [`MAX_TOOL_CALLS`]
+///   distinct tool calls; [`add`](Self::add) refuses a chunk past either limit with an
+///   [`Error::Stream`] of kind [`StreamErrorKind::TooLarge`] and leaves the accumulator as
+///   it was.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::{ChatCompletionStream, ChunkAccumulator};
+///
+/// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+/// let mut acc = ChunkAccumulator::new();
+/// for chunk in ChatCompletionStream::from_reader(body.as_bytes()) {
+///     let chunk = chunk?;
+///     // ... print chunk.choices[0].delta.content here ...
+///     acc.add(chunk)?;
+/// }
+/// let completion = acc.finish();
+/// assert_eq!(completion.choices[0].message.content.as_deref(), Some("Hi"));
+/// # Ok::<(), sync_openai::Error>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct ChunkAccumulator {
+    id: String,
+    model: String,
+    created: u64,
+    system_fingerprint: Option<String>,
+    service_tier: Option<ServiceTier>,
+    usage: Option<CompletionUsage>,
+    moderation: Option<ChatCompletionModeration>,
+    extra: Map<String, Value>,
+    choices: BTreeMap<u32, ChoiceAccumulator>,
+    /// Distinct tool calls in all choices, for the [`MAX_TOOL_CALLS`] limit.
+    tool_calls: usize,
+}
+
+#[derive(Debug, Default, Clone)]
+struct ChoiceAccumulator {
+    role: Option<Role>,
+    content: Option<ResponseContent>,
+    refusal: Option<String>,
+    tool_calls: ToolCalls,
+    function_call: Option<FunctionCall>,
+    audio: Option<ChatCompletionResponseMessageAudio>,
+    annotations: Option<Vec<ChatCompletionResponseMessageAnnotation>>,
+    logprobs: Option<ChatCompletionChoiceLogprobs>,
+    finish_reason: Option<FinishReason>,
+    message_extra: Map<String, Value>,
+    choice_extra: Map<String, Value>,
+}
+
+/// The tool calls of one choice, in the order they first came, found through maps.
+#[derive(Debug, Default, Clone)]
+struct ToolCalls {
+    /// A delta had a `tool_calls` array (even an empty one).
+    seen: bool,
+    calls: Vec<ToolCallAccumulator>,
+    by_index: BTreeMap<u32, usize>,
+    by_id: HashMap<String, usize>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct ToolCallAccumulator {
+    index: Option<u32>,
+    /// `None` until a fragment has an `id` key.
+    id: Option<String>,
+    kind: Option<ToolType>,
+    name: String,
+    /// Function arguments or custom input.
+    arguments: String,
+    extra: Map<String, Value>,
+}
+
+/// Where a tool-call fragment goes among a choice's calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Existing(usize),
+    New,
+}
+
+impl ToolCalls {
+    /// The slot of `call`, without changing anything.
+    fn slot(&self, call: &ChatCompletionMessageToolCallChunk) -> Slot {
+        let found = match (call.index, call.id.as_deref().filter(|id| !id.is_empty())) {
+            (Some(index), _) => self.by_index.get(&index).copied(),
+            (None, Some(id)) => self.by_id.get(id).copied(),
+            (None, None) => self.calls.len().checked_sub(1),
+        };
+        found.map_or(Slot::New, Slot::Existing)
+    }
+
+    fn add(&mut self, call: ChatCompletionMessageToolCallChunk) {
+        let at = match self.slot(&call) {
+            Slot::Existing(at) => at,
+            Slot::New => {
+                let at = self.calls.len();
+                if let Some(index) = call.index {
+                    self.by_index.insert(index, at);
+                }
+                self.calls.push(ToolCallAccumulator {
+                    index: call.index,
+                    ..ToolCallAccumulator::default()
+                });
+                at
+            }
+        };
+        let Some(acc) = self.calls.get_mut(at) else {
+            return;
+        };
+        if let Some(id) = call.id {
+            if !id.is_empty() && !self.by_id.contains_key(&id) {
+                self.by_id.insert(id.clone(), at);
+            }
+            match &acc.id {
+                Some(old) if !old.is_empty() => {}
+                _ => acc.id = Some(id),
+            }
+        }
+        if call.r#type.is_some() {
+            acc.kind = call.r#type;
+        }
+        if let Some(function) = call.function {
+            merge_name(&mut acc.name, function.name);
+            if let Some(arguments) = function.arguments {
+                acc.arguments.push_str(&arguments);
+            }
+        }
+        if let Some(custom) = call.custom {
+            merge_name(&mut acc.name, custom.name);
+            if let Some(input) = custom.input {
+                acc.arguments.push_str(&input);
+            }
+        }
+        for (key, value) in call.extra {
+            merge_fragment(&mut acc.extra, key, value);
+        }
+    }
+
+    fn finish(self) -> Option<Vec<ChatCompletionMessageToolCalls>> {
+        if !self.seen && self.calls.is_empty() {
+            return None;
+        }
+        let (mut indexed, unindexed): (Vec<_>, Vec<_>) =
+            self.calls.into_iter().partition(|c| c.index.is_some());
+        indexed.sort_by_key(|c| c.index);
+        Some(
+            indexed
+                .into_iter()
+                .chain(unindexed)
+                .map(ToolCallAccumulator::finish)
+                .collect(),
+        )
+    }
+}
+
+impl ToolCallAccumulator {
+    fn finish(self) -> ChatCompletionMessageToolCalls {
+        match self.kind {
+            None | Some(ToolType::Function) => {
+                ChatCompletionMessageToolCalls::Function(ChatCompletionMessageToolCall {
+                    id: self.id.unwrap_or_default(),
+                    function: FunctionCall {
+                        name: self.name,
+                        arguments: self.arguments,
+                    },
+                    extra: self.extra,
+                })
+            }
+            Some(ToolType::Custom) => {
+                ChatCompletionMessageToolCalls::Custom(ChatCompletionMessageCustomToolCall {
+                    id: self.id.unwrap_or_default(),
+                    custom: CustomToolCall {
+                        name: self.name,
+                        input: self.arguments,
+                    },
+                    extra: self.extra,
+                })
+            }
+            Some(ToolType::Other(kind)) => {
+                // A kind this crate does not know: its body is in the merged vendor keys.
+                let mut object = self.extra;
+                if let Some(id) = self.id {
+                    object.insert("id".to_owned(), Value::String(id));
+                }
+                object.insert("type".to_owned(), Value::String(kind));
+                ChatCompletionMessageToolCalls::Other(Value::Object(object))
+            }
+        }
+    }
+}
+
+/// A name fragment: the first value is kept, a later different one appended (a name
+/// streamed in pieces), a repeat of the whole name ignored (servers that resend it).
+fn merge_name(acc: &mut String, name: Option<String>) {
+    match name.filter(|n| !n.is_empty()) {
+        Some(name) if acc.is_empty() => *acc = name,
+        Some(name) if name != *acc => acc.push_str(&name),
+        _ => {}
+    }
+}
+
+fn stream_limit(message: String) -> Error {
+    Error::Stream(Box::new(StreamError::new(
+        StreamErrorKind::TooLarge,
+        message,
+    )))
+}
+
+impl ChunkAccumulator {
+    /// An empty accumulator.
+    pub fn new() -> ChunkAccumulator {
+        ChunkAccumulator::default()
+    }
+
+    /// Adds the next chunk of the stream.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error::Stream`] of kind [`StreamErrorKind::TooLarge`] when the chunk would make
+    /// more than [`MAX_CHOICES`] distinct choices or [`MAX_TOOL_CALLS`] distinct tool calls;
+    /// the chunk is then not added at all, and [`finish`](Self::finish) still returns what
+    /// came before it.
+    pub fn add(&mut self, chunk: CreateChatCompletionStreamResponse) -> Result<(), Error> {
+        self.check_limits(&chunk)?;
+        if self.id.is_empty() && !chunk.id.is_empty() {
+            self.id = chunk.id;
+        }
+        if self.model.is_empty() && !chunk.model.is_empty() {
+            self.model = chunk.model;
+        }
+        if self.created == 0 {
+            self.created = chunk.created;
+        }
+        if self.system_fingerprint.as_deref().is_none_or(str::is_empty) {
+            if let Some(fp) = chunk.system_fingerprint {
+                self.system_fingerprint = Some(fp);
+            }
+        }
+        if self.service_tier.is_none() {
+            self.service_tier = chunk.service_tier;
+        }
+        if chunk.usage.is_some() {
+            self.usage = chunk.usage;
+        }
+        if let Some(moderation) = chunk.moderation {
+            let acc = self
+                .moderation
+                .get_or_insert_with(ChatCompletionModeration::default);
+            if moderation.input.is_some() {
+                acc.input = moderation.input;
+            }
+            if moderation.output.is_some() {
+                acc.output = moderation.output;
+            }
+            for (key, value) in moderation.extra {
+                merge_metadata(&mut acc.extra, key, value);
+            }
+        }
+        for (key, value) in chunk.extra {
+            merge_metadata(&mut self.extra, key, value);
+        }
+        for choice in chunk.choices {
+            let acc = self.choices.entry(choice.index).or_default();
+            self.tool_calls += acc.add(choice);
+        }
+        Ok(())
+    }
+
+    /// Refuses a chunk that would pass the limits on distinct choices and tool calls.
+    fn check_limits(&self, chunk: &CreateChatCompletionStreamResponse) -> Result<(), Error> {
+        let mut new_choices = BTreeSet::new();
+        let mut new_calls = 0usize;
+        // Fragments of this chunk that open a call: (choice, index) or (choice, id); one
+        // without either opens a call only when its choice has none yet.
+        let mut opened_by_index = BTreeSet::new();
+        let mut opened_by_id = BTreeSet::new();
+        let mut opened_plain = BTreeSet::new();
+        for choice in &chunk.choices {
+            let known = self.choices.get(&choice.index);
+            if known.is_none() {
+                new_choices.insert(choice.index);
+            }
+            for call in choice.delta.tool_calls.iter().flatten() {
+                let slot = known.map_or(Slot::New, |c| c.tool_calls.slot(call));
+                if slot != Slot::New {
+                    continue;
+                }
+                let id = call.id.as_deref().filter(|id| !id.is_empty());
+                let first = match (call.index, id) {
+                    (Some(index), _) => opened_by_index.insert((choice.index, index)),
+                    (None, Some(id)) => opened_by_id.insert((choice.index, id)),
+                    (None, None) => opened_plain.insert(choice.index),
+                };
+                if first {
+                    new_calls += 1;
+                }
+            }
+        }
+        if self.choices.len() + new_choices.len() > MAX_CHOICES {
+            return Err(stream_limit(format!(
+                "the stream has more than {MAX_CHOICES} distinct choices (the API's limit for n); a chunk with choice index {} was refused",
+                new_choices.last().copied().unwrap_or_default()
+            )));
+        }
+        if self.tool_calls + new_calls > MAX_TOOL_CALLS {
+            return Err(stream_limit(format!(
+                "the stream has more than {MAX_TOOL_CALLS} distinct tool calls; a chunk was refused"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The completion the chunks added so far make up.
+    ///
+    /// Works at any time, also after a stream failed or [`add`](Self::add) refused a chunk.
+    pub fn finish(mut self) -> CreateChatCompletionResponse {
+        let choices = std::mem::take(&mut self.choices)
+            .into_iter()
+            .map(|(index, choice)| choice.finish(index))
+            .collect();
+        // Stored completions have typed metadata; a stream carries it as a vendor key.
+        let metadata = match self.extra.remove("metadata") {
+            Some(value) => {
+                match serde_json::from_value::<CreateChatCompletionResponse>(
+                    serde_json::json!({ "metadata": value }),
+                ) {
+                    Ok(parsed) => parsed.metadata,
+                    Err(_) => {
+                        self.extra.insert("metadata".to_owned(), value);
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        CreateChatCompletionResponse {
+            id: self.id,
+            object: "chat.completion".to_owned(),
+            created: self.created,
+            model: self.model,
+            choices,
+            usage: self.usage,
+            service_tier: self.service_tier,
+            system_fingerprint: self.system_fingerprint,
+            metadata,
+            moderation: self.moderation,
+            extra: self.extra,
+        }
+    }
+}
+
+impl ChoiceAccumulator {
+    /// Adds one choice of a chunk; returns how many new tool calls it opened.
+    fn add(&mut self, choice: ChatCompletionStreamChoice) -> usize {
+        let delta = choice.delta;
+        if self.role.is_none() {
+            self.role = delta.role;
+        }
+        if let Some(content) = delta.content {
+            match &mut self.content {
+                Some(acc) => acc.append(content),
+                None => self.content = Some(content),
+            }
+        }
+        if let Some(text) = delta.refusal {
+            self.refusal.get_or_insert_with(String::new).push_str(&text);
+        }
+        let opened = self.add_tool_calls(delta.tool_calls);
+        if let Some(function) = delta.function_call {
+            let acc = self.function_call.get_or_insert_with(FunctionCall::default);
+            merge_name(&mut acc.name, function.name);
+            if let Some(arguments) = function.arguments {
+                acc.arguments.push_str(&arguments);
+            }
+        }
+        if let Some(audio) = delta.audio {
+            self.add_audio(audio);
+        }
+        if let Some(annotations) = delta.annotations {
+            self.annotations
+                .get_or_insert_with(Vec::new)
+                .extend(annotations);
+        }
+        for (key, value) in delta.extra {
+            merge_fragment(&mut self.message_extra, key, value);
+        }
+        if let Some(logprobs) = choice.logprobs {
+            self.add_logprobs(logprobs);
+        }
+        if choice.finish_reason.is_some() {
+            self.finish_reason = choice.finish_reason;
+        }
+        for (key, value) in choice.extra {
+            merge_metadata(&mut self.choice_extra, key, value);
+        }
+        opened
+    }
+
+    /// Adds a delta's tool-call fragments; returns how many new calls they opened.
+    fn add_tool_calls(&mut self, calls: Option<Vec<ChatCompletionMessageToolCallChunk>>) -> usize {
+        let Some(calls) = calls else {
+            return 0;
+        };
+        let before = self.tool_calls.calls.len();
+        self.tool_calls.seen = true;
+        for call in calls {
+            self.tool_calls.add(call);
+        }
+        self.tool_calls.calls.len() - before
+    }
+
+    /// Audio: the first non-empty id, the last `expires_at`, data and transcript joined.
+    fn add_audio(&mut self, audio: ChatCompletionStreamResponseDeltaAudio) {
+        let acc = self
+            .audio
+            .get_or_insert_with(ChatCompletionResponseMessageAudio::default);
+        if let Some(id) = audio.id.filter(|_| acc.id.is_empty()) {
+            acc.id = id;
+        }
+        if let Some(expires_at) = audio.expires_at {
+            acc.expires_at = expires_at;
+        }
+        if let Some(data) = audio.data {
+            acc.data.push_str(&data);
+        }
+        if let Some(transcript) = audio.transcript {
+            acc.transcript.push_str(&transcript);
+        }
+    }
+
+    fn add_logprobs(&mut self, logprobs: ChatCompletionChoiceLogprobs) {
+        let acc = self
+            .logprobs
+            .get_or_insert_with(ChatCompletionChoiceLogprobs::default);
+        if let Some(content) = logprobs.content {
+            acc.content.get_or_insert_with(Vec::new).extend(content);
+        }
+        if let Some(refusal) = logprobs.refusal {
+            acc.refusal.get_or_insert_with(Vec::new).extend(refusal);
+        }
+    }
+
+    fn finish(self, index: u32) -> ChatCompletionChoice {
+        ChatCompletionChoice {
+            index,
+            message: ChatCompletionResponseMessage {
+                // Some servers never send a role in a stream; their whole answers say
+                // `assistant`.
+                role: Some(self.role.unwrap_or(Role::Assistant)),
+                content: self.content,
+                refusal: self.refusal,
+                tool_calls: self.tool_calls.finish(),
+                annotations: self.annotations,
+                function_call: self.function_call,
+                audio: self.audio,
+                extra: self.message_extra,
+            },
+            finish_reason: self.finish_reason,
+            logprobs: self.logprobs,
+            extra: self.choice_extra,
+        }
+    }
+}
+
+/// Merges a vendor key of a fragment (a `delta` or a tool-call fragment): strings
+/// concatenate, arrays append, objects merge key by key by the same rules, `null` never
+/// replaces a value, anything else keeps its last value.
+pub(crate) fn merge_fragment(map: &mut Map<String, Value>, key: String, value: Value) {
+    match (map.get_mut(&key), value) {
+        (Some(_), Value::Null) => {}
+        (Some(Value::String(acc)), Value::String(s)) => acc.push_str(&s),
+        (Some(Value::Array(acc)), Value::Array(items)) => acc.extend(items),
+        (Some(Value::Object(acc)), Value::Object(fields)) => {
+            for (k, v) in fields {
+                merge_fragment(acc, k, v);
+            }
+        }
+        (_, value) => {
+            map.insert(key, value);
+        }
+    }
+}
+
+/// Merges a vendor key of a chunk or a choice (metadata about the whole response): objects
+/// merge key by key by the same rules, `null` never replaces a value, anything else
+/// (strings and arrays too) keeps its last value.
+pub(crate) fn merge_metadata(map: &mut Map<String, Value>, key: String, value: Value) {
+    match (map.get_mut(&key), value) {
+        (Some(_), Value::Null) => {}
+        (Some(Value::Object(acc)), Value::Object(fields)) => {
+            for (k, v) in fields {
+                merge_metadata(acc, k, v);
+            }
+        }
+        (_, value) => {
+            map.insert(key, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Tests assert on known-good fixtures; a panic is the failure report.
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fragment_values_merge() {
+        let mut m = Map::new();
+        for (k, v) in [
+            ("reasoning_content", json!("a")),
+            ("reasoning_content", json!("b")),
+            ("reasoning_content", Value::Null),
+            ("details", json!([1])),
+            ("details", json!([2])),
+            ("n", json!(1)),
+            ("n", json!(2)),
+            ("o", json!({"t": "x", "k": 1})),
+            ("o", json!({"t": "y", "k": 2, "new": null})),
+            ("z", Value::Null),
+        ] {
+            merge_fragment(&mut m, k.into(), v);
+        }
+        assert_eq!(
+            Value::Object(m),
+            json!({"reasoning_content": "ab", "details": [1, 2], "n": 2,
+                   "o": {"t": "xy", "k": 2, "new": null}, "z": null})
+        );
+    }
+
+    #[test]
+    fn metadata_values_merge() {
+        let mut m = Map::new();
+        for (k, v) in [
+            ("x_groq", json!({"id": "req_1"})),
+            (
+                "x_groq",
+                json!({"id": "req_1", "usage": {"queue_time": 0.1}}),
+            ),
+            ("citations", json!(["a", "b"])),
+            ("citations", json!(["a", "b"])),
+            ("severity", json!("safe")),
+            ("severity", json!("safe")),
+            ("severity", Value::Null),
+        ] {
+            merge_metadata(&mut m, k.into(), v);
+        }
+        assert_eq!(
+            Value::Object(m),
+            json!({"x_groq": {"id": "req_1", "usage": {"queue_time": 0.1}},
+                   "citations": ["a", "b"], "severity": "safe"})
+        );
+    }
+}
