@@ -75,7 +75,8 @@
 //! A `ChatApi` holds one connection pool; clones share it, and it is `Send + Sync`.
 //! Proxies come from the environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) as ureq reads
 //! them; the TLS stack and trust store (the `rustls`, `native-tls` and `platform-verifier`
-//! features), private CAs, client certificates and proxies are in the guide [`guide::tls`]. Redirects are not followed: a POST is not replayed elsewhere and credentials never
+//! features), private CAs, client certificates and proxies are in the guide [`guide::tls`].
+//! Redirects are not followed: a POST is not replayed elsewhere and credentials never
 //! reach another host; a 3xx is an [`Error::Api`] naming the `Location`.
 //!
 //! # Errors
@@ -113,8 +114,10 @@
 //! [tools, structured outputs and reasoning](guide::tools),
 //! [stored completions](guide::stored), [Azure OpenAI](guide::azure),
 //! [build scripts](guide::build_scripts), [performance](guide::performance),
-//! [conformance](guide::conformance), [fuzzing](guide::fuzzing) and
-//! [testing code that calls sync-openai](guide::testing).
+//! [conformance](guide::conformance), [fuzzing](guide::fuzzing),
+//! [testing code that calls sync-openai](guide::testing), [scale](guide::scale) (`run_many`
+//! and the Batch API), [TLS, certificates and proxies](guide::tls) and
+//! [observability](guide::observability) (`OPENAI_LOG`, events, `curl` export).
 //!
 //! # Features
 //!
