@@ -18,7 +18,8 @@ impl ChatApi {
     /// Azure's `api-key`), for the shell to fill in, and any other header whose name says it
     /// holds a secret (`x-api-key`, `x-goog-api-key`, `…-token`, `cookie`) is the variable of
     /// its name in capitals, such as `$X_API_KEY`. A client with a token provider is written
-    /// with `$OPENAI_API_KEY` too: set it to a token. Everything else is single-quoted, so
+    /// with `$OPENAI_API_KEY` too: set it to a token. Credentials in the base URL
+    /// (`user:password@`) leave the URL and become `-u "$BASE_URL_USERINFO"`. Everything else is single-quoted, so
     /// quotes, `$`, backticks, backslashes, line breaks and any Unicode in the body reach
     /// the server unchanged. A request with `stream: Some(true)` asks for the event stream
     /// and adds `--no-buffer`. `Accept-Encoding` is left to curl.
@@ -72,7 +73,34 @@ impl ChatApi {
             };
             headers.push(format!("{name}: {value}"));
         }
-        command(&request.uri().to_string(), &headers, request.body(), stream)
+        let (url, userinfo) = without_userinfo(&request.uri().to_string());
+        let mut out = command(&url, &headers, request.body(), stream);
+        if userinfo {
+            // Credentials in base_url (`user:password@`) are a secret like the key.
+            out.push_str(" \\\n  -u \"$BASE_URL_USERINFO\"");
+        }
+        out
+    }
+}
+
+/// The URL without the `user:password@` of its authority, and whether it had one.
+fn without_userinfo(url: &str) -> (String, bool) {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return (url.to_owned(), false);
+    };
+    let rest = url.get(start..).unwrap_or_default();
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..end).unwrap_or_default();
+    match authority.rfind('@') {
+        Some(at) => {
+            let host = authority.get(at + 1..).unwrap_or_default();
+            let tail = rest.get(end..).unwrap_or_default();
+            (
+                format!("{}{host}{tail}", url.get(..start).unwrap_or_default()),
+                true,
+            )
+        }
+        None => (url.to_owned(), false),
     }
 }
 
@@ -189,6 +217,28 @@ mod tests {
         let nasty = "it's \"$HOME\" `id` $(id) \\n \\ ! * ~ # ;\nline two\r\n\ttab é 日本 🦀 ''' '";
         assert_eq!(through_sh(nasty), nasty.as_bytes());
         assert_eq!(through_sh(""), b"");
+    }
+
+    #[test]
+    fn credentials_in_the_base_url_become_a_variable() {
+        let (url, had) = without_userinfo("https://bob:hunter2-secret@gw.example/v1/chat?x=1");
+        assert_eq!(
+            (url.as_str(), had),
+            ("https://gw.example/v1/chat?x=1", true)
+        );
+        let (url, had) = without_userinfo("http://127.0.0.1:8080/v1/a@b");
+        assert_eq!((url.as_str(), had), ("http://127.0.0.1:8080/v1/a@b", false));
+        let api = crate::ChatApi::new(
+            crate::Config::new().base_url("https://bob:hunter2-secret@gw.example/v1"),
+        );
+        let req = crate::types::CreateChatCompletionRequest::new("m", Vec::new());
+        let command = api.curl(&req);
+        assert!(!command.contains("hunter2"), "{command}");
+        assert!(
+            command.starts_with("curl 'https://gw.example/v1/chat/completions'"),
+            "{command}"
+        );
+        assert!(command.ends_with("-u \"$BASE_URL_USERINFO\""), "{command}");
     }
 
     #[test]
