@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::http::{HeaderMap, Method};
 use crate::retry::Decision;
-use crate::util::{bounded_text, header_str, reason_phrase, redact, request_id};
+use crate::util::{bounded_text, header_str, reason_phrase, redact, redact_url, request_id};
 
 /// The most bytes of a request or response body written to a `debug` log line.
 pub(crate) const DEBUG_BODY_BYTES: usize = 4096;
@@ -608,69 +608,6 @@ pub(crate) fn is_secret_header(name: &str) -> bool {
     name.contains("cookie") || WORDS.iter().any(|w| name.contains(w))
 }
 
-/// Query parameters whose values are never logged (matched case-insensitively, `-` and `_`
-/// alike): Gemini's `key`, signed URLs' `sig`, OAuth's `access_token`, and the like.
-const SECRET_QUERY_PARAMS: [&str; 10] = [
-    "key",
-    "api_key",
-    "apikey",
-    "token",
-    "access_token",
-    "sig",
-    "signature",
-    "secret",
-    "password",
-    "code",
-];
-
-/// The URL without user info (`https://user:pass@host` → `https://***@host`) and with the
-/// values of secret-looking query parameters replaced by `<redacted>`.
-pub(crate) fn redact_url(url: &str) -> String {
-    let (before_query, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let mut out = String::with_capacity(url.len());
-    match before_query.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(authority_end);
-            out.push_str(scheme);
-            out.push_str("://");
-            match authority.rsplit_once('@') {
-                Some((_, host)) => {
-                    out.push_str("***@");
-                    out.push_str(host);
-                }
-                None => out.push_str(authority),
-            }
-            out.push_str(path);
-        }
-        None => out.push_str(before_query),
-    }
-    if let Some(query) = query {
-        out.push('?');
-        for (i, pair) in query.split('&').enumerate() {
-            if i > 0 {
-                out.push('&');
-            }
-            match pair.split_once('=') {
-                Some((name, _)) if is_secret_param(name) => {
-                    out.push_str(name);
-                    out.push_str("=<redacted>");
-                }
-                _ => out.push_str(pair),
-            }
-        }
-    }
-    out
-}
-
-fn is_secret_param(name: &str) -> bool {
-    let name = name.to_ascii_lowercase().replace('-', "_");
-    SECRET_QUERY_PARAMS.contains(&name.as_str())
-}
-
 /// Counts a stream's chunks and reports its end once: when it finishes, fails, or is
 /// dropped before either.
 pub(crate) struct StreamWatch {
@@ -805,7 +742,7 @@ mod tests {
         });
         assert_eq!(
             *lines.lock().unwrap(),
-            ["POST http://***@127.0.0.1:9/v1/chat/completions?api-version=1&key=<redacted> -> 429 Too Many Requests request_id=call-1 attempt=1 elapsed_ms=12 retry_in_ms=2000 retry_reason=\"429 Too Many Requests, wait asked by the server (retry-after)\""]
+            ["POST http://<redacted>@127.0.0.1:9/v1/chat/completions?api-version=1&key=<redacted> -> 429 Too Many Requests request_id=call-1 attempt=1 elapsed_ms=12 retry_in_ms=2000 retry_reason=\"429 Too Many Requests, wait asked by the server (retry-after)\""]
         );
         let events = events.lock().unwrap();
         assert!(matches!(
@@ -877,7 +814,7 @@ mod tests {
     fn urls_lose_user_info_and_secret_query_values() {
         assert_eq!(
             redact_url("https://a:b@h/x?Api-Key=1&limit=2&sig=3&flag"),
-            "https://***@h/x?Api-Key=<redacted>&limit=2&sig=<redacted>&flag"
+            "https://<redacted>@h/x?Api-Key=<redacted>&limit=2&sig=<redacted>&flag"
         );
         assert_eq!(redact_url("http://h:80/v1"), "http://h:80/v1");
         assert_eq!(redact_url("not a url"), "not a url");
