@@ -228,8 +228,8 @@ mod tests {
         );
         let (url, had) = without_userinfo("http://127.0.0.1:8080/v1/a@b");
         assert_eq!((url.as_str(), had), ("http://127.0.0.1:8080/v1/a@b", false));
-        let api = crate::ChatApi::new(
-            crate::Config::new().base_url("https://bob:hunter2-secret@gw.example/v1"),
+        let api = crate::api::ChatApi::new(
+            crate::config::Config::new().base_url("https://bob:hunter2-secret@gw.example/v1"),
         );
         let req = crate::types::CreateChatCompletionRequest::new("m", Vec::new());
         let command = api.curl(&req);
