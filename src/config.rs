@@ -11,7 +11,7 @@ use crate::http::{HeaderName, HeaderValue};
 use crate::observe::{Event, EventHook, LogLevel};
 use crate::retry::{self, Sleeper};
 use crate::tls::{ProxySetting, TlsSettings};
-use crate::util::{encode_path_segment, redact_url};
+use crate::util::{encode_path_segment, redact_url, set_pair};
 
 /// OpenAI's own API, the default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -682,9 +682,7 @@ impl Config {
     /// A query parameter sent with every request, replacing one of the same name.
     /// Defaults to none.
     pub fn query_param(mut self, key: impl Into<String>, value: impl Into<String>) -> Config {
-        let key = key.into();
-        self.query.retain(|(k, _)| *k != key);
-        self.query.push((key, value.into()));
+        set_pair(&mut self.query, key.into(), value.into());
         self
     }
 

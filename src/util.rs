@@ -280,6 +280,13 @@ fn percent_encode(s: &str, keep: impl Fn(u8) -> bool) -> String {
     out
 }
 
+/// Sets `key` to `value` in a list of pairs, replacing a pair of the same key: the one rule
+/// for merging a query parameter (the client's, a call's options).
+pub(crate) fn set_pair(pairs: &mut Vec<(String, String)>, key: String, value: String) {
+    pairs.retain(|(k, _)| *k != key);
+    pairs.push((key, value));
+}
+
 /// `url?k=v&k=v` with every key and value percent-encoded.
 pub(crate) fn with_query(mut url: String, pairs: &[(String, String)]) -> String {
     for (k, v) in pairs {

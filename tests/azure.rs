@@ -359,3 +359,32 @@ fn empty_or_dot_deployment_is_a_config_error() {
     }
     mock.assert_calls(0);
 }
+
+#[test]
+fn an_options_api_version_replaces_the_configs() {
+    // `RequestOptions::query` follows the rule of `Config::query_param`: a parameter of
+    // the same name is replaced, so Azure's `api-version` is sent once, with the
+    // override's value.
+    let server = sync_openai::testing::MockServer::start();
+    server
+        .reply(sync_openai::testing::Reply::text("ok"))
+        .reply(sync_openai::testing::Reply::text("ok"));
+    let api = ChatApi::new(Config::azure(server.url(""), "d").azure_api_key("k")).with_options(
+        sync_openai::RequestOptions::new()
+            .query("api-version", "2025-04-01-preview")
+            .query("trace", "1")
+            .query("trace", "2"),
+    );
+    api.create_chat_completion(&request()).unwrap();
+    api.get_chat_completion("chatcmpl-1").unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert_eq!(
+            request.query(),
+            Some("api-version=2025-04-01-preview&trace=2"),
+            "{}",
+            request.path()
+        );
+    }
+}
