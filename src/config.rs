@@ -941,7 +941,6 @@ impl fmt::Debug for Config {
             )
             .field("tls", &self.tls)
             .field("proxy", &self.proxy)
-            .field("invalid", &self.invalid)
             .field("body_fields", &body_keys)
             .field("invalid", &self.invalid.as_ref().map(ToString::to_string))
             .field("log_level", &self.log_level)
@@ -1072,6 +1071,17 @@ mod tests {
             );
             assert!(!error.contains(hidden), "{error}");
         }
+    }
+
+    #[test]
+    fn debug_names_each_field_once() {
+        let config = Config::new().header("X-A", "a\nb");
+        let shown = format!("{config:?}");
+        assert_eq!(shown.matches("invalid:").count(), 1, "{shown}");
+        assert!(
+            shown.contains(r#"invalid: Some("the value of header \"X-A\" "#),
+            "{shown}"
+        );
     }
 
     #[test]
