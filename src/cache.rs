@@ -27,7 +27,7 @@ use crate::error::{CacheError, CacheErrorKind, ConfigProblem, Error};
 use crate::http::{self, HeaderMap, HeaderName, HeaderValue};
 use crate::response::Replayed;
 use crate::stream::ChatCompletionStream;
-use crate::util::{redact, scalar_text, truncate_chars};
+use crate::util::{is_secret_header, redact, scalar_text, truncate_chars};
 
 /// The `format` of an entry file; another value is an entry this version cannot read.
 const FORMAT: u64 = 1;
@@ -392,7 +392,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 fn kept_headers(headers: &HeaderMap, secrets: &[&str]) -> Value {
     let pairs = headers
         .iter()
-        .filter(|(name, _)| !is_secret_header(name.as_str()))
+        .filter(|(name, _)| !left_out(name.as_str()))
         .filter_map(|(name, value)| Some((name, value.to_str().ok()?)))
         .filter(|(_, value)| {
             !value
@@ -406,28 +406,19 @@ fn kept_headers(headers: &HeaderMap, secrets: &[&str]) -> Value {
     Value::Array(pairs)
 }
 
-/// Whether a header name is a credential or one to leave out of an entry.
-fn is_secret_header(name: &str) -> bool {
-    const WORDS: [&str; 7] = [
-        "auth",
-        "cookie",
-        "secret",
-        "key",
-        "session",
-        "password",
-        "credential",
-    ];
-    const WIRE: [&str; 5] = [
-        "content-length",
-        "content-encoding",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-    ];
-    let name = name.to_ascii_lowercase();
-    WORDS.iter().any(|w| name.contains(w))
-        || name.split(['-', '_']).any(|part| part == "token")
-        || WIRE.contains(&name.as_str())
+/// Headers that describe the wire form of a body stored decoded, left out of an entry.
+const WIRE_HEADERS: [&str; 5] = [
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+];
+
+/// Whether a response header is left out of an entry: a secret (by the crate's one policy,
+/// [`is_secret_header`]) or a wire header.
+fn left_out(name: &str) -> bool {
+    is_secret_header(name) || WIRE_HEADERS.contains(&name.to_ascii_lowercase().as_str())
 }
 
 /// The text with every secret (of 8 bytes or more) replaced by `<redacted>`.
@@ -636,7 +627,7 @@ mod tests {
             "token",
             "content-length",
         ] {
-            assert!(is_secret_header(name), "{name}");
+            assert!(left_out(name), "{name}");
         }
         for name in [
             "x-request-id",
@@ -644,7 +635,7 @@ mod tests {
             "content-type",
             "openai-processing-ms",
         ] {
-            assert!(!is_secret_header(name), "{name}");
+            assert!(!left_out(name), "{name}");
         }
     }
 

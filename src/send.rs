@@ -49,13 +49,14 @@ use crate::error::{
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
 use crate::multipart::Form;
-use crate::observe::{is_secret_header, AttemptWatch, Observer};
+use crate::observe::{AttemptWatch, Observer};
 use crate::options::RequestOptions;
 use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::transport_error::{bad_url, transport_error};
 use crate::util::{
-    bearer_value, header_str, redact, redact_url, request_id, secret_value, with_query,
+    bearer_value, header_str, is_secret_header, redact, redact_url, request_id, secret_value,
+    with_query,
 };
 
 /// What every call of a client shares: the agent, the settings and the retry state.
