@@ -2,7 +2,6 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime};
 
 use crate::error_body::{write_labels, ErrorDetail, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
@@ -97,8 +96,8 @@ impl Error {
             Error::Api(e) => Some(Outcome::Response {
                 status: e.status,
                 headers: &e.headers,
-                error_code: e.code.as_deref(),
-                error_type: e.error_type.as_deref(),
+                error_code: e.code(),
+                error_type: e.error_type(),
             }),
             // A connection that broke before the response was complete (a stale pooled
             // connection, a reset, a body cut short) is retried like one that could not
@@ -324,9 +323,19 @@ pub enum ApiErrorKind {
 /// [`ErrorDetail`], taken from the body in whatever shape the server used: OpenAI's
 /// `{"error": {...}}`, a flat `{"object": "error", "message": ...}` (vLLM),
 /// `[{"error": {...}}]`, `{"error": "text"}` (Ollama), `{"detail": ...}` (FastAPI
-/// servers), an HTML page from a proxy, or an empty body. `ApiError` derefs to it, so
-/// `err.message` and `err.code` read as fields; the message is never empty (it falls
-/// back to the status's reason phrase).
+/// servers), an HTML page from a proxy, or an empty body. Read it with
+/// [`message`](ApiError::message), [`error_type`](ApiError::error_type),
+/// [`code`](ApiError::code) and [`param`](ApiError::param), the accessors a
+/// [`StreamError`] has too; the message is never empty (it falls back to the status's
+/// reason phrase). What the server said cannot be changed:
+///
+/// ```compile_fail
+/// use sync_openai::ApiError;
+/// use sync_openai::http::HeaderMap;
+///
+/// let mut err = ApiError::new(400, HeaderMap::new(), br#"{"error":{"message":"bad"}}"#);
+/// err.message = "rewritten".to_owned(); // no such field: `message()` is an accessor
+/// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ApiError {
@@ -356,7 +365,8 @@ impl ApiError {
     /// let body = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
     /// let err = ApiError::new(429, HeaderMap::new(), body);
     /// assert_eq!(err.kind(), ApiErrorKind::InsufficientQuota);
-    /// assert_eq!(err.message, "You exceeded your current quota");
+    /// assert_eq!(err.message(), "You exceeded your current quota");
+    /// assert_eq!(err.code(), Some("insufficient_quota"));
     /// ```
     pub fn new(status: u16, headers: HeaderMap, body: &[u8]) -> ApiError {
         ApiError {
@@ -368,14 +378,43 @@ impl ApiError {
         }
     }
 
-    /// What the server said: message, type, code and param.
-    pub fn detail(&self) -> &ErrorDetail {
-        &self.detail
+    /// The server's own description of the error; never empty (the status's reason phrase
+    /// stands in when the body had none).
+    pub fn message(&self) -> &str {
+        &self.detail.message
+    }
+
+    /// The error's `type` as the body gave it, e.g. `invalid_request_error`.
+    pub fn error_type(&self) -> Option<&str> {
+        self.detail.error_type.as_deref()
+    }
+
+    /// The error's `code` as the body gave it, e.g. `invalid_api_key`; a numeric code
+    /// (llama.cpp, vLLM) is kept as its decimal text.
+    pub fn code(&self) -> Option<&str> {
+        self.detail.code.as_deref()
+    }
+
+    /// The request parameter the error is about, e.g. `messages`.
+    pub fn param(&self) -> Option<&str> {
+        self.detail.param.as_deref()
+    }
+
+    /// Replaces the message (the send loop adds where a redirect pointed).
+    pub(crate) fn set_message(&mut self, message: String) {
+        self.detail.message = message;
+    }
+
+    /// Replaces `secret` (a credential the client sent) wherever the server echoed it: what
+    /// it said and the raw body.
+    pub(crate) fn redact(&mut self, secret: &str) {
+        self.detail.redact(secret);
+        redact(&mut self.body, secret);
     }
 
     /// What kind of error this is, from the status and the `insufficient_quota` code.
     pub fn kind(&self) -> ApiErrorKind {
-        let quota = |s: &Option<String>| s.as_deref() == Some("insufficient_quota");
+        let quota = |s: Option<&str>| s == Some("insufficient_quota");
         match self.status {
             400 => ApiErrorKind::BadRequest,
             401 => ApiErrorKind::Authentication,
@@ -383,7 +422,9 @@ impl ApiError {
             404 => ApiErrorKind::NotFound,
             409 => ApiErrorKind::Conflict,
             422 => ApiErrorKind::Unprocessable,
-            429 if quota(&self.code) || quota(&self.error_type) => ApiErrorKind::InsufficientQuota,
+            429 if quota(self.code()) || quota(self.error_type()) => {
+                ApiErrorKind::InsufficientQuota
+            }
             429 => ApiErrorKind::RateLimit,
             500..=599 => ApiErrorKind::Server,
             _ => ApiErrorKind::Other,
@@ -459,22 +500,6 @@ impl fmt::Display for ApiError {
 }
 
 impl StdError for ApiError {}
-
-/// `err.message`, `err.code` and the other fields of what the server said read as fields
-/// of the error, as they always have.
-impl Deref for ApiError {
-    type Target = ErrorDetail;
-
-    fn deref(&self) -> &ErrorDetail {
-        &self.detail
-    }
-}
-
-impl DerefMut for ApiError {
-    fn deref_mut(&mut self) -> &mut ErrorDetail {
-        &mut self.detail
-    }
-}
 
 /// What kind of failure a [`TransportError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -788,12 +813,6 @@ impl StreamError {
         self.detail.param.as_deref()
     }
 
-    /// The description and, for [`StreamErrorKind::ServerError`], what the server said:
-    /// the same [`ErrorDetail`] an [`ApiError`] has.
-    pub fn detail(&self) -> &ErrorDetail {
-        &self.detail
-    }
-
     /// A bounded piece of the offending data, when there is one.
     pub fn snippet(&self) -> Option<&str> {
         self.snippet.as_deref()
@@ -1079,10 +1098,23 @@ mod tests {
         let body = br#"{"error":{"message":"bad","type":"invalid_request_error","param":"messages","code":400}}"#;
         let api = ApiError::new(400, HeaderMap::new(), body);
         let stream = StreamError::from_server_error(body);
-        assert_eq!(api.detail(), stream.detail());
+        // One way to read it, the same on both: accessors, no `Deref`.
+        let api_said = (api.message(), api.error_type(), api.code(), api.param());
+        let stream_said = (
+            stream.message(),
+            stream.error_type(),
+            stream.code(),
+            stream.param(),
+        );
+        assert_eq!(api_said, stream_said);
         assert_eq!(
-            (api.message.as_str(), api.code.as_deref()),
-            ("bad", Some("400"))
+            api_said,
+            (
+                "bad",
+                Some("invalid_request_error"),
+                Some("400"),
+                Some("messages")
+            )
         );
         assert_eq!(
             api.to_string(),

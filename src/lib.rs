@@ -181,7 +181,7 @@ pub use error::{
     InvalidRequestError, ParseError, StoppedError, StreamError, StreamErrorKind, TransportError,
     TransportErrorKind,
 };
-pub use error_body::{ErrorDetail, MAX_ERROR_BODY_BYTES};
+pub use error_body::MAX_ERROR_BODY_BYTES;
 pub use observe::{Event, LogLevel, ParseLogLevelError, StreamEnd};
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};

@@ -55,8 +55,7 @@ use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::transport_error::{bad_url, transport_error};
 use crate::util::{
-    bearer_value, header_str, is_secret_header, redact, redact_url, request_id, secret_value,
-    with_query,
+    bearer_value, header_str, is_secret_header, redact_url, request_id, secret_value, with_query,
 };
 
 /// What every call of a client shares: the agent, the settings and the retry state.
@@ -523,13 +522,12 @@ impl Sender {
         if (300..400).contains(&error.status) {
             if let Some(location) = header_str(&error.headers, "location") {
                 // Bounded, without userinfo or secret query values, then redacted below.
-                error.message = format!("{} (redirect to {})", error.message, redact_url(location));
+                let message = format!("{} (redirect to {})", error.message(), redact_url(location));
+                error.set_message(message);
             }
         }
         for secret in self.secrets().chain(token) {
-            // Through `DerefMut` to the detail: message, type, code, param.
             error.redact(secret);
-            redact(&mut error.body, secret);
         }
         error
     }

@@ -334,8 +334,8 @@ fn content_filter_error_is_typed() {
         panic!("{err:?}")
     };
     assert_eq!(api_error.status, 400);
-    assert_eq!(api_error.code.as_deref(), Some("content_filter"));
-    assert!(api_error.message.contains("content management policy"));
+    assert_eq!(api_error.code(), Some("content_filter"));
+    assert!(api_error.message().contains("content management policy"));
     let filter = api_error.content_filter().unwrap();
     assert_eq!(filter.code.as_deref(), Some("ResponsibleAIPolicyViolation"));
     let results = filter.results.unwrap();
