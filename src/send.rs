@@ -165,10 +165,11 @@ impl Sender {
     }
 
     fn with_agent(agent: ureq::Agent, mut config: Config) -> Sender {
-        let cache = Cache::new(&config).unwrap_or_else(|problem| {
-            config.note_invalid(problem);
-            None
-        });
+        let cache =
+            Cache::new(config.cache_dir.as_deref(), config.cache_mode).unwrap_or_else(|problem| {
+                config.note_invalid(problem);
+                None
+            });
         let mut headers = Headers::default();
         if let Some(value) = config.api_key.as_deref().and_then(bearer_value) {
             headers.insert(http::header::AUTHORIZATION, value);

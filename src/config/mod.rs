@@ -23,6 +23,7 @@ mod env;
 mod headers;
 mod tls;
 
+pub use crate::cache::CacheMode;
 pub use azure::AZURE_DEFAULT_API_VERSION;
 pub(crate) use headers::Headers;
 
@@ -122,57 +123,6 @@ pub struct Config {
     pub(crate) cache_mode: Option<CacheMode>,
     pub(crate) log_level: LogLevel,
     pub(crate) on_event: Option<EventHook>,
-}
-
-/// How a client with a [`Config::cache_dir`] uses its response cache.
-///
-/// The mode comes from [`Config::cache_mode`], else from `SYNC_OPENAI_CACHE_MODE`
-/// (`read-write`, `read-only`, `refresh`), else it is `ReadWrite`. When
-/// `CARGO_NET_OFFLINE=true` or `DOCS_RS` is set, `ReadWrite` acts as `ReadOnly`, so an
-/// offline build or docs.rs never reaches for the network.
-///
-/// # Examples
-///
-/// ```
-/// use sync_openai::{CacheMode, Config};
-///
-/// assert_eq!(CacheMode::parse("read-only"), Some(CacheMode::ReadOnly));
-/// assert_eq!(CacheMode::ReadOnly.as_str(), "read-only");
-/// let config = Config::new().cache_dir("tests/answers").cache_mode(CacheMode::ReadOnly);
-/// # drop(config);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum CacheMode {
-    /// Replay a recorded answer; on a miss, call the server and record its 2xx answer.
-    #[default]
-    ReadWrite,
-    /// Replay a recorded answer; a miss is an [`Error::Cache`] and nothing is sent.
-    ReadOnly,
-    /// Always call the server, and overwrite the entry with its 2xx answer.
-    Refresh,
-}
-
-impl CacheMode {
-    /// The mode named as in `SYNC_OPENAI_CACHE_MODE`: `read-write`, `read-only` or
-    /// `refresh` (case and `_` for `-` do not matter).
-    pub fn parse(name: &str) -> Option<CacheMode> {
-        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "read-write" | "readwrite" => Some(CacheMode::ReadWrite),
-            "read-only" | "readonly" => Some(CacheMode::ReadOnly),
-            "refresh" => Some(CacheMode::Refresh),
-            _ => None,
-        }
-    }
-
-    /// The mode's name: `read-write`, `read-only` or `refresh`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            CacheMode::ReadWrite => "read-write",
-            CacheMode::ReadOnly => "read-only",
-            CacheMode::Refresh => "refresh",
-        }
-    }
 }
 
 impl Default for Config {
