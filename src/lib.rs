@@ -77,6 +77,7 @@ mod multipart;
 pub mod observe;
 mod options;
 mod pages;
+mod record;
 pub mod response;
 mod retry;
 mod send;
