@@ -16,7 +16,7 @@ use std::{collections::HashSet, fs, io::Write};
 
 use serde_json::{json, Value};
 use sync_openai::types::CreateChatCompletionRequest as Request;
-use sync_openai::{testing::Reply, BulkResult, RunOptions};
+use sync_openai::{bulk::BulkResult, bulk::RunOptions, testing::Reply};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (input, output, threads) = match std::env::args().skip(1).collect::<Vec<_>>().as_slice() {

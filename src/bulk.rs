@@ -1,8 +1,8 @@
 //! [`ChatApi::run_many`]: many chat requests over worker threads sharing one client,
 //! paced to what the server says its limits are, and to the caller's.
 //!
-//! The workers share one [`Limiter`]: a token bucket for requests and one for tokens,
-//! each refilled at a safe fraction ([`SAFE_FRACTION`]) of the limit the server reports in
+//! The workers share one `Limiter`: a token bucket for requests and one for tokens,
+//! each refilled at a safe fraction (`SAFE_FRACTION`) of the limit the server reports in
 //! `x-ratelimit-limit-*` (and at most the caller's `max_*_per_minute`), and a gate that a
 //! 429 closes for every worker at once. Until the first answer tells the limits, one
 //! request runs at a time. A 429 lowers the rate (multiplicative decrease) and leaves
@@ -88,7 +88,7 @@ impl CancelToken {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sync_openai::RunOptions;
+/// use sync_openai::bulk::RunOptions;
 ///
 /// let options = RunOptions::new()
 ///     .threads(8)
@@ -300,7 +300,8 @@ impl ChatApi {
     /// # Examples
     ///
     /// ```
-    /// use sync_openai::{ChatApi, Config, RunOptions};
+    /// use sync_openai::bulk::RunOptions;
+    /// use sync_openai::{ChatApi, Config};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
     /// # let server = httpmock::MockServer::start();
     /// # server.mock(|when, then| {
@@ -640,7 +641,7 @@ fn retry_after_failure(
     }
     retries.all += 1;
     let kind = match error {
-        Error::Api(e) => e.error_type.as_deref(),
+        Error::Api(e) => e.error_type(),
         _ => None,
     };
     shared.limiter().slow_down(now, now + delay, kind);

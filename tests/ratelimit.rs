@@ -25,8 +25,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::ratelimit::{Limits, RateLimitServer};
+use sync_openai::bulk::RunOptions;
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::{ChatApi, Config, RunOptions};
+use sync_openai::{ChatApi, Config};
 
 const SLICE: Duration = Duration::from_millis(200);
 const THREADS: [usize; 4] = [1, 8, 32, 64];
@@ -184,12 +185,12 @@ fn the_server_answers_as_openai_does() {
     };
     assert_eq!(e.status, 429);
     assert_eq!(e.headers["retry-after"], "1");
-    assert_eq!(e.code.as_deref(), Some("rate_limit_exceeded"));
-    assert_eq!(e.error_type.as_deref(), Some("requests"));
+    assert_eq!(e.code(), Some("rate_limit_exceeded"));
+    assert_eq!(e.error_type(), Some("requests"));
     assert!(
-        e.message.starts_with("Rate limit reached for gpt-4o-mini in organization org-ratelimit-server on requests per min (RPM): Limit 60, Used 1, Requested 1. Please try again in "),
+        e.message().starts_with("Rate limit reached for gpt-4o-mini in organization org-ratelimit-server on requests per min (RPM): Limit 60, Used 1, Requested 1. Please try again in "),
         "{}",
-        e.message
+        e.message()
     );
     assert!(err.is_retryable());
     let log = server.log();
