@@ -153,6 +153,7 @@ mod models;
 mod multipart;
 mod observe;
 mod options;
+mod ready;
 mod response;
 mod retry;
 mod send;

@@ -164,6 +164,19 @@ impl Sender {
         Sender::with_agent(self.agent.clone(), options.apply_to(self.config.clone()))
     }
 
+    /// A sender for one readiness probe ([`ChatApi::wait_ready`](crate::ChatApi::wait_ready)):
+    /// this one's agent and settings at another base URL, without retries or response
+    /// cache, the call bounded by `limit` when there is one.
+    pub(crate) fn probe(&self, base_url: &str, limit: Option<Duration>) -> Sender {
+        let mut config = self.config.clone().max_retries(0);
+        if let Some(limit) = limit {
+            config = config.total_timeout(limit);
+        }
+        base_url.clone_into(&mut config.base_url);
+        config.cache_dir = None;
+        Sender::with_agent(self.agent.clone(), config)
+    }
+
     fn with_agent(agent: ureq::Agent, mut config: Config) -> Sender {
         let cache = Cache::new(&config).unwrap_or_else(|problem| {
             config.note_invalid(problem);
