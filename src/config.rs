@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::{HeaderName, HeaderValue};
 use crate::observe::{Event, EventHook, LogLevel};
-use crate::retry::{self, Sleeper};
+use crate::retry::{self, Backoff, Sleeper};
 use crate::tls::{ProxySetting, TlsSettings};
 use crate::util::{encode_path_segment, redact_url};
 
@@ -92,6 +92,8 @@ pub struct Config {
     pub(crate) max_idle_connections_per_host: usize,
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) retry_sleep: Option<RetrySleep>,
+    /// The waits between attempts (`retry_backoff`).
+    pub(crate) retry_backoff: Backoff,
     /// Sent as the `api-key` header (Azure OpenAI).
     pub(crate) azure_api_key: Option<String>,
     pub(crate) token_provider: Option<TokenProvider>,
@@ -191,6 +193,7 @@ impl Config {
             max_idle_connections_per_host: DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
             total_timeout: None,
             retry_sleep: None,
+            retry_backoff: Backoff::DEFAULT,
             azure_api_key: None,
             token_provider: None,
             query: Vec::new(),
@@ -579,6 +582,40 @@ impl Config {
         self
     }
 
+    /// How long the client waits between attempts when the server names no delay:
+    /// `initial` before the first retry, doubling for each later one up to `max`, less up
+    /// to 25 % jitter.
+    ///
+    /// Every wait is in `(0, max]`, jitter included. A delay the server asks for
+    /// (`retry-after-ms`, `retry-after`) still wins when it is at most `max`; a longer
+    /// one is not waited: the call returns its error at once and
+    /// [`Error::retry_after`](crate::Error::retry_after) says how long the server asked
+    /// for. Without this setting that bound is 60 s, as in the official SDKs.
+    ///
+    /// A zero `initial`, or one longer than `max`, is a configuration error
+    /// ([`Error::Config`]) reported by every call.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sync_openai::Config;
+    ///
+    /// // A batch job that may wait: 2 s, 4 s, 8 s, … up to 2 minutes between attempts.
+    /// let config = Config::new()
+    ///     .api_key("sk-...")
+    ///     .max_retries(8)
+    ///     .retry_backoff(Duration::from_secs(2), Duration::from_secs(120));
+    /// # assert!(config.validate().is_ok());
+    /// ```
+    ///
+    /// Defaults to 0.5 s doubling up to 8 s, and server delays up to 60 s.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Config {
+        match Backoff::new(initial, max) {
+            Some(backoff) => self.retry_backoff = backoff,
+            None => self.note_invalid(ConfigProblem::RetryBackoff { initial, max }),
+        }
+        self
+    }
+
     /// What the client calls to wait before a retry, with the delay it chose.
     ///
     /// Replace it to log retries, or in tests to retry without waiting:
@@ -923,6 +960,7 @@ impl fmt::Debug for Config {
             )
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
+            .field("retry_backoff", &self.retry_backoff)
             .field("cache_dir", &self.cache_dir)
             .field("cache_mode", &self.cache_mode)
             .field(

@@ -467,7 +467,8 @@ impl Sender {
         // A poisoned lock only means another thread panicked mid-draw; the state is
         // still a valid PRNG state, so keep using it.
         let mut jitter = self.jitter.lock().unwrap_or_else(PoisonError::into_inner);
-        retry::decide(
+        retry::decide_with(
+            &self.config.retry_backoff,
             outcome,
             retries,
             max_retries,
