@@ -10,6 +10,7 @@ use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::{HeaderName, HeaderValue};
 use crate::observe::{Event, EventHook, LogLevel};
 use crate::retry::{self, Backoff, Sleeper};
+use crate::shape::RequestShape;
 use crate::tls::{ProxySetting, TlsSettings};
 use crate::util::{encode_path_segment, redact_url};
 
@@ -94,6 +95,8 @@ pub struct Config {
     pub(crate) retry_sleep: Option<RetrySleep>,
     /// The waits between attempts (`retry_backoff`).
     pub(crate) retry_backoff: Backoff,
+    /// The rewrites of every request body (`request_shape`).
+    pub(crate) request_shape: RequestShape,
     /// Sent as the `api-key` header (Azure OpenAI).
     pub(crate) azure_api_key: Option<String>,
     pub(crate) token_provider: Option<TokenProvider>,
@@ -194,6 +197,7 @@ impl Config {
             total_timeout: None,
             retry_sleep: None,
             retry_backoff: Backoff::DEFAULT,
+            request_shape: RequestShape::new(),
             azure_api_key: None,
             token_provider: None,
             query: Vec::new(),
@@ -616,6 +620,26 @@ impl Config {
         self
     }
 
+    /// Rewrites every request body for a server that refuses parts of the official format:
+    /// the `developer` role, content arrays, `stream_options`, tool calls without ids. See
+    /// [`RequestShape`] for each rewrite and the servers that need it.
+    ///
+    /// ```
+    /// use sync_openai::{Config, RequestShape};
+    ///
+    /// let config = Config::new()
+    ///     .base_url("http://127.0.0.1:8080/v1")
+    ///     .request_shape(RequestShape::most_compatible());
+    /// # drop(config);
+    /// ```
+    ///
+    /// Defaults to [`RequestShape::new()`]: the body as the request serializes to, with
+    /// nothing parsed again.
+    pub fn request_shape(mut self, shape: RequestShape) -> Config {
+        self.request_shape = shape;
+        self
+    }
+
     /// What the client calls to wait before a retry, with the delay it chose.
     ///
     /// Replace it to log retries, or in tests to retry without waiting:
@@ -961,6 +985,7 @@ impl fmt::Debug for Config {
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
             .field("retry_backoff", &self.retry_backoff)
+            .field("request_shape", &self.request_shape)
             .field("cache_dir", &self.cache_dir)
             .field("cache_mode", &self.cache_mode)
             .field(

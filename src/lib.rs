@@ -157,6 +157,7 @@ mod ready;
 mod response;
 mod retry;
 mod send;
+mod shape;
 mod sse;
 mod stored;
 mod stream;
@@ -188,6 +189,9 @@ pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;
 pub use stream::{ChatCompletionStream, ContentDeltas};
+
+// (servers) request shaping for picky servers; belongs with the `config` module's names.
+pub use shape::RequestShape;
 
 /// The `http` crate that ureq 3 uses, for [`HeaderMap`](http::HeaderMap) and friends.
 pub use ureq::http;

@@ -234,8 +234,13 @@ impl Sender {
         self.merge_body_fields(body)
     }
 
+    /// The options' body fields merged in, then the configured [`RequestShape`]
+    /// rewrites; without either the bytes are kept as they are.
+    ///
+    /// [`RequestShape`]: crate::shape::RequestShape
     fn merge_body_fields(&self, body: Vec<u8>) -> Result<Body, Error> {
-        if self.config.body_fields.is_empty() {
+        let shape = &self.config.request_shape;
+        if self.config.body_fields.is_empty() && shape.is_plain() {
             return Ok(Body(body));
         }
         let mut map: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| {
@@ -244,6 +249,7 @@ impl Sender {
         for (key, value) in &self.config.body_fields {
             map.insert(key.clone(), value.clone());
         }
+        shape.apply(&mut map);
         to_json(&map).map(Body)
     }
 
