@@ -252,7 +252,7 @@ pub(crate) fn backoff(retries_taken: u32, r: f64) -> Duration {
 /// * `max_retries`: retries allowed in all ([`DEFAULT_MAX_RETRIES`] by default).
 /// * `remaining`: time left before the caller's overall deadline, if it has one.
 /// * `now`: current wall-clock time, only used for `retry-after` dates.
-/// * `jitter`: drawn from exactly once when (and only when) [`backoff`] is used.
+/// * `jitter`: drawn from exactly once when (and only when) the backoff ([`Backoff::delay`]) is used.
 ///
 /// Gives up when the failure is not retryable, when `retries_taken >=
 /// max_retries`, when the server asks for more than 60 s, or when the delay is
