@@ -211,6 +211,17 @@ fn a_wrong_key_is_an_api_error_with_the_proxys_words() {
     assert_eq!(e.message, "No connected db.");
     assert_eq!(e.error_type.as_deref(), Some("no_db_connection"));
     assert!(!e.to_string().contains("sk-wrong-0123456789"), "{e}");
+
+    // No key at all: LiteLLM's error handler fails on a missing module (prisma), a 500.
+    let (url, _) = proxy().unwrap();
+    let keyless = ChatApi::new(Config::new().base_url(url).max_retries(0));
+    let e = api_error(keyless.create_chat_completion(&ask("mock")));
+    eprintln!("no key: {e}");
+    assert_eq!(e.status, 500);
+    assert_eq!(e.message, "Internal server error");
+    // And so wait_ready returns it at once instead of waiting.
+    let e = api_error(keyless.wait_ready(Duration::from_secs(30)));
+    assert_eq!(e.status, 500);
 }
 
 #[test]
