@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use sync_openai::testing::Reply;
-use sync_openai::Error;
+use sync_openai::{ChatApi, Error};
 
 fn main() -> ExitCode {
     let arg = std::env::args().nth(1);
@@ -30,13 +30,13 @@ fn main() -> ExitCode {
 }
 
 fn run(timeout: Duration) -> Result<(), Error> {
-    // The mock answers like llama-server loading its model: 503 twice, then ready.
+    // Without OPENAI_BASE_URL: a mock that answers like llama-server loading its model,
+    // 503 twice, then ready.
     let loading = r#"{"error":{"message":"Loading model","type":"unavailable_error","code":503}}"#;
-    let (api, _mock) = common::client_or_mock([
-        Reply::raw(503, loading),
-        Reply::raw(503, loading),
-        Reply::raw(200, r#"{"status":"ok"}"#),
-    ])?;
+    let replies = [Reply::raw(503, loading), Reply::raw(503, loading)];
+    let ready = Reply::raw(200, r#"{"status":"ok"}"#);
+    let _mock = common::mock_unless_set(&["OPENAI_BASE_URL"], replies.into_iter().chain([ready]));
+    let api = ChatApi::from_env()?;
     let started = Instant::now();
     api.wait_ready(timeout)?;
     let url = api.config().get_base_url();

@@ -50,7 +50,7 @@ impl ChatApi {
     ///   but 408, 429, 502, 503 and 504; [`Error::Transport`] for a TLS failure or a bad
     ///   URL; [`Error::Config`] for an unusable configuration.
     /// * When `timeout` passes first: an [`Error::Transport`] of kind
-    ///   [`Timeout`](crate::TransportErrorKind::Timeout) whose message says what the
+    ///   [`Timeout`](crate::error::TransportErrorKind::Timeout) whose message says what the
     ///   server answered last (connection refused, `503 … Loading model`) and what to do;
     ///   that last answer is its [`source`](std::error::Error::source).
     ///

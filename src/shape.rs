@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 /// # Examples
 ///
 /// ```
-/// use sync_openai::{Config, RequestShape};
+/// use sync_openai::config::{Config, RequestShape};
 ///
 /// // An older vLLM: no developer role, no content arrays.
 /// let config = Config::new()

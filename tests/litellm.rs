@@ -17,11 +17,12 @@
 
 use std::time::Duration;
 
+use sync_openai::error::ApiError;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ChatCompletionStreamOptions,
     CreateChatCompletionRequest, CreateChatCompletionResponse, FinishReason, Role,
 };
-use sync_openai::{ApiError, ChatApi, Config, Error};
+use sync_openai::{ChatApi, Config, Error, ModelsApi};
 
 const MOCK_TEXT: &str = "Hello from LiteLLM's mock model.";
 
@@ -208,8 +209,8 @@ fn a_wrong_key_is_an_api_error_with_the_proxys_words() {
     eprintln!("wrong key: {e}");
     // Without a database LiteLLM cannot look a virtual key up: 400 `no_db_connection`.
     assert_eq!(e.status, 400);
-    assert_eq!(e.message, "No connected db.");
-    assert_eq!(e.error_type.as_deref(), Some("no_db_connection"));
+    assert_eq!(e.message(), "No connected db.");
+    assert_eq!(e.error_type(), Some("no_db_connection"));
     assert!(!e.to_string().contains("sk-wrong-0123456789"), "{e}");
 
     // No key at all: LiteLLM's error handler fails on a missing module (prisma), a 500.
@@ -218,7 +219,7 @@ fn a_wrong_key_is_an_api_error_with_the_proxys_words() {
     let e = api_error(keyless.create_chat_completion(&ask("mock")));
     eprintln!("no key: {e}");
     assert_eq!(e.status, 500);
-    assert_eq!(e.message, "Internal server error");
+    assert_eq!(e.message(), "Internal server error");
     // And so wait_ready returns it at once instead of waiting.
     let e = api_error(keyless.wait_ready(Duration::from_secs(30)));
     assert_eq!(e.status, 500);
@@ -231,12 +232,12 @@ fn an_unknown_model_is_a_bad_request_naming_it() {
     eprintln!("unknown model: {e}");
     assert_eq!(e.status, 400);
     assert!(
-        e.message
+        e.message()
             .contains("Invalid model name passed in model=no-such-model"),
         "{}",
-        e.message
+        e.message()
     );
-    assert_eq!(e.code.as_deref(), Some("400"));
+    assert_eq!(e.code(), Some("400"));
 }
 
 #[test]
@@ -248,8 +249,12 @@ fn a_refused_stream_is_an_api_error_before_any_chunk() {
     );
     eprintln!("refused stream: {e}");
     assert_eq!(e.status, 429);
-    assert!(e.message.contains("mock rate limit error"), "{}", e.message);
-    assert_eq!(e.error_type.as_deref(), Some("throttling_error"));
+    assert!(
+        e.message().contains("mock rate limit error"),
+        "{}",
+        e.message()
+    );
+    assert_eq!(e.error_type(), Some("throttling_error"));
     assert!(Error::Api(e).is_retryable());
 
     // A failure LiteLLM meets in the backend's stream before its first chunk is also
@@ -261,16 +266,16 @@ fn a_refused_stream_is_an_api_error_before_any_chunk() {
     eprintln!("broken stream: {e}");
     assert_eq!(e.status, 529);
     assert!(
-        e.message.contains("mock error raised mid-stream"),
+        e.message().contains("mock error raised mid-stream"),
         "{}",
-        e.message
+        e.message()
     );
 }
 
 #[test]
 fn the_proxy_lists_its_models() {
     let api = proxy_or_skip!();
-    let list = api.list_models().unwrap();
+    let list = ModelsApi::from(&api).list_models().unwrap();
     let ids: Vec<&str> = list.ids().collect();
     eprintln!("models: {ids:?}");
     for id in [
@@ -351,5 +356,5 @@ fn llama_servers_own_error_comes_through_the_proxy() {
     let e = api_error(api.create_chat_completion(&long));
     eprintln!("context too long through the proxy: {e}");
     assert_eq!(e.status, 400);
-    assert!(e.message.contains("context"), "{}", e.message);
+    assert!(e.message().contains("context"), "{}", e.message());
 }

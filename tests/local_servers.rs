@@ -23,12 +23,15 @@ use std::time::Duration;
 
 use common::{bounded, chunk, closed_port, sse, Request, Response, Server, COMPLETION, LIMIT};
 use serde_json::{json, Value};
+use sync_openai::config::RequestShape;
+use sync_openai::error::{ApiError, TransportErrorKind};
+use sync_openai::observe::Event;
 use sync_openai::testing::{MockServer, Reply};
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ChatCompletionRequestMessageContentPart as Part,
     ChatCompletionRequestToolMessage, ChatCompletionStreamOptions, CreateChatCompletionRequest,
 };
-use sync_openai::{ApiError, ChatApi, Config, Error, Event, RequestShape, TransportErrorKind};
+use sync_openai::{ChatApi, Config, Error};
 
 /// What llama-server answers on every endpoint while it loads its model.
 const LOADING: &str =
@@ -50,7 +53,7 @@ fn paths(server: &MockServer) -> Vec<String> {
 
 fn api_status(result: Result<(), Error>) -> (u16, String) {
     match result {
-        Err(Error::Api(e)) => (e.status, e.message.clone()),
+        Err(Error::Api(e)) => (e.status, e.message().to_owned()),
         other => panic!("expected Error::Api, got {other:?}"),
     }
 }
@@ -287,11 +290,12 @@ fn by_default_the_server_receives_the_request_as_built_and_its_refusal_is_an_api
     let e = api_error(api.create_chat_completion(&req));
     assert_eq!(e.status, 422);
     assert!(
-        e.message.contains(r#""loc":["body","messages",0,"role"]"#)
-            && e.message
+        e.message()
+            .contains(r#""loc":["body","messages",0,"role"]"#)
+            && e.message()
                 .contains("Input should be 'system', 'user', 'assistant' or 'tool'"),
         "{}",
-        e.message
+        e.message()
     );
     // Byte for byte what the request serializes to: nothing was parsed again.
     assert_eq!(server.log()[0].body, serde_json::to_vec(&req).unwrap());
@@ -305,15 +309,15 @@ fn developer_as_system_is_accepted_and_the_server_receives_a_system_message() {
     let e = api_error(role_only.create_chat_completion(&developer_request()));
     assert_eq!(e.status, 422);
     assert!(
-        e.message
+        e.message()
             .contains(r#""loc":["body","messages",1,"content"]"#),
         "{}",
-        e.message
+        e.message()
     );
     assert!(
-        e.message.contains("Input should be a valid string"),
+        e.message().contains("Input should be a valid string"),
         "{}",
-        e.message
+        e.message()
     );
     assert_eq!(
         received(&server)["messages"][0],
@@ -349,8 +353,8 @@ fn stream_options_left_out_open_a_stream_the_server_refused() {
     let plain = server.api(|c| c);
     let e = api_error(plain.create_chat_completion_stream(&req).map(|_| ()));
     assert_eq!(e.status, 500);
-    assert_eq!(e.message, "Unsupported param: stream_options");
-    assert_eq!(e.error_type.as_deref(), Some("server_error"));
+    assert_eq!(e.message(), "Unsupported param: stream_options");
+    assert_eq!(e.error_type(), Some("server_error"));
 
     let shaped = server.api(|c| c.request_shape(RequestShape::new().omit_stream_options(true)));
     let text: String = shaped
@@ -403,8 +407,8 @@ fn tool_call_ids_are_filled_where_a_stream_gave_none() {
     let req = CreateChatCompletionRequest::new("m", history_after_a_tool_call_without_id());
     let e = api_error(server.api(|c| c).create_chat_completion(&req));
     assert_eq!(e.status, 400);
-    assert_eq!(e.param.as_deref(), Some("messages[1].tool_calls[0].id"));
-    assert_eq!(e.code.as_deref(), Some("empty_string"));
+    assert_eq!(e.param(), Some("messages[1].tool_calls[0].id"));
+    assert_eq!(e.code(), Some("empty_string"));
 
     let shaped = server.api(|c| c.request_shape(RequestShape::new().fill_tool_call_ids(true)));
     shaped.create_chat_completion(&req).unwrap();

@@ -15,8 +15,10 @@ use std::time::{Duration, Instant};
 
 use common::{Request, Response, Server};
 use serde_json::{json, Value};
+use sync_openai::bulk::{CancelToken, RunOptions};
+use sync_openai::clock::Clock;
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::{CancelToken, ChatApi, Clock, Config, Error, RunOptions};
+use sync_openai::{ChatApi, Config, Error};
 
 /// The user message of a chat request.
 fn prompt(req: &Request) -> String {
@@ -47,7 +49,7 @@ fn api(server: &Server) -> ChatApi {
     ChatApi::new(Config::new().api_key("sk-test").base_url(server.base_url()))
 }
 
-fn answer(result: &sync_openai::BulkResult) -> &str {
+fn answer(result: &sync_openai::bulk::BulkResult) -> &str {
     result.as_ref().unwrap().data.choices[0]
         .message
         .content
@@ -179,7 +181,7 @@ fn one_failure_never_stops_the_rest() {
             3 => match result {
                 Err(Error::Api(e)) => {
                     assert_eq!(e.status, 400);
-                    assert_eq!(e.message, "bad request 3");
+                    assert_eq!(e.message(), "bad request 3");
                 }
                 other => panic!("expected the 400, got {other:?}"),
             },
