@@ -11,8 +11,8 @@
 #    two layers of width 64, ChatML with tool calls; about 9 MB). It talks gibberish, but the
 #    protocol is the real one.
 # 4. Starts llama-server on 127.0.0.1 with a 256-token context, waits for it with the crate's
-#    own `ChatApi::wait_ready` (`examples/wait_ready.rs`, every poll logged: 503 `Loading model`
-#    while the model loads, then ready), runs tests/llama.rs, `examples/chat.rs --prompt` (with a
+#    own `ChatApi::wait_ready` (`examples/wait_ready.rs`, every poll logged: refused, then 503
+#    `Loading model` while the model loads, then ready), runs tests/llama.rs, `examples/chat.rs --prompt` (with a
 #    model and with the first one listed) and `examples/models.rs`, and stops the server (by
 #    its PID) on exit.
 #
