@@ -39,6 +39,7 @@ pub struct RequestOptions {
     stream_idle_timeout: Option<Duration>,
     total_timeout: Option<Duration>,
     max_retries: Option<u32>,
+    retry_backoff: Option<(Duration, Duration)>,
     headers: Headers,
     query: Vec<(String, String)>,
     body: Map<String, Value>,
@@ -87,6 +88,16 @@ impl RequestOptions {
         self
     }
 
+    /// The waits between attempts, `initial` doubling up to `max`, every one in
+    /// `(0, max]`; see [`Config::retry_backoff`](crate::Config::retry_backoff).
+    ///
+    /// A zero `initial`, or one longer than `max`, is a configuration error reported by
+    /// every call. Defaults to the client's.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> RequestOptions {
+        self.retry_backoff = Some((initial, max));
+        self
+    }
+
     /// A header sent with each call, replacing one of the same name.
     ///
     /// An invalid name or value is not sent: every call then fails with
@@ -130,6 +141,9 @@ impl RequestOptions {
         if let Some(max_retries) = self.max_retries {
             config = config.max_retries(max_retries);
         }
+        if let Some((initial, max)) = self.retry_backoff {
+            config = config.retry_backoff(initial, max);
+        }
         config.headers.extend(&self.headers);
         for (key, value) in self.query {
             config = config.query_param(key, value);
@@ -151,6 +165,7 @@ impl fmt::Debug for RequestOptions {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("total_timeout", &self.total_timeout)
             .field("max_retries", &self.max_retries)
+            .field("retry_backoff", &self.retry_backoff)
             .field("headers", &self.headers.names())
             .field("query", &query_keys)
             .field("body_fields", &body_keys)

@@ -29,6 +29,8 @@ impl fmt::Debug for Config {
             )
             .field("total_timeout", &self.total_timeout)
             .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
+            .field("retry_backoff", &self.retry_backoff)
+            .field("request_shape", &self.request_shape)
             .field("cache_dir", &self.cache_dir)
             .field("cache_mode", &self.cache_mode)
             .field(

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::HeaderValue;
 use crate::observe::{Event, EventHook, LogLevel};
-use crate::retry::{self, Sleeper};
+use crate::retry::{self, Backoff, Sleeper};
 use crate::tls::{ProxySetting, TlsSettings};
 use crate::util::{redact_url, set_pair};
 
@@ -24,6 +24,8 @@ mod headers;
 mod tls;
 
 pub use crate::cache::CacheMode;
+// (servers) request shaping for servers that refuse parts of the official format.
+pub use crate::shape::RequestShape;
 pub use azure::AZURE_DEFAULT_API_VERSION;
 pub(crate) use headers::Headers;
 
@@ -102,6 +104,10 @@ pub struct Config {
     pub(crate) max_idle_connections_per_host: usize,
     pub(crate) total_timeout: Option<Duration>,
     pub(crate) retry_sleep: Option<RetrySleep>,
+    /// The waits between attempts (`retry_backoff`).
+    pub(crate) retry_backoff: Backoff,
+    /// The rewrites of every request body (`request_shape`).
+    pub(crate) request_shape: RequestShape,
     /// Sent as the `api-key` header (Azure OpenAI).
     pub(crate) azure_api_key: Option<String>,
     pub(crate) token_provider: Option<TokenProvider>,
@@ -150,6 +156,8 @@ impl Config {
             max_idle_connections_per_host: DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
             total_timeout: None,
             retry_sleep: None,
+            retry_backoff: Backoff::DEFAULT,
+            request_shape: RequestShape::new(),
             azure_api_key: None,
             token_provider: None,
             query: Vec::new(),
@@ -316,6 +324,60 @@ impl Config {
     pub fn total_timeout(mut self, timeout: Duration) -> Config {
         self.check_timeout("total_timeout", timeout);
         self.total_timeout = Some(timeout);
+        self
+    }
+
+    /// How long the client waits between attempts when the server names no delay:
+    /// `initial` before the first retry, doubling for each later one up to `max`, less up
+    /// to 25 % jitter.
+    ///
+    /// Every wait is in `(0, max]`, jitter included. A delay the server asks for
+    /// (`retry-after-ms`, `retry-after`) still wins when it is at most `max`; a longer
+    /// one is not waited: the call returns its error at once and
+    /// [`Error::retry_after`](crate::Error::retry_after) says how long the server asked
+    /// for. Without this setting that bound is 60 s, as in the official SDKs.
+    ///
+    /// A zero `initial`, or one longer than `max`, is a configuration error
+    /// ([`Error::Config`]) reported by every call.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sync_openai::Config;
+    ///
+    /// // A batch job that may wait: 2 s, 4 s, 8 s, … up to 2 minutes between attempts.
+    /// let config = Config::new()
+    ///     .api_key("sk-...")
+    ///     .max_retries(8)
+    ///     .retry_backoff(Duration::from_secs(2), Duration::from_secs(120));
+    /// # assert!(config.validate().is_ok());
+    /// ```
+    ///
+    /// Defaults to 0.5 s doubling up to 8 s, and server delays up to 60 s.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Config {
+        match Backoff::new(initial, max) {
+            Some(backoff) => self.retry_backoff = backoff,
+            None => self.note_invalid(ConfigProblem::RetryBackoff { initial, max }),
+        }
+        self
+    }
+
+    /// Rewrites every request body for a server that refuses parts of the official format:
+    /// the `developer` role, content arrays, `stream_options`, tool calls without ids. See
+    /// [`RequestShape`] for each rewrite and the servers that need it.
+    ///
+    /// ```
+    /// use sync_openai::config::{Config, RequestShape};
+    ///
+    /// let config = Config::new()
+    ///     .base_url("http://127.0.0.1:8080/v1")
+    ///     .request_shape(RequestShape::most_compatible());
+    /// # drop(config);
+    /// ```
+    ///
+    /// Defaults to [`RequestShape::new()`]: the body as the request serializes to, with
+    /// nothing parsed again.
+    pub fn request_shape(mut self, shape: RequestShape) -> Config {
+        self.request_shape = shape;
         self
     }
 

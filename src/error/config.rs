@@ -48,6 +48,13 @@ pub(crate) enum ConfigProblem {
     MockServerStart(String),
     /// A timeout setter (named) was given `Duration::ZERO`.
     ZeroTimeout(&'static str),
+    /// `retry_backoff(initial, max)` with a zero `initial` or one longer than `max`.
+    RetryBackoff {
+        /// The first wait asked for.
+        initial: std::time::Duration,
+        /// The longest wait asked for.
+        max: std::time::Duration,
+    },
     /// A CA bundle or client certificate that cannot be used: where it came from (the
     /// setter, or `VARIABLE=path`), a colon, and why.
     Certificate(String),
@@ -89,6 +96,7 @@ impl fmt::Display for ConfigError {
             #[cfg(feature = "testing")]
             P::MockServerStart(why) => write!(f, "the mock server could not start: {why}"),
             P::ZeroTimeout(setter) => write!(f, "{setter} is zero, which would fail every call: give a positive duration, or Duration::MAX for no limit"),
+            P::RetryBackoff { initial, max } => write!(f, "retry_backoff({initial:?}, {max:?}): the first wait must be above zero and no longer than the longest: give 0 < initial <= max"),
             P::Certificate(message) => f.write_str(message),
             P::MtlsHalfSet => f.write_str("only one of OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE is set: set both (the client certificate and its private key) or neither"),
             P::ProxyUrl(url) => write!(f, "Config::proxy: `{url}` is not a proxy URL: use http://host:port, socks5://host:port or socks4://host:port, with user:password@ before the host if the proxy needs credentials"),
