@@ -64,7 +64,7 @@
 //! | [`total_timeout`](Config::total_timeout) | | none; a deadline across all attempts and waits |
 //! | [`max_retries`](Config::max_retries) | | 2 (3 attempts) |
 //! | [`max_response_bytes`](Config::max_response_bytes) | | 32 MiB |
-//! | [`retry_sleep`](Config::retry_sleep) | | [`std::thread::sleep`]; replace it to log retries or in tests |
+//! | [`clock`](Config::clock) | | [`SystemClock`]: waits between retries with [`std::thread::sleep`]; a fake [`Clock`] in tests |
 //!
 //! Azure has its own constructors and credentials; see [the Azure guide](guide::azure).
 //! [`ChatApi::with_options`] overrides timeouts, retries, headers, query parameters and

@@ -3,10 +3,9 @@
 //! Everything here is pure: no I/O, no sleeping, no clock reads in the decision
 //! functions. The caller passes in the current wall-clock time (`now`, used only to
 //! resolve `retry-after` HTTP dates), the time left before an overall deadline
-//! (`remaining`), and a [`Jitter`] source. The only side-effecting pieces are the
-//! [`Sleeper`] abstraction the client calls with the chosen delay (so tests can
-//! record instead of sleep) and [`SeededJitter::from_entropy`], which reads the
-//! clock once to pick a seed.
+//! (`remaining`), and a [`Jitter`] source. The only side-effecting piece is
+//! [`SeededJitter::from_entropy`], which reads the clock once to pick a seed; the
+//! send loop waits the chosen delay on the configured `Clock` (`clock.rs`).
 //!
 //! # Policy (mirrors the official OpenAI SDKs unless noted)
 //!
@@ -292,21 +291,6 @@ impl Jitter for SeededJitter {
     }
 }
 
-/// What the client calls to wait between attempts; tests substitute a recorder.
-pub(crate) trait Sleeper: Send + Sync {
-    fn sleep(&self, d: Duration);
-}
-
-/// The real sleeper: [`std::thread::sleep`].
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ThreadSleeper;
-
-impl Sleeper for ThreadSleeper {
-    fn sleep(&self, d: Duration) {
-        std::thread::sleep(d);
-    }
-}
-
 #[cfg(test)]
 // Tests may panic on broken expectations, and index fixed-size test tables.
 #[allow(
@@ -317,7 +301,6 @@ impl Sleeper for ThreadSleeper {
 )]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
     use ureq::http::header::HeaderName;
     use ureq::http::HeaderValue;
 
@@ -856,77 +839,5 @@ mod tests {
         // All 53 mantissa bits set: the largest value next_f64 can produce.
         let largest = (u64::MAX >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
         assert!(largest < 1.0);
-    }
-
-    // ----- a retry loop as the client will write it ------------------------
-
-    #[derive(Default)]
-    struct RecordingSleeper(Mutex<Vec<Duration>>);
-    impl Sleeper for RecordingSleeper {
-        fn sleep(&self, d: Duration) {
-            self.0.lock().unwrap().push(d);
-        }
-    }
-
-    /// Calls `attempt` until it succeeds or `decide` gives up.
-    fn run_with_retries(
-        sleeper: &dyn Sleeper,
-        jitter: &mut dyn Jitter,
-        max_retries: u32,
-        mut attempt: impl FnMut() -> Result<u32, (u16, HeaderMap)>,
-    ) -> Result<u32, Decision> {
-        let mut retries_taken = 0;
-        loop {
-            match attempt() {
-                Ok(v) => return Ok(v),
-                Err((status, headers)) => {
-                    let outcome = response(status, &headers);
-                    match decide(&outcome, retries_taken, max_retries, None, now(), jitter) {
-                        Decision::Retry(d) => {
-                            sleeper.sleep(d);
-                            retries_taken += 1;
-                        }
-                        give_up @ Decision::GiveUp { .. } => return Err(give_up),
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn retry_loop_with_recording_sleeper() {
-        // Always 503: default policy makes 3 attempts and sleeps twice.
-        let sleeper = RecordingSleeper::default();
-        let mut attempts = 0;
-        let result = run_with_retries(&sleeper, &mut FixedJitter(0.0), DEFAULT_MAX_RETRIES, || {
-            attempts += 1;
-            Err((503, HeaderMap::new()))
-        });
-        assert_eq!(result, Err(Decision::GiveUp { retry_after: None }));
-        assert_eq!(attempts, 3);
-        assert_eq!(
-            *sleeper.0.lock().unwrap(),
-            [Duration::from_millis(500), Duration::from_secs(1)]
-        );
-
-        // 429 with retry-after, then success.
-        let sleeper = RecordingSleeper::default();
-        let mut attempts = 0;
-        let result = run_with_retries(&sleeper, &mut NoJitter, DEFAULT_MAX_RETRIES, || {
-            attempts += 1;
-            if attempts == 1 {
-                Err((429, headers(&[("retry-after-ms", "1500")])))
-            } else {
-                Ok(attempts)
-            }
-        });
-        assert_eq!(result, Ok(2));
-        assert_eq!(*sleeper.0.lock().unwrap(), [Duration::from_millis(1_500)]);
-    }
-
-    #[test]
-    fn thread_sleeper_is_a_sleeper() {
-        let sleeper: &dyn Sleeper = &ThreadSleeper;
-        sleeper.sleep(Duration::ZERO);
     }
 }

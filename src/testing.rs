@@ -50,6 +50,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ConfigProblem;
 use crate::util::reason_phrase;
@@ -163,7 +164,7 @@ impl MockServer {
     ///
     /// Change it like any other `Config`, e.g. `server.config().max_retries(0)`.
     pub fn config(&self) -> Config {
-        let mut config = Config::new().base_url(self.base_url()).retry_sleep(|_| {});
+        let mut config = Config::new().base_url(self.base_url()).clock(NoWait);
         if let Some(why) = &self.start_error {
             config.note_invalid(ConfigProblem::MockServerStart(why.clone()));
         }
@@ -209,6 +210,18 @@ impl MockServer {
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
     }
+}
+
+/// The clock of [`MockServer::config`]: the retry policy runs as configured, its waits are
+/// skipped.
+struct NoWait;
+
+impl Clock for NoWait {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&self, _: Duration) {}
 }
 
 impl Drop for MockServer {
