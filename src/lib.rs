@@ -183,7 +183,7 @@ pub use error::{
     TransportErrorKind,
 };
 pub use error_body::MAX_ERROR_BODY_BYTES;
-pub use observe::{Event, LogLevel, ParseLogLevelError, StreamEnd};
+pub use observe::{Event, LogLevel, StreamEnd};
 pub use options::RequestOptions;
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;
