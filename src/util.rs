@@ -10,6 +10,18 @@ pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a s
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Whether a body is JSON by its `content-type`: the media type (parameters such as
+/// `charset` ignored, case ignored) is `application/json` or ends in `+json`
+/// (`application/problem+json`). The one rule of the stream (a JSON answer to a stream
+/// request) and the response cache (a body kept decoded).
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    header_str(headers, "content-type").is_some_and(|value| {
+        let media_type = value.split(';').next().unwrap_or_default().trim();
+        media_type.eq_ignore_ascii_case("application/json")
+            || media_type.to_ascii_lowercase().ends_with("+json")
+    })
+}
+
 /// The headers a request id is read from, in this order: OpenAI's and most servers'
 /// `x-request-id`; LiteLLM's `x-litellm-call-id`; Azure API Management's `apim-request-id`;
 /// Azure's `x-ms-request-id`; Anthropic's `request-id`; AWS's `x-amzn-requestid`.
@@ -342,6 +354,34 @@ mod tests {
         // An empty one is skipped.
         headers.insert("x-request-id", HeaderValue::from_static(" "));
         assert_eq!(request_id(&headers), Some("id-1"));
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)] // tests fail by panicking
+    fn json_media_types() {
+        let is = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("content-type", HeaderValue::from_str(value).unwrap());
+            is_json(&headers)
+        };
+        for json in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/json ;charset=utf-8",
+            "application/problem+json",
+            "application/vnd.api+json",
+        ] {
+            assert!(is(json), "{json}");
+        }
+        for other in [
+            "text/event-stream",
+            "application/jsonl",
+            "application/x-ndjson",
+            "text/plain; note=json",
+        ] {
+            assert!(!is(other), "{other}");
+        }
+        assert!(!is_json(&HeaderMap::new()));
     }
 
     #[test]
