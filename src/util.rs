@@ -200,7 +200,8 @@ pub(crate) const SECRET_QUERY_NAMES: &[&str] = &[
 /// The longest URL shown in an error or a `Debug` (longer ones end in `…`).
 pub(crate) const MAX_SHOWN_URL_CHARS: usize = 256;
 
-/// A URL as it may be shown: `user:pass@` becomes `<redacted>@`, the value of every query
+/// A URL as it may be shown: `user:pass@` becomes `<redacted>@` (the one form for credentials
+/// in every URL the crate shows: errors, `Debug`, logs, proxy messages), the value of every query
 /// parameter in [`SECRET_QUERY_NAMES`] becomes `<redacted>`, control characters become
 /// spaces, and it is cut at [`MAX_SHOWN_URL_CHARS`].
 pub(crate) fn redact_url(url: &str) -> String {
@@ -216,22 +217,11 @@ pub(crate) fn redact_url(url: &str) -> String {
         ),
         None => (before_fragment, None),
     };
-    // The authority is what follows `scheme://` up to the next `/`; userinfo ends at its
-    // last `@`.
-    match base.find("://") {
-        Some(i) => {
-            let (scheme, rest) = base.split_at(i + 3);
-            let end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(end);
-            out.push_str(scheme);
-            match authority.rfind('@') {
-                Some(at) => {
-                    out.push_str("<redacted>");
-                    out.push_str(authority.get(at..).unwrap_or(""));
-                }
-                None => out.push_str(authority),
-            }
-            out.push_str(path);
+    match userinfo_span(base) {
+        Some((start, end)) => {
+            out.push_str(base.get(..start).unwrap_or(""));
+            out.push_str("<redacted>@");
+            out.push_str(base.get(end..).unwrap_or(""));
         }
         None => out.push_str(base),
     }
@@ -253,6 +243,33 @@ pub(crate) fn redact_url(url: &str) -> String {
     out.push_str(fragment);
     let shown = truncate_chars(&out, MAX_SHOWN_URL_CHARS);
     clean_text(&shown).into_owned()
+}
+
+/// Where the user info of a URL is: the bytes of `user:password@` (its `@` included). The
+/// authority is what follows `scheme://` (or the start, without a scheme) up to the next
+/// `/`, `?` or `#`; the user info ends at its last `@`.
+fn userinfo_span(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = url.get(start..)?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest.get(..end)?.rfind('@')?;
+    Some((start, start + at + 1))
+}
+
+/// The URL without its user info (`user:password@`), and whether it had any: for `curl`
+/// export, which passes the credentials apart. To show a URL, use [`redact_url`].
+pub(crate) fn without_userinfo(url: &str) -> (String, bool) {
+    match userinfo_span(url) {
+        Some((start, end)) => (
+            format!(
+                "{}{}",
+                url.get(..start).unwrap_or_default(),
+                url.get(end..).unwrap_or_default()
+            ),
+            true,
+        ),
+        None => (url.to_owned(), false),
+    }
 }
 
 fn is_secret_name(name: &str) -> bool {
@@ -451,6 +468,13 @@ mod tests {
             "https://<redacted>@h.example:8443/v1?api-version=1&api-key=<redacted>&Sig=<redacted>#f"
         );
         assert_eq!(redact_url("http://h/v1"), "http://h/v1");
+        // Without a scheme (a proxy given as host:port) the user info is hidden all the same.
+        assert_eq!(redact_url("alice:pw@proxy:3128"), "<redacted>@proxy:3128");
+        assert_eq!(redact_url("http://h/a@b?k=v"), "http://h/a@b?k=v");
+        assert_eq!(
+            without_userinfo("https://bob:pw@gw.example/v1?x=1"),
+            ("https://gw.example/v1?x=1".to_owned(), true)
+        );
         assert_eq!(redact_url("http://h/\u{1b}[2J"), "http://h/ [2J");
         let long = format!("http://h/{}", "a".repeat(1000));
         assert_eq!(redact_url(&long).chars().count(), MAX_SHOWN_URL_CHARS + 1);
