@@ -26,9 +26,9 @@ use crate::http::{self, HeaderMap, HeaderName, HeaderValue};
 use crate::response::Replayed;
 use crate::util::{is_json, is_secret_header, redact, scalar_text, truncate_chars};
 
-/// How a client with a [`Config::cache_dir`] uses its response cache.
+/// How a client with a [`Config::cache_dir`](crate::Config::cache_dir) uses its response cache.
 ///
-/// The mode comes from [`Config::cache_mode`], else from `SYNC_OPENAI_CACHE_MODE`
+/// The mode comes from [`Config::cache_mode`](crate::Config::cache_mode), else from `SYNC_OPENAI_CACHE_MODE`
 /// (`read-write`, `read-only`, `refresh`), else it is `ReadWrite`. When
 /// `CARGO_NET_OFFLINE=true` or `DOCS_RS` is set, `ReadWrite` acts as `ReadOnly`, so an
 /// offline build or docs.rs never reaches for the network.
@@ -91,7 +91,7 @@ pub(crate) struct Cache {
 
 impl Cache {
     /// The cache of a client with this directory and the mode chosen in code
-    /// ([`Config::cache_mode`](crate::Config::cache_mode)), `None` without a directory, or
+    /// ([`Config::cache_mode`](crate::Config::cache_mode)(crate::Config::cache_mode)), `None` without a directory, or
     /// why the environment's mode is unusable.
     pub(crate) fn new(
         dir: Option<&Path>,

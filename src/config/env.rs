@@ -27,7 +27,7 @@ impl Config {
     /// variables are ignored too (only `http://` can be used). This never fails: a missing
     /// key, or a certificate file that cannot be read or is not PEM, is reported by
     /// [`ChatApi::from_env`](crate::ChatApi::from_env) (or by [`validate`](Config::validate),
-    /// or the first call) as [`Error::Config`] naming the variable and the path; so is a
+    /// or the first call) as [`Error::Config`](crate::Error::Config) naming the variable and the path; so is a
     /// line of `OPENAI_CUSTOM_HEADERS` that is not a `Name: value` header, named by its
     /// number. Headers set with [`header`](Config::header) afterwards replace those of
     /// the same name.

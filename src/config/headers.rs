@@ -10,7 +10,7 @@ impl Config {
     /// A header sent on every request; setting the same name again replaces it.
     ///
     /// An invalid name or value (a CR or LF, say) is not sent: every call then fails
-    /// with [`Error::Config`] naming the header. Defaults to no extra headers.
+    /// with [`Error::Config`](crate::Error::Config) naming the header. Defaults to no extra headers.
     pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Config {
         if let Err(problem) = self.headers.set(name.as_ref(), value.as_ref()) {
             self.note_invalid(problem);

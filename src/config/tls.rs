@@ -16,7 +16,7 @@ impl Config {
     /// `SSL_CERT_FILE` into this setting.
     ///
     /// PEM without a certificate, or one that is not X.509, makes every call fail with
-    /// [`Error::Config`] naming this setter, as does a build without TLS features.
+    /// [`Error::Config`](crate::Error::Config) naming this setter, as does a build without TLS features.
     /// Defaults to the roots of the TLS feature in use: Mozilla's for `rustls`, the operating
     /// system's for `native-tls` and `platform-verifier`.
     pub fn ca_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Config {
@@ -40,7 +40,7 @@ impl Config {
     /// by `OPENAI_MTLS_CLIENT_CERT_FILE` and `OPENAI_MTLS_CLIENT_KEY_FILE` into this setting.
     ///
     /// Invalid PEM, a key of another kind, or a key that does not belong to the certificate
-    /// makes every call fail with [`Error::Config`] naming this setter. The key never
+    /// makes every call fail with [`Error::Config`](crate::Error::Config) naming this setter. The key never
     /// appears in `Debug` output or errors. Defaults to none.
     pub fn client_certificate_pem(
         mut self,
@@ -69,7 +69,7 @@ impl Config {
     /// in the URL, percent-encoded: `http://user:password@host:port`; they never appear in
     /// `Debug` output or errors. `NO_PROXY` does not apply to a proxy set here.
     ///
-    /// A URL that is not a proxy URL makes every call fail with [`Error::Config`].
+    /// A URL that is not a proxy URL makes every call fail with [`Error::Config`](crate::Error::Config).
     /// Defaults to the environment, as ureq reads it when the client is made: the first
     /// of `ALL_PROXY`, `all_proxy`, `HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY`,
     /// `http_proxy` that holds a valid proxy URL is used for every request (`http://` and

@@ -37,14 +37,14 @@ pub enum ApiErrorKind {
 
 /// A non-2xx answer from the server, with everything it said.
 ///
-/// What the server said — `message`, `error_type`, `code` and `param` — is its
-/// [`ErrorDetail`], taken from the body in whatever shape the server used: OpenAI's
+/// What the server said — `message`, `error_type`, `code` and `param` — is taken from the
+/// body in whatever shape the server used: OpenAI's
 /// `{"error": {...}}`, a flat `{"object": "error", "message": ...}` (vLLM),
 /// `[{"error": {...}}]`, `{"error": "text"}` (Ollama), `{"detail": ...}` (FastAPI
 /// servers), an HTML page from a proxy, or an empty body. Read it with
 /// [`message`](ApiError::message), [`error_type`](ApiError::error_type),
 /// [`code`](ApiError::code) and [`param`](ApiError::param), the accessors a
-/// [`StreamError`] has too; the message is never empty (it falls back to the status's
+/// [`StreamError`](crate::StreamError) has too; the message is never empty (it falls back to the status's
 /// reason phrase). What the server said cannot be changed:
 ///
 /// ```compile_fail

@@ -6,7 +6,7 @@ use std::fmt;
 use crate::error_body::SNIPPET_RADIUS;
 use crate::util::truncate_chars;
 
-/// Why a model's answer could not be parsed into the type asked for; see [`Error::Parse`].
+/// Why a model's answer could not be parsed into the type asked for; see [`Error::Parse`](crate::Error::Parse).
 ///
 /// Each variant keeps what the model sent, so nothing is lost: the refusal text, the
 /// truncated content, or the JSON that did not decode.

@@ -23,7 +23,7 @@ pub enum StreamErrorKind {
     /// [`MAX_TOOL_CALLS`](crate::types::MAX_TOOL_CALLS).
     TooLarge,
     /// The server sent nothing for longer than `stream_idle_timeout` in the middle of the
-    /// answer ([`Error::is_timeout`] is true).
+    /// answer ([`Error::is_timeout`](crate::Error::is_timeout) is true).
     Timeout,
 }
 
