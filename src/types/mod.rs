@@ -29,6 +29,7 @@ mod batch;
 mod de;
 mod enums;
 mod files;
+mod list;
 mod message;
 mod models;
 mod parse;
@@ -44,7 +45,8 @@ pub use azure::{
 };
 pub use batch::{
     Batch, BatchError, BatchErrors, BatchRequestCounts, BatchRequestInput, BatchRequestOutput,
-    BatchResponse, BatchStatus, CreateBatchRequest, ListBatchesParams, ListBatchesResponse,
+    BatchResponse, BatchStatus, BatchesFilter, CreateBatchRequest, ListBatchesParams,
+    ListBatchesResponse,
 };
 pub(crate) use de::too_many_choices;
 pub use de::{MAX_CHOICES, MAX_TOOL_CALLS};
@@ -56,8 +58,9 @@ pub use enums::{
 };
 pub use files::{
     CreateFileRequest, DeleteFileResponse, FileExpirationAfter, FilePurpose, FileStatus,
-    ListFilesParams, ListFilesResponse, OpenAIFile,
+    FilesFilter, ListFilesParams, ListFilesResponse, OpenAIFile,
 };
+pub use list::{ListFilter, ListParams, Ordered};
 pub use message::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageAudio,
     ChatCompletionRequestAssistantMessageContentPart, ChatCompletionRequestDeveloperMessage,
@@ -90,7 +93,8 @@ pub use response::{
 pub use stored::{
     ChatCompletionDeleted, ChatCompletionList, ChatCompletionMessageList,
     ChatCompletionMessageListContentPart, ChatCompletionMessageListData,
-    GetChatCompletionMessagesParams, List, ListChatCompletionsParams, UpdateChatCompletionRequest,
+    ChatCompletionMessagesFilter, ChatCompletionsFilter, GetChatCompletionMessagesParams, List,
+    ListChatCompletionsParams, UpdateChatCompletionRequest,
 };
 pub use stream::{
     ChatCompletionMessageToolCallChunk, ChatCompletionStreamChoice,
