@@ -1,7 +1,7 @@
 //! The response cache: record 2xx answers as reviewable JSON files, replay them later.
 //!
-//! The send loop asks [`Cache::slot`] for the entry of each call before it sends
-//! anything: [`Slot::replay`] answers a hit from the file (or refuses a miss in
+//! The send loop asks `Cache::slot` for the entry of each call before it sends
+//! anything: `Slot::replay` answers a hit from the file (or refuses a miss in
 //! read-only mode), and `Slot::record` (in `record.rs`, above the stream it needs) writes
 //! a 2xx answer after it arrived. This module is the cache's modes, keys and entry files;
 //! it knows nothing of clients or streams.
@@ -36,7 +36,8 @@ use crate::util::{is_json, is_secret_header, redact, scalar_text, truncate_chars
 /// # Examples
 ///
 /// ```
-/// use sync_openai::{CacheMode, Config};
+/// use sync_openai::cache::CacheMode;
+/// use sync_openai::Config;
 ///
 /// assert_eq!(CacheMode::parse("read-only"), Some(CacheMode::ReadOnly));
 /// assert_eq!(CacheMode::ReadOnly.as_str(), "read-only");

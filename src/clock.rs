@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 /// The time source and sleeper of a client's waits between retries
 /// ([`Config::clock`](crate::Config::clock), which uses its `sleep`), of a bulk run
-/// ([`RunOptions::clock`](crate::RunOptions::clock)) and of waiting for a batch
-/// ([`WaitOptions::clock`](crate::WaitOptions::clock)).
+/// ([`RunOptions::clock`](crate::bulk::RunOptions::clock)) and of waiting for a batch
+/// ([`WaitOptions::clock`](crate::batch::WaitOptions::clock)).
 ///
 /// [`SystemClock`] is the real one. Tests substitute a clock whose `sleep` only moves its
 /// `now` forward, so that a run throttled to minutes takes milliseconds.

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::util::{bounded_text, clean_in_place, clean_text, redact, scalar_text, truncate_chars};
 
-/// The most bytes of an error body kept in [`ApiError::body`](crate::ApiError::body) and
+/// The most bytes of an error body kept in [`ApiError::body`](crate::error::ApiError::body) and
 /// in snippets.
 ///
 /// Error bodies are meant for people; a proxy that answers with a megabyte of HTML
@@ -17,12 +17,12 @@ use crate::util::{bounded_text, clean_in_place, clean_text, redact, scalar_text,
 pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// How many bytes around a decode failure
-/// [`DecodeError::snippet`](crate::DecodeError::snippet) shows.
+/// [`DecodeError::snippet`](crate::error::DecodeError::snippet) shows.
 pub(crate) const SNIPPET_RADIUS: usize = 80;
 
 /// What a server said about a failure: its message, and the `type`, `code` and `param`
-/// its error body gave, whatever shape the body had. [`ApiError`](crate::ApiError) and
-/// [`StreamError`](crate::StreamError) each hold one and show it through the same four
+/// its error body gave, whatever shape the body had. [`ApiError`](crate::error::ApiError) and
+/// [`StreamError`](crate::error::StreamError) each hold one and show it through the same four
 /// accessors (`message`, `error_type`, `code`, `param`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ErrorDetail {

@@ -61,7 +61,7 @@ pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 64;
 /// The largest response body read into memory by default: 32 MiB.
 ///
 /// A chat completion is a few KB; audio output in base64 can reach a few MB. A body
-/// larger than the limit is an error ([`TransportErrorKind::BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge)),
+/// larger than the limit is an error ([`TransportErrorKind::BodyTooLarge`](crate::error::TransportErrorKind::BodyTooLarge)),
 /// not an allocation of whatever size the server chose.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -293,8 +293,8 @@ impl Config {
     }
 
     /// The most bytes a whole stream may have; past it the stream ends with an
-    /// [`Error::Stream`](crate::Error::Stream) of kind
-    /// [`TooLarge`](crate::StreamErrorKind::TooLarge) (whose partial completion keeps what
+    /// [`Error::Stream`] of kind
+    /// [`TooLarge`](crate::error::StreamErrorKind::TooLarge) (whose partial completion keeps what
     /// came). Defaults to none: streams are long, and the stream itself holds only one event
     /// at a time.
     pub fn max_stream_bytes(mut self, limit: u64) -> Config {
@@ -323,8 +323,8 @@ impl Config {
 
     /// The [`Clock`] whose [`sleep`](Clock::sleep) waits before a retry, with the delay the
     /// client chose: the one abstraction for waiting, as
-    /// [`RunOptions::clock`](crate::RunOptions::clock) and
-    /// [`WaitOptions::clock`](crate::WaitOptions::clock) take.
+    /// [`RunOptions::clock`](crate::bulk::RunOptions::clock) and
+    /// [`WaitOptions::clock`](crate::batch::WaitOptions::clock) take.
     ///
     /// Replace it to log retries, or in tests to retry without waiting. Deadlines
     /// ([`timeout`](Config::timeout), [`total_timeout`](Config::total_timeout)) stay real
@@ -333,7 +333,8 @@ impl Config {
     /// ```
     /// use std::sync::{Arc, Mutex};
     /// use std::time::{Duration, Instant};
-    /// use sync_openai::{Clock, Config};
+    /// use sync_openai::clock::Clock;
+    /// use sync_openai::Config;
     ///
     /// /// Records each wait instead of sleeping.
     /// #[derive(Default)]
@@ -353,7 +354,7 @@ impl Config {
     /// # drop(config);
     /// ```
     ///
-    /// Defaults to [`SystemClock`](crate::SystemClock) ([`std::thread::sleep`]).
+    /// Defaults to [`SystemClock`](crate::clock::SystemClock) ([`std::thread::sleep`]).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Config {
         self.clock = Some(Arc::new(clock));
         self
@@ -408,7 +409,7 @@ impl Config {
     /// call asks the server again. No API key, token, `authorization`, `api-key` or cookie header,
     /// nor any value that contains the key, is ever written; error answers are not kept.
     /// A replayed [`ApiResponse`](crate::ApiResponse) says so with
-    /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`](crate::CacheMode)
+    /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`]
     /// for what happens on a miss, and the [testing guide](crate::guide::testing).
     ///
     /// [`Config::from_env`] reads it from `SYNC_OPENAI_CACHE_DIR`. Defaults to no cache.
@@ -418,7 +419,8 @@ impl Config {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{CacheMode, ChatApi};
+    /// use sync_openai::cache::CacheMode;
+    /// use sync_openai::ChatApi;
     ///
     /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-rw-{}", std::process::id()));
     /// let server = MockServer::start();
@@ -442,7 +444,7 @@ impl Config {
     /// How the response cache of [`cache_dir`](Config::cache_dir) is used.
     ///
     /// Defaults to `SYNC_OPENAI_CACHE_MODE` when it is set, else
-    /// [`CacheMode::ReadWrite`](crate::CacheMode::ReadWrite); with `CARGO_NET_OFFLINE=true`
+    /// [`CacheMode::ReadWrite`]; with `CARGO_NET_OFFLINE=true`
     /// or `DOCS_RS` set, `ReadWrite` acts as `ReadOnly`.
     ///
     /// # Examples
@@ -450,7 +452,8 @@ impl Config {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{CacheMode, ChatApi};
+    /// use sync_openai::cache::CacheMode;
+    /// use sync_openai::ChatApi;
     ///
     /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-modes-{}", std::process::id()));
     /// let server = MockServer::start();
@@ -491,13 +494,14 @@ impl Config {
         self
     }
 
-    /// A function called with each [`Event`](crate::Event): request sent, response
+    /// A function called with each [`Event`]: request sent, response
     /// received, attempt failed, retry scheduled, stream ended; to forward them to `log`,
     /// `tracing` or metrics. It runs on the calling thread, in the middle of the call: keep
     /// it quick. Setting it again replaces it. Defaults to none.
     ///
     /// ```
-    /// use sync_openai::{Config, Event};
+    /// use sync_openai::observe::Event;
+    /// use sync_openai::Config;
     ///
     /// let config = Config::new().on_event(|event| {
     ///     if let Event::ResponseReceived { status, elapsed, .. } = event {

@@ -44,11 +44,11 @@ pub enum ApiErrorKind {
 /// servers), an HTML page from a proxy, or an empty body. Read it with
 /// [`message`](ApiError::message), [`error_type`](ApiError::error_type),
 /// [`code`](ApiError::code) and [`param`](ApiError::param), the accessors a
-/// [`StreamError`](crate::StreamError) has too; the message is never empty (it falls back to the status's
+/// [`StreamError`](crate::error::StreamError) has too; the message is never empty (it falls back to the status's
 /// reason phrase). What the server said cannot be changed:
 ///
 /// ```compile_fail
-/// use sync_openai::ApiError;
+/// use sync_openai::error::ApiError;
 /// use sync_openai::http::HeaderMap;
 ///
 /// let mut err = ApiError::new(400, HeaderMap::new(), br#"{"error":{"message":"bad"}}"#);
@@ -77,7 +77,7 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// use sync_openai::{ApiError, ApiErrorKind};
+    /// use sync_openai::error::{ApiError, ApiErrorKind};
     /// use sync_openai::http::HeaderMap;
     ///
     /// let body = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;

@@ -15,6 +15,7 @@ mod parse;
 mod stream;
 mod transport;
 
+pub use crate::error_body::MAX_ERROR_BODY_BYTES;
 pub use api::{ApiError, ApiErrorKind};
 pub use config::ConfigError;
 pub(crate) use config::{ConfigProblem, NO_TLS};
@@ -290,7 +291,9 @@ pub enum CacheErrorKind {
 ///
 /// ```
 /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-/// use sync_openai::{CacheErrorKind, CacheMode, ChatApi, Config, Error};
+/// use sync_openai::cache::CacheMode;
+/// use sync_openai::error::CacheErrorKind;
+/// use sync_openai::{ChatApi, Config, Error};
 ///
 /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-miss-{}", std::process::id()));
 /// // No key is needed to replay, and none to be told what is missing.

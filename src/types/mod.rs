@@ -25,9 +25,11 @@
 //! `as_str()` for values this crate may add as variants later.
 
 mod azure;
+#[cfg(feature = "batch")]
 mod batch;
 mod de;
 mod enums;
+#[cfg(feature = "files")]
 mod files;
 mod list;
 mod message;
@@ -43,6 +45,8 @@ pub use azure::{
     ContentFilterCitation, ContentFilterDetectedResult, ContentFilterError, ContentFilterResults,
     ContentFilterRunError, ContentFilterSeverityResult, PromptFilterResult,
 };
+#[cfg(feature = "batch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub use batch::{
     Batch, BatchError, BatchErrors, BatchRequestCounts, BatchRequestInput, BatchRequestOutput,
     BatchResponse, BatchStatus, BatchesFilter, CreateBatchRequest, ListBatchesParams,
@@ -56,6 +60,8 @@ pub use enums::{
     Order, PromptCacheMode, PromptCacheRetention, PromptCacheTtl, ReasoningEffort, Role,
     ServiceTier, ToolChoiceMode, ToolType, Verbosity, Voice, WebSearchContextSize,
 };
+#[cfg(feature = "files")]
+#[cfg_attr(docsrs, doc(cfg(feature = "files")))]
 pub use files::{
     CreateFileRequest, DeleteFileResponse, FileExpirationAfter, FilePurpose, FileStatus,
     FilesFilter, ListFilesParams, ListFilesResponse, OpenAIFile,

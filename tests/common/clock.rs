@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sync_openai::Clock;
+use sync_openai::clock::Clock;
 
 /// Sleeps only on paper: `now()` is the start plus every wait so far; clones share it.
 #[derive(Clone)]
