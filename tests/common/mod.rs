@@ -3,6 +3,7 @@
 //! file; this file only declares and re-exports them.
 #![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
+mod clock;
 mod fixtures;
 pub mod prism;
 pub mod ratelimit;
@@ -11,6 +12,7 @@ mod server;
 mod sse;
 pub mod tls;
 
+pub use clock::*;
 pub use fixtures::*;
 pub use run::*;
 pub use server::*;
