@@ -146,6 +146,7 @@ mod connection;
 mod curl;
 mod error;
 mod error_body;
+mod events;
 mod files;
 pub mod guide;
 mod http_date;
@@ -153,6 +154,7 @@ mod models;
 mod multipart;
 mod observe;
 mod options;
+mod partial_json;
 mod response;
 mod retry;
 mod send;
@@ -182,8 +184,11 @@ pub use error::{
     TransportErrorKind,
 };
 pub use error_body::{ErrorDetail, MAX_ERROR_BODY_BYTES};
+// agents (issue 24): these go into the public `stream` module once it exists.
+pub use events::{ContentReader, Events, StreamEvent, ToolCallDelta, ToolCallDone};
 pub use observe::{Event, LogLevel, ParseLogLevelError, StreamEnd};
 pub use options::RequestOptions;
+pub use partial_json::{parse_partial_json, PartialJsonError};
 pub use response::{ApiResponse, RateLimit};
 pub use stored::Pages;
 pub use stream::{ChatCompletionStream, ContentDeltas};

@@ -571,14 +571,14 @@ impl StreamError {
 
 /// An accumulator that puts what it holds into the stream errors passing through it.
 #[derive(Default)]
-struct Accumulating {
-    acc: ChunkAccumulator,
+pub(crate) struct Accumulating {
+    pub(crate) acc: ChunkAccumulator,
     any: bool,
 }
 
 impl Accumulating {
     /// Adds an item of the stream; an error comes back with the completion so far.
-    fn add(
+    pub(crate) fn add(
         &mut self,
         item: Result<CreateChatCompletionStreamResponse, Error>,
     ) -> Result<(), Error> {
