@@ -93,6 +93,10 @@ pub struct ToolCallDelta {
     pub delta: String,
     /// The arguments so far.
     pub arguments: String,
+    /// The arguments so far no longer start with those of the call's previous delta: the
+    /// accumulator replaced them (a gateway that sends a `{}` placeholder before the real
+    /// arguments), and `delta` is the whole new text. Start the call's text over.
+    pub replaced: bool,
 }
 
 impl ToolCallDelta {
@@ -145,7 +149,7 @@ struct ChoiceState {
     refusal: Part,
     reasoning: Part,
     /// The tool calls, by the order they first came.
-    calls: Vec<Part>,
+    calls: Vec<CallPart>,
     finished: bool,
 }
 
@@ -162,6 +166,32 @@ impl Part {
         let new = text.get(self.sent..).filter(|d| !d.is_empty())?;
         self.sent = text.len();
         Some(new.to_owned())
+    }
+
+    /// True the first time it is called.
+    fn finish(&mut self) -> bool {
+        !std::mem::replace(&mut self.done, true)
+    }
+}
+
+/// The arguments of a tool call the deltas have given (which the accumulator may replace,
+/// unlike text), and whether its done event came.
+#[derive(Default, Clone)]
+struct CallPart {
+    sent: String,
+    done: bool,
+}
+
+impl CallPart {
+    /// The arguments added since the last call, and whether they replaced what came before.
+    fn grow(&mut self, arguments: &str) -> Option<(String, bool)> {
+        let grown = match arguments.strip_prefix(self.sent.as_str()) {
+            Some("") => return None,
+            Some(new) => (new.to_owned(), false),
+            None => (arguments.to_owned(), true),
+        };
+        arguments.clone_into(&mut self.sent);
+        Some(grown)
     }
 
     /// True the first time it is called.
@@ -346,12 +376,12 @@ fn grow(
     for call in &so_far.tool_calls {
         let slot = call.order;
         if state.calls.len() <= slot {
-            state.calls.resize(slot + 1, Part::default());
+            state.calls.resize(slot + 1, CallPart::default());
         }
         let Some(part) = state.calls.get_mut(slot) else {
             continue;
         };
-        if let Some(delta) = part.grow(call.arguments) {
+        if let Some((delta, replaced)) = part.grow(call.arguments) {
             out.push_back(StreamEvent::ToolCallDelta(ToolCallDelta {
                 choice,
                 index: call.order,
@@ -359,6 +389,7 @@ fn grow(
                 name: call.name.to_owned(),
                 delta,
                 arguments: call.arguments.to_owned(),
+                replaced,
             }));
         }
     }
@@ -383,9 +414,9 @@ fn finish(
     for call in &so_far.tool_calls {
         let slot = call.order;
         if state.calls.len() <= slot {
-            state.calls.resize(slot + 1, Part::default());
+            state.calls.resize(slot + 1, CallPart::default());
         }
-        if !state.calls.get_mut(slot).is_some_and(Part::finish) {
+        if !state.calls.get_mut(slot).is_some_and(CallPart::finish) {
             continue;
         }
         let parsed = match (call.custom, call.arguments.trim()) {
@@ -498,5 +529,21 @@ impl fmt::Debug for ContentReader {
         f.debug_struct("ContentReader")
             .field("stream", self.stream())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaced_arguments_start_over() {
+        let mut part = CallPart::default();
+        assert_eq!(part.grow(""), None);
+        assert_eq!(part.grow("{}"), Some(("{}".to_owned(), false)));
+        assert_eq!(part.grow("{}"), None);
+        // The accumulator replaced a `{}` placeholder with the real start.
+        assert_eq!(part.grow("{\"a\""), Some(("{\"a\"".to_owned(), true)));
+        assert_eq!(part.grow("{\"a\":1}"), Some((":1}".to_owned(), false)));
     }
 }

@@ -164,6 +164,7 @@ mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
+pub mod tools;
 mod transport_error;
 pub mod types;
 mod util;

@@ -25,6 +25,9 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// A done tool call: id, name, arguments, the arguments parsed.
+type Call = (String, String, String, Option<Value>);
+
 /// What the events said about one choice.
 #[derive(Default, Debug)]
 struct Said {
@@ -36,7 +39,7 @@ struct Said {
     /// By the call's index: the concatenated deltas.
     arguments: BTreeMap<usize, String>,
     /// By the call's index: (id, name, arguments, parsed) of each done event.
-    calls_done: BTreeMap<usize, Vec<(String, String, String, Option<Value>)>>,
+    calls_done: BTreeMap<usize, Vec<Call>>,
     finished: Vec<Option<String>>,
     /// A done or finished event came before a delta of the same choice.
     delta_after_finish: bool,
@@ -88,6 +91,9 @@ fn read_events(
                 let s = said.entry(d.choice).or_default();
                 s.delta_after_finish |= !s.finished.is_empty();
                 let so_far = s.arguments.entry(d.index).or_default();
+                if d.replaced {
+                    so_far.clear();
+                }
                 so_far.push_str(&d.delta);
                 assert_eq!(*so_far, d.arguments, "the snapshot is the deltas so far");
             }
@@ -221,7 +227,7 @@ fn check(body: &[u8], what: &str) -> usize {
             assert_eq!(deltas, dones[0].2, "{what}: call {index}: argument deltas");
             done.push(dones[0].clone());
         }
-        let key = |c: &(String, String, String, Option<Value>)| format!("{c:?}");
+        let key = |c: &Call| format!("{c:?}");
         expected.sort_by_key(key);
         done.sort_by_key(key);
         calls += expected.len();

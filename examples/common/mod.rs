@@ -43,6 +43,21 @@ pub fn client_or_mock_always(reply: Reply) -> Result<(ChatApi, Option<MockServer
     Ok((ChatApi::new(mock.config()), Some(mock)))
 }
 
+/// Without `OPENAI_API_KEY` and `OPENAI_BASE_URL`: a local mock that answers with `replies`
+/// in order, made the `OPENAI_BASE_URL` that `ChatApi::from_env` reads. Keep it alive (bind
+/// it to a variable) as long as the client is used.
+pub fn offline_mock(replies: impl IntoIterator<Item = Reply>) -> Option<MockServer> {
+    if is_set("OPENAI_API_KEY") || is_set("OPENAI_BASE_URL") {
+        return None;
+    }
+    let mock = mock(replies);
+    // Before any thread of the program reads the environment (the mock's do not).
+    std::env::set_var("OPENAI_BASE_URL", mock.base_url());
+    let url = mock.base_url();
+    eprintln!("OPENAI_API_KEY is not set: using a local mock server at {url} (no network needed)");
+    Some(mock)
+}
+
 /// A started mock server with these replies scripted.
 pub fn mock(replies: impl IntoIterator<Item = Reply>) -> MockServer {
     let mock = MockServer::start();
