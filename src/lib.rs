@@ -128,6 +128,7 @@
 //! | `platform-verifier` | no | TLS through rustls, trusting the operating system's certificate store |
 //! | `gzip` | yes | accept gzip-compressed responses |
 //! | `testing` | no | [`testing`]: a local mock server for your own tests |
+//! | `schemars` | no | `schema`: strict-mode JSON Schemas from `schemars` types, for `response_format` and `Tool::typed` |
 //!
 //! `--no-default-features` builds a plain-HTTP client for local servers.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -157,6 +158,9 @@ mod options;
 mod partial_json;
 mod response;
 mod retry;
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
+pub mod schema;
 mod send;
 mod sse;
 mod stored;

@@ -94,8 +94,8 @@ impl<'a> Tool<'a> {
     /// the model is told what was wrong (empty arguments decode as `{}`).
     ///
     /// The parameters schema is not derived from `Args`: give it with
-    /// [`parameters`](Tool::parameters) (or, with the `schemars` feature,
-    /// use `Tool::typed`, which generates a strict one).
+    /// [`parameters`](Tool::parameters), or, with the `schemars` feature, use
+    /// `Tool::typed`, which generates a strict one.
     pub fn function<Args, R, E>(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -123,6 +123,53 @@ impl<'a> Tool<'a> {
             run: Arc::new(run),
             timeout: None,
         }
+    }
+
+    /// A function tool whose parameters schema is generated from `Args` (feature
+    /// `schemars`) and made strict ([`schema::strict_schema_for`](crate::schema::strict_schema_for)),
+    /// with `strict: true`; otherwise as [`function`](Tool::function).
+    ///
+    /// A constructor of its own rather than a schema that `function` would generate when
+    /// the feature is on: a feature that added a bound to `function` would break code that
+    /// compiles without it as soon as another crate in the build turned it on.
+    ///
+    /// # Errors
+    ///
+    /// A [`SchemaError`](crate::schema::SchemaError) naming the field of `Args` strict mode
+    /// cannot express.
+    ///
+    /// ```
+    /// use schemars::JsonSchema;
+    /// use serde::Deserialize;
+    /// use sync_openai::tools::Tool;
+    ///
+    /// #[derive(Deserialize, JsonSchema)]
+    /// struct Search {
+    ///     query: String,
+    ///     limit: Option<u32>,
+    /// }
+    ///
+    /// let tool = Tool::typed("search", "Search the docs", |s: Search| Ok::<_, String>(s.query))?;
+    /// let function = serde_json::to_value(tool.definition())?["function"].clone();
+    /// assert_eq!(function["strict"], true);
+    /// assert_eq!(function["parameters"]["required"], serde_json::json!(["limit", "query"]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "schemars")]
+    pub fn typed<Args, R, E>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        function: impl Fn(Args) -> Result<R, E> + Send + Sync + 'a,
+    ) -> Result<Tool<'a>, crate::schema::SchemaError>
+    where
+        Args: DeserializeOwned + schemars::JsonSchema,
+        R: Serialize,
+        E: fmt::Display,
+    {
+        let schema = crate::schema::strict_schema_for::<Args>()?;
+        Ok(Tool::function(name, description, function)
+            .parameters(schema)
+            .strict(true))
     }
 
     /// The JSON Schema of the arguments, as the model should produce them. Defaults to
