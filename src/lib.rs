@@ -128,6 +128,7 @@
 //! | `platform-verifier` | no | TLS through rustls, trusting the operating system's certificate store |
 //! | `gzip` | yes | accept gzip-compressed responses |
 //! | `testing` | no | [`testing`]: a local mock server for your own tests |
+//! | `tools` | no | `tools`: the tool runner, `ChatApi::run_tools` and `run_tools_streamed` |
 //! | `schemars` | no | `schema`: strict-mode JSON Schemas from `schemars` types, for `response_format` and `Tool::typed` |
 //!
 //! `--no-default-features` builds a plain-HTTP client for local servers.
@@ -168,6 +169,8 @@ mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
+#[cfg(feature = "tools")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
 pub mod tools;
 mod transport_error;
 pub mod types;

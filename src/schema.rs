@@ -3,7 +3,7 @@
 //! [`strict_schema_for::<T>()`](strict_schema_for) generates `T`'s schema with
 //! [`schemars`] and makes it what strict mode accepts ([`make_strict`]);
 //! [`response_format::<T>()`](response_format) wraps it for structured outputs, and
-//! [`Tool::typed`](crate::tools::Tool::typed) uses it for a tool's parameters. Read the
+//! `Tool::typed` (with the `tools` feature) uses it for a tool's parameters. Read the
 //! answer back with `parse::<T>()` on the response, a choice or a message.
 //!
 //! # Examples
