@@ -50,7 +50,7 @@ pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 64;
 /// The largest response body read into memory by default: 32 MiB.
 ///
 /// A chat completion is a few KB; audio output in base64 can reach a few MB. A body
-/// larger than the limit is an error ([`TransportErrorKind::BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge)),
+/// larger than the limit is an error ([`TransportErrorKind::BodyTooLarge`](crate::error::TransportErrorKind::BodyTooLarge)),
 /// not an allocation of whatever size the server chose.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -125,7 +125,8 @@ pub struct Config {
 /// # Examples
 ///
 /// ```
-/// use sync_openai::{CacheMode, Config};
+/// use sync_openai::cache::CacheMode;
+/// use sync_openai::Config;
 ///
 /// assert_eq!(CacheMode::parse("read-only"), Some(CacheMode::ReadOnly));
 /// assert_eq!(CacheMode::ReadOnly.as_str(), "read-only");
@@ -309,7 +310,7 @@ impl Config {
     /// call asks the server again. No API key, token, `authorization`, `api-key` or cookie header,
     /// nor any value that contains the key, is ever written; error answers are not kept.
     /// A replayed [`ApiResponse`](crate::ApiResponse) says so with
-    /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`](crate::CacheMode)
+    /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`]
     /// for what happens on a miss, and the [testing guide](crate::guide::testing).
     ///
     /// [`Config::from_env`] reads it from `SYNC_OPENAI_CACHE_DIR`. Defaults to no cache.
@@ -319,7 +320,8 @@ impl Config {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{CacheMode, ChatApi};
+    /// use sync_openai::cache::CacheMode;
+    /// use sync_openai::ChatApi;
     ///
     /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-rw-{}", std::process::id()));
     /// let server = MockServer::start();
@@ -343,7 +345,7 @@ impl Config {
     /// How the response cache of [`cache_dir`](Config::cache_dir) is used.
     ///
     /// Defaults to `SYNC_OPENAI_CACHE_MODE` when it is set, else
-    /// [`CacheMode::ReadWrite`](crate::CacheMode::ReadWrite); with `CARGO_NET_OFFLINE=true`
+    /// [`CacheMode::ReadWrite`]; with `CARGO_NET_OFFLINE=true`
     /// or `DOCS_RS` set, `ReadWrite` acts as `ReadOnly`.
     ///
     /// # Examples
@@ -351,7 +353,8 @@ impl Config {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{CacheMode, ChatApi};
+    /// use sync_openai::cache::CacheMode;
+    /// use sync_openai::ChatApi;
     ///
     /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-modes-{}", std::process::id()));
     /// let server = MockServer::start();
@@ -551,8 +554,8 @@ impl Config {
     }
 
     /// The most bytes a whole stream may have; past it the stream ends with an
-    /// [`Error::Stream`](crate::Error::Stream) of kind
-    /// [`TooLarge`](crate::StreamErrorKind::TooLarge) (whose partial completion keeps what
+    /// [`Error::Stream`] of kind
+    /// [`TooLarge`](crate::error::StreamErrorKind::TooLarge) (whose partial completion keeps what
     /// came). Defaults to none: streams are long, and the stream itself holds only one event
     /// at a time.
     pub fn max_stream_bytes(mut self, limit: u64) -> Config {
@@ -833,13 +836,14 @@ impl Config {
         self
     }
 
-    /// A function called with each [`Event`](crate::Event): request sent, response
+    /// A function called with each [`Event`]: request sent, response
     /// received, attempt failed, retry scheduled, stream ended; to forward them to `log`,
     /// `tracing` or metrics. It runs on the calling thread, in the middle of the call: keep
     /// it quick. Setting it again replaces it. Defaults to none.
     ///
     /// ```
-    /// use sync_openai::{Config, Event};
+    /// use sync_openai::observe::Event;
+    /// use sync_openai::Config;
     ///
     /// let config = Config::new().on_event(|event| {
     ///     if let Event::ResponseReceived { status, elapsed, .. } = event {

@@ -1,24 +1,20 @@
-//! Typed stream events ([`ChatCompletionStream::events`]) and the stream's content as an
-//! [`io::Read`] ([`ChatCompletionStream::into_reader`]).
+//! The typed stream events: [`StreamEvent`] and the queue that makes them
+//! ([`EventQueue`]), for [`ChatCompletionStream::events`](crate::stream::ChatCompletionStream::events).
 //!
-//! The events are the growth of what a [`ChunkAccumulator`](crate::ChunkAccumulator) holds
-//! after each chunk, never a second reading of the chunks: the concatenated deltas are
-//! what `collect_completion` returns, by construction, whatever the accumulator's merge rules.
+//! The events are the growth of what a [`ChunkAccumulator`] holds after each chunk, never a
+//! second reading of the chunks: the concatenated deltas are what `collect_completion`
+//! returns, by construction, whatever the accumulator's merge rules.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::fmt;
-use std::io::{self, Read};
-use std::iter::FusedIterator;
 
 use serde_json::Value;
 
-use crate::accumulate::ChoiceSoFar;
-use crate::error::Error;
+use crate::accumulate::{ChoiceSoFar, ChunkAccumulator};
 use crate::partial_json::parse_partial_json;
-use crate::stream::{Accumulating, ChatCompletionStream, ContentDeltas};
-use crate::types::{CompletionUsage, CreateChatCompletionResponse, FinishReason};
+use crate::types::{CompletionUsage, FinishReason};
 
-/// One typed event of a streamed answer; see [`ChatCompletionStream::events`].
+/// One typed event of a streamed answer; see
+/// [`ChatCompletionStream::events`](crate::stream::ChatCompletionStream::events).
 ///
 /// `choice` is the choice's `index` (0 unless the request set `n`).
 #[derive(Debug)]
@@ -102,7 +98,7 @@ pub struct ToolCallDelta {
 impl ToolCallDelta {
     /// The arguments so far parsed as the JSON value they will become (an unfinished
     /// string, array or object closed where it stops), for progress displays; see
-    /// [`parse_partial_json`](crate::parse_partial_json). `None` when there is no value yet
+    /// [`parse_partial_json`](crate::stream::parse_partial_json). `None` when there is no value yet
     /// or the text is not JSON.
     pub fn partial_arguments(&self) -> Option<Value> {
         parse_partial_json(&self.arguments).ok().flatten()
@@ -131,15 +127,11 @@ pub struct ToolCallDone {
     pub parsed: Result<Value, serde_json::Error>,
 }
 
-/// The typed events of a stream: see [`ChatCompletionStream::events`].
-pub struct Events {
-    stream: ChatCompletionStream,
-    acc: Accumulating,
+/// The events still to hand out, and what each choice's events have said so far.
+#[derive(Default)]
+pub(crate) struct EventQueue {
     choices: BTreeMap<u32, ChoiceState>,
     pending: VecDeque<StreamEvent>,
-    ended: bool,
-    /// After a stream error: the completion so far, which the error carries.
-    partial: Option<CreateChatCompletionResponse>,
 }
 
 /// What the events of one choice have said so far.
@@ -200,153 +192,37 @@ impl CallPart {
     }
 }
 
-impl ChatCompletionStream {
-    /// The stream as typed events: text deltas and done moments for the content, the
-    /// refusal and each tool call, reasoning deltas, usage, and each choice's end.
-    ///
-    /// The events are read off a [`ChunkAccumulator`](crate::ChunkAccumulator) after each
-    /// chunk, so they agree with [`collect_completion`](Self::collect_completion): the
-    /// deltas of a choice concatenate to its collected content, refusal and tool-call
-    /// arguments, and each done event carries the whole value. The done events of a
-    /// choice come when its `finish_reason` arrives (or when the stream ends without one),
-    /// followed by [`StreamEvent::Finished`]; [`Events::into_completion`] gives the
-    /// collected completion afterwards.
-    ///
-    /// # Errors
-    ///
-    /// The stream's first error, after which the iterator ends. An [`Error::Stream`]
-    /// carries the completion so far, as from `collect_completion`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use sync_openai::{ChatCompletionStream, StreamEvent};
-    ///
-    /// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Pa\"}}]}}]}\n\n\
-    ///             data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"ris\\\"}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\n\
-    ///             data: [DONE]\n\n";
-    /// let mut shown = Vec::new();
-    /// for event in ChatCompletionStream::from_reader(body.as_bytes()).events() {
-    ///     match event? {
-    ///         StreamEvent::ContentDelta { delta, .. } => print!("{delta}"),
-    ///         StreamEvent::ToolCallDelta(d) => shown.push(d.partial_arguments()),
-    ///         StreamEvent::ToolCallDone(done) => {
-    ///             assert_eq!(done.name, "get_weather");
-    ///             assert_eq!(done.parsed?["city"], "Paris");
-    ///         }
-    ///         _ => {}
-    ///     }
-    /// }
-    /// assert_eq!(shown, [Some(serde_json::json!({"city": "Pa"})), Some(serde_json::json!({"city": "Paris"}))]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn events(self) -> Events {
-        Events {
-            stream: self,
-            acc: Accumulating::default(),
-            choices: BTreeMap::new(),
-            pending: VecDeque::new(),
-            ended: false,
-            partial: None,
-        }
+impl EventQueue {
+    /// The next event to hand out.
+    pub(crate) fn pop(&mut self) -> Option<StreamEvent> {
+        self.pending.pop_front()
     }
 
-    /// The streamed text of the first choice as an [`io::Read`], for piping an answer to a
-    /// file or stdout.
-    ///
-    /// A stream error becomes an [`io::Error`] (of kind [`io::ErrorKind::TimedOut`] for a
-    /// timeout, else [`io::ErrorKind::Other`]) whose inner error is this crate's [`Error`],
-    /// with the partial completion, as from
-    /// [`content_deltas`](Self::content_deltas):
-    ///
-    /// ```
-    /// use std::io::Read;
-    /// use sync_openai::{ChatCompletionStream, Error};
-    ///
-    /// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
-    /// let mut out = Vec::new();
-    /// std::io::copy(&mut ChatCompletionStream::from_reader(body.as_bytes()).into_reader(), &mut out)?;
-    /// assert_eq!(out, b"Hello");
-    ///
-    /// let cut = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n";
-    /// let mut text = String::new();
-    /// let err = ChatCompletionStream::from_reader(cut.as_bytes()).into_reader().read_to_string(&mut text).unwrap_err();
-    /// let inner = err.get_ref().and_then(|e| e.downcast_ref::<Error>());
-    /// assert!(matches!(inner, Some(Error::Stream(_))));
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn into_reader(self) -> ContentReader {
-        ContentReader {
-            deltas: self.content_deltas(),
-            buffer: Vec::new(),
-            at: 0,
-        }
-    }
-}
-
-impl Events {
-    /// The stream underneath: its status, headers and request id.
-    pub fn stream(&self) -> &ChatCompletionStream {
-        &self.stream
-    }
-
-    /// The completion the chunks so far make up: after the last event, what
-    /// [`collect_completion`](ChatCompletionStream::collect_completion) returns.
-    /// After an error, the completion before it (as the error's
-    /// [`partial_completion`](crate::StreamError::partial_completion)).
-    pub fn into_completion(self) -> CreateChatCompletionResponse {
-        match self.partial {
-            Some(partial) => partial,
-            None => self.acc.acc.finish(),
-        }
-    }
-
-    /// Reads one chunk into the accumulator and queues the events it makes.
-    fn read_chunk(&mut self) -> Option<Result<(), Error>> {
-        let item = self.stream.next()?;
-        let (indices, usage) = match &item {
-            Ok(chunk) => (
-                chunk.choices.iter().map(|c| c.index).collect::<Vec<_>>(),
-                chunk.usage.is_some(),
-            ),
-            Err(_) => (Vec::new(), false),
-        };
-        if let Err(e) = self.acc.add(item) {
-            return Some(Err(e));
-        }
-        let mut seen = Vec::with_capacity(indices.len());
-        for index in indices {
-            if !seen.contains(&index) {
-                seen.push(index);
-                self.on_choice(index);
+    /// Queues the events of a chunk that `acc` has just added: the chunk had the choices
+    /// `indices`, and a usage when `usage` is set.
+    pub(crate) fn after_chunk(&mut self, acc: &ChunkAccumulator, indices: &[u32], usage: bool) {
+        for (i, &index) in indices.iter().enumerate() {
+            if indices.get(..i).is_some_and(|seen| seen.contains(&index)) {
+                continue;
+            }
+            let Some(so_far) = acc.choice_so_far(index) else {
+                continue;
+            };
+            let state = self.choices.entry(index).or_default();
+            grow(state, &so_far, index, &mut self.pending);
+            if so_far.finish_reason.is_some() && !state.finished {
+                finish(state, &so_far, index, &mut self.pending);
             }
         }
-        if usage {
-            if let Some(usage) = self.acc.acc.usage() {
-                self.pending.push_back(StreamEvent::Usage(usage.clone()));
-            }
-        }
-        Some(Ok(()))
-    }
-
-    /// Queues the events of what choice `index` gained.
-    fn on_choice(&mut self, index: u32) {
-        let Some(so_far) = self.acc.acc.choice_so_far(index) else {
-            return;
-        };
-        let state = self.choices.entry(index).or_default();
-        let out = &mut self.pending;
-        grow(state, &so_far, index, out);
-        if so_far.finish_reason.is_some() && !state.finished {
-            finish(state, &so_far, index, out);
+        if let Some(usage) = acc.usage().filter(|_| usage) {
+            self.pending.push_back(StreamEvent::Usage(usage.clone()));
         }
     }
 
     /// The stream ended whole: every choice still open ends.
-    fn on_end(&mut self) {
-        let indices: Vec<u32> = self.acc.acc.choice_indices().collect();
-        for index in indices {
-            let Some(so_far) = self.acc.acc.choice_so_far(index) else {
+    pub(crate) fn at_end(&mut self, acc: &ChunkAccumulator) {
+        for index in acc.choice_indices() {
+            let Some(so_far) = acc.choice_so_far(index) else {
                 continue;
             };
             let state = self.choices.entry(index).or_default();
@@ -439,97 +315,6 @@ fn finish(
         choice,
         finish_reason,
     });
-}
-
-impl Iterator for Events {
-    type Item = Result<StreamEvent, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(event) = self.pending.pop_front() {
-                return Some(Ok(event));
-            }
-            if self.ended {
-                return None;
-            }
-            match self.read_chunk() {
-                Some(Ok(())) => {}
-                Some(Err(e)) => {
-                    self.ended = true;
-                    if let Error::Stream(stream) = &e {
-                        self.partial = stream.partial_completion().cloned();
-                    }
-                    return Some(Err(e));
-                }
-                None => {
-                    self.ended = true;
-                    self.on_end();
-                }
-            }
-        }
-    }
-}
-
-impl FusedIterator for Events {}
-
-impl fmt::Debug for Events {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Events")
-            .field("stream", &self.stream)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The streamed text of a stream's first choice as an [`io::Read`]: see
-/// [`ChatCompletionStream::into_reader`].
-pub struct ContentReader {
-    deltas: ContentDeltas,
-    buffer: Vec<u8>,
-    at: usize,
-}
-
-impl ContentReader {
-    /// The stream underneath: its status, headers and request id.
-    pub fn stream(&self) -> &ChatCompletionStream {
-        self.deltas.stream()
-    }
-}
-
-impl Read for ContentReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if let Some(rest) = self.buffer.get(self.at..).filter(|r| !r.is_empty()) {
-                let n = rest.len().min(out.len());
-                if let (Some(to), Some(from)) = (out.get_mut(..n), rest.get(..n)) {
-                    to.copy_from_slice(from);
-                }
-                self.at += n;
-                return Ok(n);
-            }
-            match self.deltas.next() {
-                None => return Ok(0),
-                Some(Ok(text)) => {
-                    self.buffer = text.into_bytes();
-                    self.at = 0;
-                }
-                Some(Err(e)) => {
-                    let kind = match e.is_timeout() {
-                        true => io::ErrorKind::TimedOut,
-                        false => io::ErrorKind::Other,
-                    };
-                    return Err(io::Error::new(kind, e));
-                }
-            }
-        }
-    }
-}
-
-impl fmt::Debug for ContentReader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ContentReader")
-            .field("stream", self.stream())
-            .finish_non_exhaustive()
-    }
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ impl std::error::Error for PartialJsonError {}
 ///
 /// ```
 /// use serde_json::json;
-/// use sync_openai::parse_partial_json;
+/// use sync_openai::stream::parse_partial_json;
 ///
 /// let so_far = r#"{"city": "Par"#;
 /// assert_eq!(parse_partial_json(so_far)?, Some(json!({"city": "Par"})));
@@ -90,7 +90,7 @@ impl std::error::Error for PartialJsonError {}
 /// assert_eq!(parse_partial_json(r#"{"city": "Paris", "da"#)?, Some(json!({"city": "Paris"})));
 /// assert_eq!(parse_partial_json("")?, None);
 /// assert!(parse_partial_json("{]").is_err());
-/// # Ok::<(), sync_openai::PartialJsonError>(())
+/// # Ok::<(), sync_openai::stream::PartialJsonError>(())
 /// ```
 pub fn parse_partial_json(text: &str) -> Result<Option<Value>, PartialJsonError> {
     Parser {

@@ -56,8 +56,8 @@ use serde_json::Value;
 
 use crate::api::ChatApi;
 use crate::error::{Error, ParseError};
-use crate::events::StreamEvent;
 use crate::options::RequestOptions;
+use crate::stream::StreamEvent;
 use crate::types::{
     ChatCompletionMessageToolCalls, ChatCompletionRequestMessage, ChatCompletionTool,
     CompletionUsage, CreateChatCompletionRequest, CreateChatCompletionResponse, FinishReason,

@@ -15,8 +15,10 @@ use std::io::Read;
 
 use completions::{chunks, completion, sse, Pieces, SplitMix};
 use serde_json::{json, Value};
+use sync_openai::error::StreamErrorKind;
+use sync_openai::stream::{ChatCompletionStream, StreamEvent};
 use sync_openai::types::{ChatCompletionMessageToolCalls, CreateChatCompletionResponse};
-use sync_openai::{ChatCompletionStream, Error, StreamErrorKind, StreamEvent};
+use sync_openai::Error;
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -12,13 +12,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sync_openai::stream::StreamEvent;
 use sync_openai::testing::{MockServer, Reply};
 use sync_openai::tools::{RunEnd, Tool, ToolEvent, ToolRunOptions, ToolStatus};
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ChatCompletionStreamOptions,
     CreateChatCompletionRequest,
 };
-use sync_openai::{ChatApi, Error, StreamEvent};
+use sync_openai::{ChatApi, Error};
 
 #[derive(Deserialize)]
 struct City {
