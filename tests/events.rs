@@ -300,6 +300,25 @@ fn events_agree_on_hand_written_streams() {
             ]),
         ),
         (
+            // litellm #4537: `{}` first, then the real arguments (the accumulator may replace
+            // the placeholder: the delta then says `replaced`).
+            "a gateway's {} placeholder before the arguments",
+            body(&[
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{}"}}]}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\":"}}]}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"1}"}}]},"finish_reason":"tool_calls"}]}"#,
+            ]),
+        ),
+        (
+            // open-webui #22235: the whole arguments sent again after their fragments.
+            "whole arguments resent",
+            body(&[
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{\"a\":"}}]}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"1}"}}]}}]}"#,
+                r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\": 1}"}}]},"finish_reason":"tool_calls"}]}"#,
+            ]),
+        ),
+        (
             "cut off mid-answer",
             b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n".to_vec(),
         ),
