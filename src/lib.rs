@@ -81,6 +81,7 @@ pub mod observe;
 mod options;
 mod pages;
 mod partial_json;
+mod record;
 pub mod response;
 mod retry;
 #[cfg(feature = "schemars")]

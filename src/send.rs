@@ -51,13 +51,13 @@ use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
 #[cfg(feature = "files")]
 use crate::multipart::Form;
-use crate::observe::{is_secret_header, AttemptWatch, Observer};
+use crate::observe::{AttemptWatch, Observer};
 use crate::options::RequestOptions;
 use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::transport_error::{bad_url, transport_error};
 use crate::util::{
-    bearer_value, header_str, redact, redact_url, request_id, secret_value, with_query,
+    bearer_value, header_str, is_secret_header, redact_url, request_id, secret_value, with_query,
 };
 
 /// What every call of a client shares: the agent, the settings and the retry state.
@@ -168,10 +168,11 @@ impl Sender {
     }
 
     fn with_agent(agent: ureq::Agent, mut config: Config) -> Sender {
-        let cache = Cache::new(&config).unwrap_or_else(|problem| {
-            config.note_invalid(problem);
-            None
-        });
+        let cache =
+            Cache::new(config.cache_dir.as_deref(), config.cache_mode).unwrap_or_else(|problem| {
+                config.note_invalid(problem);
+                None
+            });
         let mut headers = Headers::default();
         if let Some(value) = config.api_key.as_deref().and_then(bearer_value) {
             headers.insert(http::header::AUTHORIZATION, value);
@@ -526,13 +527,12 @@ impl Sender {
         if (300..400).contains(&error.status) {
             if let Some(location) = header_str(&error.headers, "location") {
                 // Bounded, without userinfo or secret query values, then redacted below.
-                error.message = format!("{} (redirect to {})", error.message, redact_url(location));
+                let message = format!("{} (redirect to {})", error.message(), redact_url(location));
+                error.set_message(message);
             }
         }
         for secret in self.secrets().chain(token) {
-            // Through `DerefMut` to the detail: message, type, code, param.
             error.redact(secret);
-            redact(&mut error.body, secret);
         }
         error
     }

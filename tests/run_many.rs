@@ -181,7 +181,7 @@ fn one_failure_never_stops_the_rest() {
             3 => match result {
                 Err(Error::Api(e)) => {
                     assert_eq!(e.status, 400);
-                    assert_eq!(e.message, "bad request 3");
+                    assert_eq!(e.message(), "bad request 3");
                 }
                 other => panic!("expected the 400, got {other:?}"),
             },
