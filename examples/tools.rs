@@ -1,5 +1,6 @@
-//! A full tool-call loop with two tools: the model asks for the weather and the time, the
-//! program runs them and sends the results back until the model answers in text.
+//! Two tools on `ChatApi::run_tools`: the model asks for the weather and the time, the
+//! runner runs both at once and sends the results back until the model answers. The
+//! weather service fails once; the model is told, and asks again.
 //!
 //! ```text
 //! cargo run --example tools                          # offline, against a local mock
@@ -9,97 +10,47 @@
 
 mod common;
 
-use std::process::ExitCode;
+use std::{ops::ControlFlow, sync::atomic::AtomicBool, sync::atomic::Ordering::SeqCst};
 
-use serde::Deserialize;
-use serde_json::json;
-use sync_openai::error::ParseError;
-use sync_openai::testing::Reply;
-use sync_openai::types::{
-    ChatCompletionRequestMessage as Message, ChatCompletionTool, CreateChatCompletionRequest,
-    FinishReason,
-};
-use sync_openai::Error;
+use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+use sync_openai::{testing::Reply, tools::Tool, tools::ToolRunOptions, ChatApi, Error};
 
-/// The arguments of `get_weather`, as the model sends them.
-#[derive(Deserialize)]
-struct WeatherArgs {
+/// The arguments of both tools, as the model sends them.
+#[derive(serde::Deserialize)]
+struct City {
     city: String,
 }
 
-/// The arguments of `get_time`: hours east of UTC.
-#[derive(Deserialize)]
-struct TimeArgs {
-    utc_offset_hours: i64,
-}
-
-fn main() -> ExitCode {
-    common::exit(run())
-}
-
-fn run() -> Result<(), Error> {
-    // The real API when configured; else a local mock that asks for both tools, then answers.
-    let calls = [
-        ("get_weather", r#"{"city":"Paris"}"#),
-        ("get_time", r#"{"utc_offset_hours":1}"#),
-    ];
-    let answer = Reply::text("In Paris it is mild, and the time is above. (from the local mock)");
-    let (api, _mock) = common::client_or_mock([Reply::tool_calls(calls), answer])?;
-    let mut request = CreateChatCompletionRequest::new(
-        common::model("gpt-4o-mini"),
-        vec![
-            Message::system("Use the tools to answer. Be brief."),
-            Message::user("What's the weather in Paris, and what time is it there (UTC+1)?"),
-        ],
-    )
-    .tools(tools())
-    .max_completion_tokens(300);
-
-    // A model may call tools several times; stop after a few rounds whatever it does.
-    for round in 1..=5 {
-        let response = api.create_chat_completion(&request)?;
-        let no_choices = || Error::Parse(Box::new(ParseError::NoChoices));
-        let choice = response.choices.into_iter().next().ok_or_else(no_choices)?;
-        if choice.finish_reason != Some(FinishReason::ToolCalls) {
-            let answer = choice.message.content.as_deref().unwrap_or("");
-            println!("answer: {answer}");
-            return Ok(());
+fn main() -> Result<(), Error> {
+    let _mock = common::offline_mock(script()); // no key and no base URL: a local mock
+    let api = ChatApi::from_env()?;
+    let failed = AtomicBool::new(false); // the weather service fails the first time
+    let weather = Tool::function("get_weather", "The weather in a city", |a: City| {
+        let (up, text) = (failed.swap(true, SeqCst), format!("14°C in {}", a.city));
+        up.then_some(text).ok_or("timed out; try again")
+    });
+    let time = Tool::function("get_time", "The time", |a: City| {
+        Ok::<_, Error>(a.city + ": 12:00")
+    });
+    let city = serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}}});
+    let tools = [weather.parameters(city.clone()), time.parameters(city)];
+    let (model, question) = (common::model("gpt-4o-mini"), "Weather and time in Paris?");
+    let request = CreateChatCompletionRequest::new(model, vec![Message::user(question)]);
+    let options = ToolRunOptions::new().on_round(|r| {
+        for t in r.tools {
+            println!("round {}: {t}", r.round);
         }
-        let calls = choice.message.tool_calls().to_vec();
-        // The assistant turn goes back unchanged: its tool calls and any vendor keys.
-        request.messages.push(choice.message.into_request_message());
-        for call in calls.iter().filter_map(|c| c.as_function()) {
-            let result = match call.function.name.as_str() {
-                "get_weather" => get_weather(call.parse_arguments()?),
-                "get_time" => get_time(call.parse_arguments()?),
-                other => format!("error: there is no tool named {other}"),
-            };
-            let (name, arguments) = (&call.function.name, &call.function.arguments);
-            println!("round {round}: {name}({arguments}) -> {result}");
-            request.messages.push(Message::tool(&call.id, result));
-        }
-    }
-    println!("the model kept calling tools; giving up after 5 rounds");
+        ControlFlow::Continue(())
+    });
+    let run = api.run_tools(request, &tools, options)?;
+    println!("{:?}: {}", run.end, run.answer().unwrap_or(""));
     Ok(())
 }
 
-fn tools() -> Vec<ChatCompletionTool> {
-    let city = json!({"type": "object", "properties": {"city": {"type": "string"}},
-                      "required": ["city"], "additionalProperties": false});
-    let offset = json!({"type": "object", "properties": {"utc_offset_hours": {"type": "integer"}},
-                        "required": ["utc_offset_hours"], "additionalProperties": false});
-    vec![
-        ChatCompletionTool::function("get_weather", "The current weather in a city.", city),
-        ChatCompletionTool::function("get_time", "The current time at a UTC offset.", offset),
-    ]
-}
-
-/// A stand-in weather service.
-fn get_weather(args: WeatherArgs) -> String {
-    json!({"city": args.city, "celsius": 14, "sky": "cloudy"}).to_string()
-}
-
-/// A stand-in clock.
-fn get_time(args: TimeArgs) -> String {
-    format!("12:00 at UTC{:+}", args.utc_offset_hours)
+/// What the local mock answers: both tools, the weather again, then the answer.
+fn script() -> [Reply; 3] {
+    let paris = r#"{"city":"Paris"}"#;
+    let both = Reply::tool_calls([("get_weather", paris), ("get_time", paris)]);
+    let again = Reply::tool_calls([("get_weather", paris)]);
+    [both, again, Reply::text("14°C, 12:00 in Paris (mock)")]
 }

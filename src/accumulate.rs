@@ -426,6 +426,64 @@ impl ChunkAccumulator {
     }
 }
 
+/// What one choice holds so far, as the typed stream events (`events.rs`) read it after
+/// each chunk: they are the growth of these values, so the events follow these merge rules.
+pub(crate) struct ChoiceSoFar<'a> {
+    pub(crate) content: Option<&'a str>,
+    pub(crate) refusal: Option<&'a str>,
+    pub(crate) reasoning: Option<&'a str>,
+    pub(crate) finish_reason: Option<&'a FinishReason>,
+    /// The function and custom tool calls, in the order they first came.
+    pub(crate) tool_calls: Vec<ToolCallSoFar<'a>>,
+}
+
+/// One tool call so far; see [`ChoiceSoFar`].
+pub(crate) struct ToolCallSoFar<'a> {
+    /// The call's place among the choice's calls in the order they first came (of every
+    /// type; for a stream whose calls come in index order, the place in the finished
+    /// message).
+    pub(crate) order: usize,
+    pub(crate) id: &'a str,
+    pub(crate) name: &'a str,
+    /// Function arguments or custom input.
+    pub(crate) arguments: &'a str,
+    pub(crate) custom: bool,
+}
+
+impl ChunkAccumulator {
+    /// What choice `index` holds so far; `None` before any chunk had it.
+    pub(crate) fn choice_so_far(&self, index: u32) -> Option<ChoiceSoFar<'_>> {
+        let choice = self.choices.get(&index)?;
+        let tool_calls = (choice.tool_calls.calls.iter().enumerate())
+            .filter(|(_, c)| matches!(c.kind, None | Some(ToolType::Function | ToolType::Custom)))
+            .map(|(order, call)| ToolCallSoFar {
+                order,
+                id: call.id.as_deref().unwrap_or_default(),
+                name: &call.name,
+                arguments: &call.arguments,
+                custom: call.kind == Some(ToolType::Custom),
+            })
+            .collect();
+        Some(ChoiceSoFar {
+            content: choice.content.as_ref().map(ResponseContent::as_str),
+            refusal: choice.refusal.as_deref(),
+            reasoning: crate::types::reasoning_of(&choice.message_extra),
+            finish_reason: choice.finish_reason.as_ref(),
+            tool_calls,
+        })
+    }
+
+    /// The indices of the choices so far.
+    pub(crate) fn choice_indices(&self) -> impl Iterator<Item = u32> + '_ {
+        self.choices.keys().copied()
+    }
+
+    /// The last usage so far.
+    pub(crate) fn usage(&self) -> Option<&CompletionUsage> {
+        self.usage.as_ref()
+    }
+}
+
 impl ChoiceAccumulator {
     /// Adds one choice of a chunk; returns how many new tool calls it opened.
     fn add(&mut self, choice: ChatCompletionStreamChoice) -> usize {

@@ -45,6 +45,8 @@
 //! | `batch` | yes | [`BatchApi`] and [`batch`] (implies `files`) |
 //! | `bulk` | yes | [`ChatApi::run_many`] and [`bulk`] |
 //! | `testing` | no | [`testing`]: a local mock server for your own tests |
+//! | `tools` | no | `tools`: the tool runner, `ChatApi::run_tools` and `run_tools_streamed` |
+//! | `schemars` | no | `schema`: strict-mode JSON Schemas from `schemars` types, for `response_format` and `Tool::typed` |
 //!
 //! `--no-default-features` builds a plain-HTTP client for local servers.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -67,6 +69,7 @@ mod connection;
 mod curl;
 pub mod error;
 mod error_body;
+mod events;
 #[cfg(feature = "files")]
 mod files;
 pub mod guide;
@@ -77,10 +80,14 @@ mod multipart;
 pub mod observe;
 mod options;
 mod pages;
+mod partial_json;
 mod ready;
 mod record;
 pub mod response;
 mod retry;
+#[cfg(feature = "schemars")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schemars")))]
+pub mod schema;
 mod send;
 mod shape;
 mod sse;
@@ -90,6 +97,9 @@ pub mod stream;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod tls;
+#[cfg(feature = "tools")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tools")))]
+pub mod tools;
 mod transport_error;
 pub mod types;
 mod util;

@@ -637,7 +637,7 @@ fn attempt_error(e: ureq::Error, cut_by_deadline: bool) -> Error {
 
 /// The error of a call whose `total_timeout` passed, with ureq's timeout when it cut an
 /// attempt.
-fn total_timeout_passed(source: Option<ureq::Error>) -> Error {
+pub(crate) fn total_timeout_passed(source: Option<ureq::Error>) -> Error {
     Error::Transport(TransportError::new(
         TransportErrorKind::Timeout,
         "the call's total_timeout passed; raise Config::total_timeout or RequestOptions::total_timeout if the server needs longer",

@@ -1,7 +1,10 @@
 //! Streamed answers: [`ChatCompletionStream`] (the chunks of
 //! [`ChatApi::create_chat_completion_stream`](crate::ChatApi::create_chat_completion_stream),
-//! read from a body it is handed), [`ContentDeltas`] (just the text) and
-//! [`ChunkAccumulator`] (chunks folded into one completion).
+//! read from a body it is handed), [`ContentDeltas`] (just the text),
+//! [`ChunkAccumulator`] (chunks folded into one completion), [`Events`] (typed
+//! [`StreamEvent`]s: deltas, done moments, tool calls with their arguments parsed),
+//! [`ContentReader`] (the text as an `io::Read`) and [`parse_partial_json`] (the value
+//! unfinished JSON will become).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +24,10 @@ use crate::sse::{SseError, SseReader};
 use crate::transport_error::transport_error;
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
 use crate::util::{bounded_text, clean_text, header_str, is_json};
+
+use crate::events::EventQueue;
+pub use crate::events::{StreamEvent, ToolCallDelta, ToolCallDone};
+pub use crate::partial_json::{parse_partial_json, PartialJsonError};
 
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
@@ -658,6 +665,225 @@ impl fmt::Debug for ContentDeltas {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ContentDeltas")
             .field("stream", &self.stream)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChatCompletionStream {
+    /// The stream as typed events: text deltas and done moments for the content, the
+    /// refusal and each tool call, reasoning deltas, usage, and each choice's end.
+    ///
+    /// The events are read off a [`ChunkAccumulator`] after each
+    /// chunk, so they agree with [`collect_completion`](Self::collect_completion): the
+    /// deltas of a choice concatenate to its collected content, refusal and tool-call
+    /// arguments, and each done event carries the whole value. The done events of a
+    /// choice come when its `finish_reason` arrives (or when the stream ends without one),
+    /// followed by [`StreamEvent::Finished`]; [`Events::into_completion`] gives the
+    /// collected completion afterwards.
+    ///
+    /// # Errors
+    ///
+    /// The stream's first error, after which the iterator ends. An [`Error::Stream`]
+    /// carries the completion so far, as from `collect_completion`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sync_openai::stream::{ChatCompletionStream, StreamEvent};
+    ///
+    /// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Pa\"}}]}}]}\n\n\
+    ///             data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"ris\\\"}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\n\
+    ///             data: [DONE]\n\n";
+    /// let mut shown = Vec::new();
+    /// for event in ChatCompletionStream::from_reader(body.as_bytes()).events() {
+    ///     match event? {
+    ///         StreamEvent::ContentDelta { delta, .. } => print!("{delta}"),
+    ///         StreamEvent::ToolCallDelta(d) => shown.push(d.partial_arguments()),
+    ///         StreamEvent::ToolCallDone(done) => {
+    ///             assert_eq!(done.name, "get_weather");
+    ///             assert_eq!(done.parsed?["city"], "Paris");
+    ///         }
+    ///         _ => {}
+    ///     }
+    /// }
+    /// assert_eq!(shown, [Some(serde_json::json!({"city": "Pa"})), Some(serde_json::json!({"city": "Paris"}))]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn events(self) -> Events {
+        Events {
+            stream: self,
+            acc: Accumulating::default(),
+            queue: EventQueue::default(),
+            ended: false,
+            partial: None,
+        }
+    }
+
+    /// The streamed text of the first choice as an [`io::Read`], for piping an answer to a
+    /// file or stdout.
+    ///
+    /// A stream error becomes an [`io::Error`] (of kind [`io::ErrorKind::TimedOut`] for a
+    /// timeout, else [`io::ErrorKind::Other`]) whose inner error is this crate's [`Error`],
+    /// with the partial completion, as from
+    /// [`content_deltas`](Self::content_deltas):
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use sync_openai::{stream::ChatCompletionStream, Error};
+    ///
+    /// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    /// let mut out = Vec::new();
+    /// std::io::copy(&mut ChatCompletionStream::from_reader(body.as_bytes()).into_reader(), &mut out)?;
+    /// assert_eq!(out, b"Hello");
+    ///
+    /// let cut = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n";
+    /// let mut text = String::new();
+    /// let err = ChatCompletionStream::from_reader(cut.as_bytes()).into_reader().read_to_string(&mut text).unwrap_err();
+    /// let inner = err.get_ref().and_then(|e| e.downcast_ref::<Error>());
+    /// assert!(matches!(inner, Some(Error::Stream(_))));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_reader(self) -> ContentReader {
+        ContentReader {
+            deltas: self.content_deltas(),
+            buffer: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+/// The typed events of a stream: see [`ChatCompletionStream::events`].
+pub struct Events {
+    stream: ChatCompletionStream,
+    acc: Accumulating,
+    queue: EventQueue,
+    ended: bool,
+    /// After a stream error: the completion so far, which the error carries.
+    partial: Option<CreateChatCompletionResponse>,
+}
+
+impl Events {
+    /// The stream underneath: its status, headers and request id.
+    pub fn stream(&self) -> &ChatCompletionStream {
+        &self.stream
+    }
+
+    /// The completion the chunks so far make up: after the last event, what
+    /// [`collect_completion`](ChatCompletionStream::collect_completion) returns; after an
+    /// error, the completion before it (as the error's
+    /// [`partial_completion`](StreamError::partial_completion)).
+    pub fn into_completion(self) -> CreateChatCompletionResponse {
+        match self.partial {
+            Some(partial) => partial,
+            None => self.acc.acc.finish(),
+        }
+    }
+
+    /// Reads one chunk into the accumulator and queues the events it makes.
+    fn read_chunk(&mut self) -> Option<Result<(), Error>> {
+        let item = self.stream.next()?;
+        let (indices, usage) = match &item {
+            Ok(chunk) => (
+                chunk.choices.iter().map(|c| c.index).collect::<Vec<_>>(),
+                chunk.usage.is_some(),
+            ),
+            Err(_) => (Vec::new(), false),
+        };
+        if let Err(e) = self.acc.add(item) {
+            return Some(Err(e));
+        }
+        self.queue.after_chunk(&self.acc.acc, &indices, usage);
+        Some(Ok(()))
+    }
+}
+
+impl Iterator for Events {
+    type Item = Result<StreamEvent, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(event) = self.queue.pop() {
+                return Some(Ok(event));
+            }
+            if self.ended {
+                return None;
+            }
+            match self.read_chunk() {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    self.ended = true;
+                    if let Error::Stream(stream) = &e {
+                        self.partial = stream.partial_completion().cloned();
+                    }
+                    return Some(Err(e));
+                }
+                None => {
+                    self.ended = true;
+                    self.queue.at_end(&self.acc.acc);
+                }
+            }
+        }
+    }
+}
+
+impl FusedIterator for Events {}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events")
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The streamed text of a stream's first choice as an [`io::Read`]: see
+/// [`ChatCompletionStream::into_reader`].
+pub struct ContentReader {
+    deltas: ContentDeltas,
+    buffer: Vec<u8>,
+    at: usize,
+}
+
+impl ContentReader {
+    /// The stream underneath: its status, headers and request id.
+    pub fn stream(&self) -> &ChatCompletionStream {
+        self.deltas.stream()
+    }
+}
+
+impl Read for ContentReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(rest) = self.buffer.get(self.at..).filter(|r| !r.is_empty()) {
+                let n = rest.len().min(out.len());
+                if let (Some(to), Some(from)) = (out.get_mut(..n), rest.get(..n)) {
+                    to.copy_from_slice(from);
+                }
+                self.at += n;
+                return Ok(n);
+            }
+            match self.deltas.next() {
+                None => return Ok(0),
+                Some(Ok(text)) => {
+                    self.buffer = text.into_bytes();
+                    self.at = 0;
+                }
+                Some(Err(e)) => {
+                    let kind = match e.is_timeout() {
+                        true => io::ErrorKind::TimedOut,
+                        false => io::ErrorKind::Other,
+                    };
+                    return Err(io::Error::new(kind, e));
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ContentReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContentReader")
+            .field("stream", self.stream())
             .finish_non_exhaustive()
     }
 }

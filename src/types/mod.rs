@@ -87,6 +87,7 @@ pub use request::{
     PromptCacheOptionsParam, ResponseFormat, ResponseFormatJsonSchema, StopConfiguration,
     VoiceIdsOrCustomVoice, WebSearchLocation, WebSearchOptions, WebSearchUserLocation,
 };
+pub(crate) use response::reasoning_of;
 pub use response::{
     ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionModeration,
     ChatCompletionModerationError, ChatCompletionModerationOutcome,
