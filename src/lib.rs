@@ -161,6 +161,7 @@ mod stored;
 mod stream;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod think;
 mod tls;
 mod transport_error;
 pub mod types;

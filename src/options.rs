@@ -37,6 +37,8 @@ pub struct RequestOptions {
     stream_idle_timeout: Option<Duration>,
     total_timeout: Option<Duration>,
     max_retries: Option<u32>,
+    stream_transport: Option<bool>,
+    think_tags_as_reasoning: Option<bool>,
     headers: Headers,
     query: Vec<(String, String)>,
     body: Map<String, Value>,
@@ -85,6 +87,22 @@ impl RequestOptions {
         self
     }
 
+    /// Whether `create_chat_completion` is sent streamed; see
+    /// [`Config::stream_transport`](crate::Config::stream_transport). Defaults to the
+    /// client's.
+    pub fn stream_transport(mut self, on: bool) -> RequestOptions {
+        self.stream_transport = Some(on);
+        self
+    }
+
+    /// Whether `<think>…</think>` in streamed content becomes reasoning; see
+    /// [`Config::think_tags_as_reasoning`](crate::Config::think_tags_as_reasoning).
+    /// Defaults to the client's.
+    pub fn think_tags_as_reasoning(mut self, on: bool) -> RequestOptions {
+        self.think_tags_as_reasoning = Some(on);
+        self
+    }
+
     /// A header sent with each call, replacing one of the same name.
     ///
     /// An invalid name or value is not sent: every call then fails with
@@ -126,6 +144,12 @@ impl RequestOptions {
         if let Some(max_retries) = self.max_retries {
             config = config.max_retries(max_retries);
         }
+        if let Some(on) = self.stream_transport {
+            config = config.stream_transport(on);
+        }
+        if let Some(on) = self.think_tags_as_reasoning {
+            config = config.think_tags_as_reasoning(on);
+        }
         config.headers.extend(&self.headers);
         config.query.extend(self.query);
         config.body_fields.extend(self.body);
@@ -145,6 +169,8 @@ impl fmt::Debug for RequestOptions {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("total_timeout", &self.total_timeout)
             .field("max_retries", &self.max_retries)
+            .field("stream_transport", &self.stream_transport)
+            .field("think_tags_as_reasoning", &self.think_tags_as_reasoning)
             .field("headers", &self.headers.names())
             .field("query", &query_keys)
             .field("body_fields", &body_keys)

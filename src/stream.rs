@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, BufReader, Read};
 use std::iter::FusedIterator;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -15,6 +16,7 @@ use crate::http::{self, HeaderMap};
 use crate::observe::StreamWatch;
 use crate::response::Replayed;
 use crate::sse::{SseError, SseReader};
+use crate::think::ThinkTags;
 use crate::transport_error::transport_error;
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
 use crate::util::{bounded_text, clean_text, header_str};
@@ -89,14 +91,41 @@ pub struct ChatCompletionStream {
     /// The credentials the request sent, redacted from what the server says in the stream.
     secrets: Vec<String>,
     replayed: bool,
+    /// Set by [`think_tags_as_reasoning`](Self::think_tags_as_reasoning).
+    think: Option<ThinkTags>,
+    /// The error to yield after the chunk of text [`ThinkTags`] still held.
+    after_flush: Option<Error>,
 }
 
-/// The body under the SSE reader, counting its bytes against an optional total limit.
+/// The body under the SSE reader, counting its bytes against an optional total limit and
+/// the time since the last event with data against the idle timeout.
 struct Counted {
     inner: Box<dyn Read + Send>,
     read: u64,
     limit: Option<u64>,
+    /// `stream_idle_timeout`, for a stream from a `ChatApi`.
+    idle: Option<Duration>,
+    /// When the last event with data came (or the stream began).
+    last_data: Instant,
 }
+
+/// The I/O error payload of a stream that sent no data for longer than its idle timeout.
+#[derive(Debug)]
+struct IdleTimeout {
+    idle: Duration,
+}
+
+impl fmt::Display for IdleTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the stream sent no data for longer than stream_idle_timeout ({:?}; comments and empty keep-alive events do not count)",
+            self.idle
+        )
+    }
+}
+
+impl std::error::Error for IdleTimeout {}
 
 /// The I/O error payload of a stream over [`Config::max_stream_bytes`].
 #[derive(Debug)]
@@ -117,10 +146,28 @@ impl fmt::Display for StreamTooLong {
 impl std::error::Error for StreamTooLong {}
 
 impl Read for Counted {
+    /// Reads within the idle timeout: a read after it has passed fails, and a read waits
+    /// for the network no longer than until it passes (see [`connection::until`]).
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(idle) = self.idle else {
+            return self.read_within_limit(buf);
+        };
+        let until = self.last_data.checked_add(idle);
+        if until.is_some_and(|until| Instant::now() >= until) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                IdleTimeout { idle },
+            ));
+        }
+        connection::until(until, || self.read_within_limit(buf))
+    }
+}
+
+impl Counted {
     /// Hands out at most `limit` bytes in all; a read after them fails if the body has
     /// more. Never reading past the limit keeps what the stream yields independent of how
     /// the body arrives: every event within the limit is parsed before the error.
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    fn read_within_limit(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let Some(limit) = self.limit else {
             return self.inner.read(buf);
         };
@@ -211,7 +258,10 @@ impl ChatCompletionStream {
         if let Some(total) = config.max_stream_bytes {
             stream = stream.max_stream_bytes(total);
         }
-        Ok(stream)
+        let counted = stream.events.get_mut().get_mut();
+        counted.idle = Some(config.stream_idle_timeout);
+        counted.last_data = Instant::now();
+        Ok(stream.think_tags_as_reasoning(config.think_tags_as_reasoning))
     }
 
     /// A stream over any source of server-sent-event bytes: a recorded response, a file,
@@ -229,6 +279,8 @@ impl ChatCompletionStream {
             inner: reader,
             read: 0,
             limit: None,
+            idle: None,
+            last_data: Instant::now(),
         };
         let reader = BufReader::with_capacity(READ_BUFFER_BYTES, counted);
         ChatCompletionStream {
@@ -240,6 +292,8 @@ impl ChatCompletionStream {
             watch: None,
             secrets: Vec::new(),
             replayed: false,
+            think: None,
+            after_flush: None,
         }
         .max_event_bytes(DEFAULT_MAX_RESPONSE_BYTES)
     }
@@ -265,6 +319,20 @@ impl ChatCompletionStream {
     /// [`ChatApi`](crate::ChatApi), none for [`from_reader`](Self::from_reader).
     pub fn max_stream_bytes(mut self, limit: u64) -> Self {
         self.events.get_mut().get_mut().limit = Some(limit);
+        self
+    }
+
+    /// Moves `<think>…</think>` at the start of each choice's content into the chunks'
+    /// `reasoning_content`, as if the server had parsed the reasoning itself: the chunks,
+    /// [`content_deltas`](Self::content_deltas) and
+    /// [`collect_completion`](Self::collect_completion) all see the answer without it. See
+    /// [`ChunkAccumulator::think_tags_as_reasoning`] for the rules. Set it before reading.
+    ///
+    /// Defaults to [`Config::think_tags_as_reasoning`] for a stream from
+    /// [`ChatApi`](crate::ChatApi), `false` (content as received) for
+    /// [`from_reader`](Self::from_reader).
+    pub fn think_tags_as_reasoning(mut self, on: bool) -> Self {
+        self.think = on.then(ThinkTags::default);
         self
     }
 
@@ -365,7 +433,18 @@ impl ChatCompletionStream {
 
     fn fail(&mut self, error: Error) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
         self.done = true;
-        Some(Err(error))
+        match self.flush_think() {
+            Some(held) => {
+                self.after_flush = Some(error);
+                Some(Ok(held))
+            }
+            None => Some(Err(error)),
+        }
+    }
+
+    /// The text [`ThinkTags`] still holds, as one last chunk.
+    fn flush_think(&mut self) -> Option<CreateChatCompletionStreamResponse> {
+        self.think.as_mut().and_then(ThinkTags::flush)
     }
 
     /// A stream error with the request id of this stream, without the request's secrets.
@@ -447,7 +526,7 @@ impl ChatCompletionStream {
     fn on_done(&mut self) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
         self.done = true;
         self.drain();
-        None
+        self.flush_think().map(Ok)
     }
 
     /// The body ended without `[DONE]`.
@@ -455,7 +534,7 @@ impl ChatCompletionStream {
         self.done = true;
         if !self.choices.is_empty() && self.choices.values().all(|f| *f) {
             // Some servers close without `[DONE]` once every choice finished.
-            return None;
+            return self.flush_think().map(Ok);
         }
         let what = if self.choices.is_empty() && is_json(&self.headers) {
             // A proxy or server that ignores `"stream": true` answers with one
@@ -473,10 +552,15 @@ impl ChatCompletionStream {
     /// A chunk was decoded: note its choices and hand it out.
     fn on_chunk(
         &mut self,
-        chunk: CreateChatCompletionStreamResponse,
+        mut chunk: CreateChatCompletionStreamResponse,
     ) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
         match self.note_choices(&chunk) {
-            Ok(()) => Some(Ok(chunk)),
+            Ok(()) => {
+                if let Some(think) = &mut self.think {
+                    think.rewrite(&mut chunk);
+                }
+                Some(Ok(chunk))
+            }
             Err(e) => self.fail(e),
         }
     }
@@ -491,6 +575,10 @@ impl ChatCompletionStream {
         if let Some(too_long) = e.get_ref().and_then(|e| e.downcast_ref::<StreamTooLong>()) {
             let message = too_long.to_string();
             return self.error(StreamError::new(StreamErrorKind::TooLarge, message));
+        }
+        if let Some(idle) = e.get_ref().and_then(|e| e.downcast_ref::<IdleTimeout>()) {
+            let message = format!("{idle}; the answer is incomplete");
+            return self.error(StreamError::new(StreamErrorKind::Timeout, message));
         }
         let e = ureq::Error::from(e);
         let timed_out = matches!(e, ureq::Error::Timeout(_))
@@ -529,12 +617,20 @@ impl Iterator for ChatCompletionStream {
 
 impl ChatCompletionStream {
     fn next_chunk(&mut self) -> Option<<Self as Iterator>::Item> {
+        if let Some(error) = self.after_flush.take() {
+            return Some(Err(error));
+        }
         if self.done {
             return None;
         }
         loop {
             match self.read_step() {
-                Step::Chunk(chunk) => return self.on_chunk(chunk),
+                // Data: the idle timeout counts from here. Comments never reach this loop and
+                // empty events are skipped, so neither resets it.
+                Step::Chunk(chunk) => {
+                    self.events.get_mut().get_mut().last_data = Instant::now();
+                    return self.on_chunk(chunk);
+                }
                 Step::Skip => continue,
                 Step::Done => return self.on_done(),
                 Step::End => return self.on_end(),
