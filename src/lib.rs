@@ -159,6 +159,7 @@ mod send;
 mod sse;
 mod stored;
 mod stream;
+mod streamed;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod think;

@@ -409,7 +409,7 @@ fn complete_arguments_sent_again_are_kept_once() {
         end,
     ])
     .unwrap();
-    assert_eq!(calls_of(&done), [want.clone()]);
+    assert_eq!(calls_of(&done), std::slice::from_ref(&want));
     // Whole in every delta.
     let whole = args(r#"{"query":"rust","count":5}"#);
     let done = collect(&[head, &whole, &whole, &whole, end]).unwrap();
@@ -472,7 +472,7 @@ fn groq_usage_in_x_groq_is_the_usage() {
     let first = r#"{"id":"chatcmpl-g","model":"llama-3.1-8b-instant","x_groq":{"id":"req_01"},"choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"}}]}"#;
     let last = r#"{"id":"chatcmpl-g","model":"llama-3.1-8b-instant","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":{"queue_time":0.02,"prompt_tokens":12,"prompt_time":0.001,"completion_tokens":2,"completion_time":0.002,"total_tokens":14,"total_time":0.003}}}"#;
     let done = collect(&[first, last]).unwrap();
-    let usage = done.usage.as_ref().expect("usage from x_groq");
+    let usage = done.usage.as_ref().unwrap(); // from x_groq
     assert_eq!(
         (
             usage.prompt_tokens,

@@ -3,6 +3,7 @@
 //! file; this file only declares and re-exports them.
 #![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
+mod cutting_proxy;
 mod fixtures;
 pub mod prism;
 mod run;
@@ -10,6 +11,7 @@ mod server;
 mod sse;
 pub mod tls;
 
+pub use cutting_proxy::*;
 pub use fixtures::*;
 pub use run::*;
 pub use server::*;
