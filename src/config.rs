@@ -113,7 +113,6 @@ pub struct Config {
     pub(crate) cache_mode: Option<CacheMode>,
     pub(crate) log_level: LogLevel,
     pub(crate) on_event: Option<EventHook>,
-    // streamfix (issue 26): the stream settings below.
     pub(crate) stream_transport: bool,
     pub(crate) think_tags_as_reasoning: bool,
 }

@@ -60,7 +60,7 @@
 //! | [`query_param`](Config::query_param)`(key, value)` | | none; sent on every request |
 //! | [`timeout`](Config::timeout) | | 10 minutes per attempt (for streams: until the response headers) |
 //! | [`connect_timeout`](Config::connect_timeout) | | 10 seconds |
-//! | [`stream_idle_timeout`](Config::stream_idle_timeout) | | 5 minutes of silence between stream reads |
+//! | [`stream_idle_timeout`](Config::stream_idle_timeout) | | 5 minutes without data in a stream (keep-alive comments do not count) |
 //! | [`total_timeout`](Config::total_timeout) | | none; a deadline across all attempts and waits |
 //! | [`max_retries`](Config::max_retries) | | 2 (3 attempts) |
 //! | [`max_response_bytes`](Config::max_response_bytes) | | 32 MiB |

@@ -61,7 +61,7 @@ impl RequestOptions {
         self
     }
 
-    /// For streams, the longest silence between reads; see
+    /// For streams, the longest time without data (comments do not count); see
     /// [`Config::stream_idle_timeout`](crate::Config::stream_idle_timeout).
     ///
     /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is

@@ -48,6 +48,10 @@ const FIELD_NAME_ROOM: usize = 64;
 ///   [`max_event_bytes`](Self::max_event_bytes)); a larger one is an [`Error::Stream`] of
 ///   kind [`StreamErrorKind::TooLarge`]. The reader's buffers grow to the largest event
 ///   seen (about twice its size: the line and the joined data) and are reused.
+/// * For a stream from [`ChatApi`](crate::ChatApi), at most
+///   [`Config::stream_idle_timeout`] without data, counted from the last event that carried
+///   data (comments and empty keep-alive events do not reset it); then the stream ends with
+///   an [`Error::Stream`] of kind [`StreamErrorKind::Timeout`].
 /// * The whole stream is unbounded by default (streams are long); set
 ///   [`Config::max_stream_bytes`] (or [`max_stream_bytes`](Self::max_stream_bytes)) to
 ///   bound it.

@@ -27,6 +27,17 @@ pub(crate) fn open(sender: &Sender, call: &Call) -> Result<(ChatCompletionStream
     Ok((stream.watched(watch), retries))
 }
 
+/// What stream transport sends for `req`: `"stream": true`, and
+/// `stream_options.include_usage` when the request sets no `stream_options`.
+pub(crate) fn as_stream(req: &CreateChatCompletionRequest) -> CreateChatCompletionRequest {
+    let mut streamed = req.clone();
+    streamed.stream = Some(true);
+    if streamed.stream_options.is_none() {
+        streamed.stream_options = Some(ChatCompletionStreamOptions::include_usage());
+    }
+    streamed
+}
+
 /// `req` sent streamed to `path` and collected: the response a plain call returns, with
 /// the status and headers of the streamed one. `stream_options.include_usage` is asked for
 /// when the request sets no `stream_options`, so the usage is there as in a plain answer.
@@ -35,12 +46,7 @@ pub(crate) fn complete(
     path: &str,
     req: &CreateChatCompletionRequest,
 ) -> Result<ApiResponse<CreateChatCompletionResponse>, Error> {
-    let mut streamed = req.clone();
-    streamed.stream = Some(true);
-    if streamed.stream_options.is_none() {
-        streamed.stream_options = Some(ChatCompletionStreamOptions::include_usage());
-    }
-    let call = Call::post(path, sender.encode(&streamed)?).stream();
+    let call = Call::post(path, sender.encode(&as_stream(req))?).stream();
     let (stream, retries) = open(sender, &call)?;
     let (status, headers) = (stream.status(), stream.headers().clone());
     let replayed = stream.is_replay();
