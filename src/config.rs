@@ -503,9 +503,10 @@ impl Config {
         self
     }
 
-    /// For streams, the longest time without data: counted from the last event that
-    /// carried data, so comments (`: keep-alive`) and empty events do not reset it, and
-    /// no single read waits longer either.
+    /// For streams, the longest time without data: counted from the last bytes of event
+    /// data (a `data:` value, however slowly an event arrives), so comments
+    /// (`: keep-alive`) and empty events do not reset it, and no single read waits longer
+    /// either.
     ///
     /// When it passes, the stream ends with an [`Error::Stream`] of kind
     /// [`StreamErrorKind::Timeout`](crate::StreamErrorKind::Timeout), whose

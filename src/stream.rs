@@ -49,7 +49,7 @@ const FIELD_NAME_ROOM: usize = 64;
 ///   kind [`StreamErrorKind::TooLarge`]. The reader's buffers grow to the largest event
 ///   seen (about twice its size: the line and the joined data) and are reused.
 /// * For a stream from [`ChatApi`](crate::ChatApi), at most
-///   [`Config::stream_idle_timeout`] without data, counted from the last event that carried
+///   [`Config::stream_idle_timeout`] without data, counted from the last bytes of event
 ///   data (comments and empty keep-alive events do not reset it); then the stream ends with
 ///   an [`Error::Stream`] of kind [`StreamErrorKind::Timeout`].
 /// * The whole stream is unbounded by default (streams are long); set
@@ -102,15 +102,73 @@ pub struct ChatCompletionStream {
 }
 
 /// The body under the SSE reader, counting its bytes against an optional total limit and
-/// the time since the last event with data against the idle timeout.
+/// the time since the last bytes of event data against the idle timeout.
 struct Counted {
     inner: Box<dyn Read + Send>,
     read: u64,
     limit: Option<u64>,
     /// `stream_idle_timeout`, for a stream from a `ChatApi`.
     idle: Option<Duration>,
-    /// When the last event with data came (or the stream began).
+    /// When the last byte of event data came (or the stream began).
     last_data: Instant,
+    /// When the last bytes of a line that may yet be data came (`data` being sent slowly),
+    /// while that line lasts.
+    pending: Option<Instant>,
+    /// Where the bytes read so far end, to tell data from comments.
+    lines: DataLines,
+}
+
+/// What the bytes of a server-sent-event stream are, line by line, as they arrive: so
+/// that the idle timeout is reset by the bytes of a `data:` value (however slowly an event
+/// arrives), never by a comment (`: keep-alive`), a blank line or an empty `data:`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum DataLines {
+    /// At the start of a line.
+    #[default]
+    Start,
+    /// In a field name that so far matches `data` for this many bytes.
+    Name(usize),
+    /// In the value of a `data` field.
+    Data,
+    /// In a comment or another field, up to the end of the line.
+    Other,
+}
+
+impl DataLines {
+    /// Whether the line being read may still be (or is) a `data` line.
+    fn maybe_data(self) -> bool {
+        matches!(self, DataLines::Name(_) | DataLines::Data)
+    }
+
+    /// Takes the next bytes; returns whether any was a non-blank byte of a `data` value.
+    fn saw_data(&mut self, bytes: &[u8]) -> bool {
+        let mut data = false;
+        for &b in bytes {
+            *self = match (*self, b) {
+                (_, b'\n' | b'\r') => DataLines::Start,
+                (DataLines::Start, b':') => DataLines::Other,
+                (DataLines::Start, _) => DataLines::Name(0).name(b),
+                (DataLines::Name(n), _) => DataLines::Name(n).name(b),
+                (DataLines::Data, b' ' | b'\t') => DataLines::Data,
+                (DataLines::Data, _) => {
+                    data = true;
+                    DataLines::Data
+                }
+                (DataLines::Other, _) => DataLines::Other,
+            };
+        }
+        data
+    }
+
+    /// The next byte of a field name.
+    fn name(self, b: u8) -> DataLines {
+        const DATA: &[u8] = b"data";
+        match self {
+            DataLines::Name(4) if b == b':' => DataLines::Data,
+            DataLines::Name(n) if DATA.get(n) == Some(&b) => DataLines::Name(n + 1),
+            _ => DataLines::Other,
+        }
+    }
 }
 
 /// The I/O error payload of a stream that sent no data for longer than its idle timeout.
@@ -156,7 +214,7 @@ impl Read for Counted {
         let Some(idle) = self.idle else {
             return self.read_within_limit(buf);
         };
-        let until = self.last_data.checked_add(idle);
+        let until = self.idle_deadline();
         if until.is_some_and(|until| Instant::now() >= until) {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -168,12 +226,36 @@ impl Read for Counted {
 }
 
 impl Counted {
+    /// Notes bytes just read: event data among them restarts the idle timeout, and so,
+    /// for as long as its line lasts, does a line that may yet be data (an event sent a
+    /// byte at a time is slow, not idle; `data:` followed by a line end is not data).
+    fn note(&mut self, bytes: &[u8]) {
+        if self.idle.is_none() || bytes.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        if self.lines.saw_data(bytes) {
+            self.last_data = now;
+        }
+        self.pending = self.lines.maybe_data().then_some(now);
+    }
+
+    /// The instant the idle timeout passes, `None` for no limit.
+    fn idle_deadline(&self) -> Option<Instant> {
+        let since = self
+            .pending
+            .map_or(self.last_data, |p| p.max(self.last_data));
+        since.checked_add(self.idle?)
+    }
+
     /// Hands out at most `limit` bytes in all; a read after them fails if the body has
     /// more. Never reading past the limit keeps what the stream yields independent of how
     /// the body arrives: every event within the limit is parsed before the error.
     fn read_within_limit(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let Some(limit) = self.limit else {
-            return self.inner.read(buf);
+            let n = self.inner.read(buf)?;
+            self.note(buf.get(..n).unwrap_or_default());
+            return Ok(n);
         };
         let remaining = limit.saturating_sub(self.read);
         if remaining == 0 {
@@ -188,6 +270,7 @@ impl Counted {
             .min(buf.len());
         let n = self.inner.read(buf.get_mut(..room).unwrap_or_default())?;
         self.read = self.read.saturating_add(n as u64);
+        self.note(buf.get(..n).unwrap_or_default());
         Ok(n)
     }
 }
@@ -285,6 +368,8 @@ impl ChatCompletionStream {
             limit: None,
             idle: None,
             last_data: Instant::now(),
+            pending: None,
+            lines: DataLines::default(),
         };
         let reader = BufReader::with_capacity(READ_BUFFER_BYTES, counted);
         ChatCompletionStream {
@@ -629,8 +714,9 @@ impl ChatCompletionStream {
         }
         loop {
             match self.read_step() {
-                // Data: the idle timeout counts from here. Comments never reach this loop and
-                // empty events are skipped, so neither resets it.
+                // Data (its bytes reset the idle timeout as they came, `Counted::note`; this
+                // covers a first line behind a byte-order mark). Comments never reach this
+                // loop and empty events are skipped, so neither resets it.
                 Step::Chunk(chunk) => {
                     self.events.get_mut().get_mut().last_data = Instant::now();
                     return self.on_chunk(chunk);
@@ -904,6 +990,37 @@ mod tests {
                 assert!(
                     whole.last().unwrap().contains("max_stream_bytes"),
                     "{whole:?}"
+                );
+            }
+        }
+    }
+
+    /// Data bytes restart the idle timeout wherever the reads cut them; comments, blank
+    /// lines, empty `data:`, other fields and `data` lookalikes never do.
+    #[test]
+    fn only_data_bytes_count_as_data() {
+        let cases: [(&[u8], bool); 10] = [
+            (b": keep-alive\n\n", false),
+            (b"data:\n\n", false),
+            (b"data: \r\n\r\n", false),
+            (b"event: ping\nid: 7\nretry: 10\n\n", false),
+            (b"database: x\n", false),
+            (b": data: x\n", false),
+            (b"data: {}\n\n", true),
+            (b"data:[DONE]\n\n", true),
+            (b"\r\ndata: x", true),
+            (b": ping\ndata: x\n", true),
+        ];
+        for (bytes, want) in cases {
+            for cut in 0..=bytes.len() {
+                let mut lines = DataLines::default();
+                let (a, b) = bytes.split_at(cut);
+                let got = lines.saw_data(a) | lines.saw_data(b);
+                assert_eq!(
+                    got,
+                    want,
+                    "{:?} cut at {cut}",
+                    String::from_utf8_lossy(bytes)
                 );
             }
         }
