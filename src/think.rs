@@ -132,8 +132,8 @@ impl ThinkTags {
                 Some(c) if c.parts().is_none() => Some(c.as_str().to_owned()),
                 _ => None,
             };
-            let (mut reasoning, mut content) = match text {
-                Some(text) => split.feed(&text),
+            let (mut reasoning, mut content) = match &text {
+                Some(text) => split.feed(text),
                 None => (String::new(), String::new()),
             };
             if choice.finish_reason.is_some() {
@@ -141,7 +141,12 @@ impl ThinkTags {
                 reasoning.push_str(&r);
                 content.push_str(&c);
             }
-            put(choice, reasoning, content);
+            // Content that passes through whole stays as it came (`""` included).
+            let unchanged =
+                reasoning.is_empty() && text.map_or(content.is_empty(), |t| t == content);
+            if !unchanged {
+                put(choice, reasoning, content);
+            }
         }
     }
 
@@ -158,7 +163,6 @@ impl ThinkTags {
                 index: *index,
                 ..ChatCompletionStreamChoice::default()
             };
-            choice.delta.content = Some(ResponseContent::new(""));
             put(&mut choice, reasoning, content);
             chunk.choices.push(choice);
         }
@@ -166,12 +170,17 @@ impl ThinkTags {
     }
 }
 
-/// Sets a choice's text content to `content` (when it had text content) and adds
-/// `reasoning` to its `reasoning_content`.
+/// Sets a choice's text content to `content` (content sent as parts gets it added) and
+/// adds `reasoning` to its `reasoning_content`.
 fn put(choice: &mut ChatCompletionStreamChoice, reasoning: String, content: String) {
     let delta = &mut choice.delta;
-    if delta.content.as_ref().is_some_and(|c| c.parts().is_none()) {
-        delta.content = (!content.is_empty()).then(|| ResponseContent::new(content));
+    match &mut delta.content {
+        Some(parts) if parts.parts().is_some() => {
+            if !content.is_empty() {
+                parts.push_str(&content);
+            }
+        }
+        text => *text = (!content.is_empty()).then(|| ResponseContent::new(content)),
     }
     if reasoning.is_empty() {
         return;

@@ -558,3 +558,27 @@ fn think_tags_cut_midway_keep_the_reasoning() {
     assert_eq!(message.reasoning(), Some("Let me see </th"));
     assert_eq!(message.content, None);
 }
+
+/// With the setting on, what is not reasoning stays as received: Ollama's `content: ""`
+/// beside a tool call, and a held-back start that never became a tag (given out with the
+/// chunk that finishes the choice, though that chunk has no content).
+#[test]
+fn think_tags_setting_leaves_other_content_as_received() {
+    let collect_think = |chunks: &[&str]| {
+        ChatCompletionStream::from_reader(std::io::Cursor::new(body(chunks)))
+            .think_tags_as_reasoning(true)
+            .collect_completion()
+            .unwrap()
+    };
+    let done = collect_think(&[
+        r#"{"choices":[{"index":0,"delta":{"content":"","tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+    ]);
+    assert_eq!(done.choices[0].message.content.as_deref(), Some(""));
+    let done = collect_think(&[
+        r#"{"choices":[{"index":0,"delta":{"content":" <thi"}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#,
+    ]);
+    assert_eq!(done.choices[0].message.content.as_deref(), Some(" <thi"));
+    assert_eq!(done.choices[0].message.reasoning(), None);
+}
