@@ -769,3 +769,23 @@ fn stream_transport_calls_are_recorded_and_replayed() {
     );
     assert_eq!(server.requests(), 1);
 }
+
+/// `RequestOptions::stream_transport(false)` turns off what the client's `Config` turned
+/// on, through the one setter path.
+#[test]
+fn request_options_override_stream_transport() {
+    let server = twin_server(
+        vec![(TWIN_WHOLE.to_owned(), twin_events())],
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let api = server.api(|c| c.stream_transport(true));
+    let plain = api
+        .with_options(sync_openai::RequestOptions::new().stream_transport(false))
+        .create_chat_completion_with_http_info(&req())
+        .unwrap();
+    assert_eq!(plain.request_id(), Some("req_plain"));
+    let streamed = api.create_chat_completion_with_http_info(&req()).unwrap();
+    assert_eq!(streamed.request_id(), Some("req_streamed"));
+    assert_eq!(essentials(&plain.data), essentials(&streamed.data));
+}
