@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sync_openai::bulk::{BulkResult, RunOptions};
 use sync_openai::testing::Reply;
 use sync_openai::types::{BatchRequestOutput, CreateChatCompletionRequest as Request};
-use sync_openai::{BulkResult, RunOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (input, output, threads) = match std::env::args().skip(1).collect::<Vec<_>>().as_slice() {

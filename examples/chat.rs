@@ -15,12 +15,13 @@ mod common;
 use std::io::{self, BufRead, Write};
 use std::process::ExitCode;
 
+use sync_openai::stream::ChunkAccumulator;
 use sync_openai::testing::Reply;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ChatCompletionStreamOptions,
     CreateChatCompletionRequest,
 };
-use sync_openai::{ChatApi, ChunkAccumulator, Error};
+use sync_openai::{ChatApi, Error};
 
 fn main() -> ExitCode {
     let prompt = std::env::args().skip_while(|a| a != "--prompt").nth(1);

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use sync_openai::testing::Reply;
 use sync_openai::types::Model;
-use sync_openai::Error;
+use sync_openai::{Error, ModelsApi};
 
 fn main() -> ExitCode {
     common::exit(run())
@@ -24,10 +24,10 @@ fn run() -> Result<(), Error> {
     // The server of `OPENAI_BASE_URL` or `OPENAI_API_KEY`, else a local mock of llama-server.
     let (api, _mock) = common::client_or_mock([Reply::raw(200, LISTING)])?;
     if let Some(id) = std::env::args().nth(1) {
-        println!("{:#?}", api.retrieve_model(&id)?);
+        println!("{:#?}", ModelsApi::from(&api).retrieve_model(&id)?);
         return Ok(());
     }
-    let models = api.list_models()?;
+    let models = ModelsApi::from(&api).list_models()?;
     println!(
         "{} models at {}",
         models.data.len(),

@@ -12,11 +12,12 @@ use std::process::ExitCode;
 
 use serde::Deserialize;
 use serde_json::json;
+use sync_openai::error::ParseError;
 use sync_openai::testing::Reply;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, CreateChatCompletionRequest, ResponseFormat,
 };
-use sync_openai::{Error, ParseError};
+use sync_openai::Error;
 
 /// What we want back. The schema below describes the same shape.
 #[derive(Debug, Deserialize)]

@@ -83,7 +83,8 @@ use crate::types::{
 /// # Examples
 ///
 /// ```
-/// use sync_openai::{ChatCompletionStream, ChunkAccumulator};
+/// use sync_openai::stream::ChunkAccumulator;
+/// use sync_openai::ChatCompletionStream;
 ///
 /// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
 /// let mut acc = ChunkAccumulator::new();
@@ -331,7 +332,8 @@ impl ChunkAccumulator {
     /// stream with the same setting come through unchanged. Set it before adding chunks.
     ///
     /// ```
-    /// use sync_openai::{ChatCompletionStream, ChunkAccumulator};
+    /// use sync_openai::stream::ChunkAccumulator;
+    /// use sync_openai::ChatCompletionStream;
     ///
     /// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>2+2</thi\"}}]}\n\n\
     ///             data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"nk>\\n\\n4\"},\"finish_reason\":\"stop\"}]}\n\n";

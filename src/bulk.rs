@@ -1,7 +1,7 @@
 //! [`ChatApi::run_many`]: many chat requests over worker threads sharing one client,
 //! throttled to the caller's limits and to what the server says.
 //!
-//! The workers share one [`Limiter`]: a gate that a 429 (or an exhausted
+//! The workers share one `Limiter`: a gate that a 429 (or an exhausted
 //! `x-ratelimit-remaining-*`) closes for every worker at once, and a token bucket each for
 //! requests and tokens per minute. The client's own retry loop is off for these calls
 //! (`max_retries(0)`): a 429 is retried by the runner, after the shared gate opens, so one
@@ -62,7 +62,7 @@ impl CancelToken {
 ///
 /// ```
 /// use std::time::Duration;
-/// use sync_openai::RunOptions;
+/// use sync_openai::bulk::RunOptions;
 ///
 /// let options = RunOptions::new()
 ///     .threads(8)
@@ -242,7 +242,8 @@ impl ChatApi {
     /// # Examples
     ///
     /// ```
-    /// use sync_openai::{ChatApi, Config, RunOptions};
+    /// use sync_openai::bulk::RunOptions;
+    /// use sync_openai::{ChatApi, Config};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
     /// # let server = httpmock::MockServer::start();
     /// # server.mock(|when, then| {

@@ -1,9 +1,12 @@
 //! The response cache: record 2xx answers as reviewable JSON files, replay them later.
 //!
-//! The send loop asks [`Cache::slot`] for the entry of each call before it sends
-//! anything: [`Slot::replay`] answers a hit from the file (or refuses a miss in
-//! read-only mode), and [`Slot::record`] writes a 2xx answer after it arrived. A stream
-//! is not read ahead: its body is wrapped in a [`Tee`] that copies what the stream
+//! Turned on by [`Config::cache_dir`] with a [`CacheMode`] (or `SYNC_OPENAI_CACHE_DIR`
+//! and `SYNC_OPENAI_CACHE_MODE`); the [testing guide](crate::guide::testing) shows it.
+//!
+//! Inside, the send loop asks `Cache::slot` for the entry of each call before it sends
+//! anything: `Slot::replay` answers a hit from the file (or refuses a miss in
+//! read-only mode), and `Slot::record` writes a 2xx answer after it arrived. A stream
+//! is not read ahead: its body is wrapped in a `Tee` that copies what the stream
 //! reads, and writes the entry once the stream has ended whole.
 //!
 //! The key is FNV-1a (64 bits, a stable hash written out here: `DefaultHasher` may change
@@ -21,7 +24,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-use crate::config::{CacheMode, Config};
+pub use crate::config::CacheMode;
+use crate::config::Config;
 use crate::connection;
 use crate::error::{CacheError, CacheErrorKind, ConfigProblem, Error};
 use crate::http::{self, HeaderMap, HeaderName, HeaderValue};

@@ -50,7 +50,7 @@ pub const DEFAULT_MAX_IDLE_CONNECTIONS: usize = 64;
 /// The largest response body read into memory by default: 32 MiB.
 ///
 /// A chat completion is a few KB; audio output in base64 can reach a few MB. A body
-/// larger than the limit is an error ([`TransportErrorKind::BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge)),
+/// larger than the limit is an error ([`TransportErrorKind::BodyTooLarge`](crate::error::TransportErrorKind::BodyTooLarge)),
 /// not an allocation of whatever size the server chose.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -127,7 +127,8 @@ pub struct Config {
 /// # Examples
 ///
 /// ```
-/// use sync_openai::{CacheMode, Config};
+/// use sync_openai::cache::CacheMode;
+/// use sync_openai::Config;
 ///
 /// assert_eq!(CacheMode::parse("read-only"), Some(CacheMode::ReadOnly));
 /// assert_eq!(CacheMode::ReadOnly.as_str(), "read-only");
@@ -313,7 +314,7 @@ impl Config {
     /// call asks the server again. No API key, token, `authorization`, `api-key` or cookie header,
     /// nor any value that contains the key, is ever written; error answers are not kept.
     /// A replayed [`ApiResponse`](crate::ApiResponse) says so with
-    /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`](crate::CacheMode)
+    /// [`is_replay`](crate::ApiResponse::is_replay). See [`CacheMode`]
     /// for what happens on a miss, and the [testing guide](crate::guide::testing).
     ///
     /// [`Config::from_env`] reads it from `SYNC_OPENAI_CACHE_DIR`. Defaults to no cache.
@@ -323,7 +324,8 @@ impl Config {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{CacheMode, ChatApi};
+    /// use sync_openai::cache::CacheMode;
+    /// use sync_openai::ChatApi;
     ///
     /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-rw-{}", std::process::id()));
     /// let server = MockServer::start();
@@ -347,7 +349,7 @@ impl Config {
     /// How the response cache of [`cache_dir`](Config::cache_dir) is used.
     ///
     /// Defaults to `SYNC_OPENAI_CACHE_MODE` when it is set, else
-    /// [`CacheMode::ReadWrite`](crate::CacheMode::ReadWrite); with `CARGO_NET_OFFLINE=true`
+    /// [`CacheMode::ReadWrite`]; with `CARGO_NET_OFFLINE=true`
     /// or `DOCS_RS` set, `ReadWrite` acts as `ReadOnly`.
     ///
     /// # Examples
@@ -355,7 +357,8 @@ impl Config {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{CacheMode, ChatApi};
+    /// use sync_openai::cache::CacheMode;
+    /// use sync_openai::ChatApi;
     ///
     /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-modes-{}", std::process::id()));
     /// let server = MockServer::start();
@@ -509,8 +512,8 @@ impl Config {
     /// either.
     ///
     /// When it passes, the stream ends with an [`Error::Stream`] of kind
-    /// [`StreamErrorKind::Timeout`](crate::StreamErrorKind::Timeout), whose
-    /// [`partial_completion`](crate::StreamError::partial_completion) keeps the answer so
+    /// [`StreamErrorKind::Timeout`](crate::error::StreamErrorKind::Timeout), whose
+    /// [`partial_completion`](crate::error::StreamError::partial_completion) keeps the answer so
     /// far (from `collect_completion` and `content_deltas`).
     ///
     /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
@@ -528,7 +531,7 @@ impl Config {
     /// connections at 60–600 s).
     ///
     /// The call returns the same [`CreateChatCompletionResponse`](crate::types::CreateChatCompletionResponse)
-    /// (built by a [`ChunkAccumulator`](crate::ChunkAccumulator)), with the status and
+    /// (built by a [`ChunkAccumulator`](crate::stream::ChunkAccumulator)), with the status and
     /// headers of the streamed response. Bytes flow the whole time, the body is bounded by
     /// [`stream_idle_timeout`](Config::stream_idle_timeout) instead of
     /// [`timeout`](Config::timeout), retries stop once the answer has begun (as for a
@@ -546,7 +549,7 @@ impl Config {
     /// Moves `<think>…</think>` at the start of a streamed answer's content into the
     /// message's reasoning (`reasoning_content`), for DeepSeek-R1 and its distills served
     /// with reasoning parsing off (Ollama, llama.cpp); see
-    /// [`ChunkAccumulator::think_tags_as_reasoning`](crate::ChunkAccumulator::think_tags_as_reasoning).
+    /// [`ChunkAccumulator::think_tags_as_reasoning`](crate::stream::ChunkAccumulator::think_tags_as_reasoning).
     /// It applies to streams (and to [`stream_transport`](Config::stream_transport) calls).
     ///
     /// Defaults to `false`: content is kept as received.
@@ -596,8 +599,8 @@ impl Config {
     }
 
     /// The most bytes a whole stream may have; past it the stream ends with an
-    /// [`Error::Stream`](crate::Error::Stream) of kind
-    /// [`TooLarge`](crate::StreamErrorKind::TooLarge) (whose partial completion keeps what
+    /// [`Error::Stream`] of kind
+    /// [`TooLarge`](crate::error::StreamErrorKind::TooLarge) (whose partial completion keeps what
     /// came). Defaults to none: streams are long, and the stream itself holds only one event
     /// at a time.
     pub fn max_stream_bytes(mut self, limit: u64) -> Config {
@@ -878,13 +881,14 @@ impl Config {
         self
     }
 
-    /// A function called with each [`Event`](crate::Event): request sent, response
+    /// A function called with each [`Event`]: request sent, response
     /// received, attempt failed, retry scheduled, stream ended; to forward them to `log`,
     /// `tracing` or metrics. It runs on the calling thread, in the middle of the call: keep
     /// it quick. Setting it again replaces it. Defaults to none.
     ///
     /// ```
-    /// use sync_openai::{Config, Event};
+    /// use sync_openai::observe::Event;
+    /// use sync_openai::Config;
     ///
     /// let config = Config::new().on_event(|event| {
     ///     if let Event::ResponseReceived { status, elapsed, .. } = event {

@@ -1,11 +1,15 @@
-//! The crate's one error type and the details each kind of failure carries.
+//! The crate's one error type, [`Error`], and the details each kind of failure carries:
+//! what the server said ([`ApiError`], [`ErrorDetail`]), a failed connection
+//! ([`TransportError`]), a body that did not decode ([`DecodeError`]), a broken stream
+//! ([`StreamError`]), and what is refused before sending.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::{Duration, SystemTime};
 
-use crate::error_body::{write_labels, ErrorDetail, MAX_ERROR_BODY_BYTES, SNIPPET_RADIUS};
+use crate::error_body::{write_labels, SNIPPET_RADIUS};
+pub use crate::error_body::{ErrorDetail, MAX_ERROR_BODY_BYTES};
 use crate::http::HeaderMap;
 use crate::retry::{self, Outcome};
 use crate::util::{
@@ -350,7 +354,7 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// use sync_openai::{ApiError, ApiErrorKind};
+    /// use sync_openai::error::{ApiError, ApiErrorKind};
     /// use sync_openai::http::HeaderMap;
     ///
     /// let body = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
@@ -900,7 +904,9 @@ pub enum CacheErrorKind {
 ///
 /// ```
 /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-/// use sync_openai::{CacheErrorKind, CacheMode, ChatApi, Config, Error};
+/// use sync_openai::cache::CacheMode;
+/// use sync_openai::error::CacheErrorKind;
+/// use sync_openai::{ChatApi, Config, Error};
 ///
 /// let dir = std::env::temp_dir().join(format!("sync-openai-doc-miss-{}", std::process::id()));
 /// // No key is needed to replay, and none to be told what is missing.

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::util::{bounded_text, clean_in_place, clean_text, redact, scalar_text, truncate_chars};
 
-/// The most bytes of an error body kept in [`ApiError::body`](crate::ApiError::body) and
+/// The most bytes of an error body kept in [`ApiError::body`](crate::error::ApiError::body) and
 /// in snippets.
 ///
 /// Error bodies are meant for people; a proxy that answers with a megabyte of HTML
@@ -17,21 +17,21 @@ use crate::util::{bounded_text, clean_in_place, clean_text, redact, scalar_text,
 pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// How many bytes around a decode failure
-/// [`DecodeError::snippet`](crate::DecodeError::snippet) shows.
+/// [`DecodeError::snippet`](crate::error::DecodeError::snippet) shows.
 pub(crate) const SNIPPET_RADIUS: usize = 80;
 
 /// What a server said about a failure: its message, and the `type`, `code` and `param`
 /// its error body gave.
 ///
-/// [`ApiError`](crate::ApiError) (through `Deref`) and
-/// [`StreamError::detail`](crate::StreamError::detail) share it, whatever shape the body
+/// [`ApiError`](crate::error::ApiError) (through `Deref`) and
+/// [`StreamError::detail`](crate::error::StreamError::detail) share it, whatever shape the body
 /// had: OpenAI's `{"error": {...}}`, vLLM's flat object, Ollama's `{"error": "text"}`, a
 /// FastAPI `{"detail": ...}`, an HTML page or nothing.
 ///
 /// # Examples
 ///
 /// ```
-/// use sync_openai::ApiError;
+/// use sync_openai::error::ApiError;
 /// use sync_openai::http::HeaderMap;
 ///
 /// let body = br#"{"error":{"message":"bad model","type":"invalid_request_error","param":"model","code":null}}"#;

@@ -1,6 +1,6 @@
 //! Seeing what the client does: `OPENAI_LOG` lines on stderr and typed [`Event`]s for a hook.
 //!
-//! The send loop and the stream report facts here ([`Observer`], [`StreamWatch`]); this module
+//! The send loop and the stream report facts here (`Observer`, `StreamWatch`); this module
 //! turns them into log lines and events, and is the one place that makes sure no key, token
 //! or secret header value reaches either: every line and every event string passes through
 //! the redaction of the client's secrets, URLs lose their user info and the values of
@@ -26,7 +26,7 @@ pub(crate) const DEBUG_BODY_BYTES: usize = 4096;
 /// [`Config::log_level`](crate::Config::log_level).
 ///
 /// ```
-/// use sync_openai::LogLevel;
+/// use sync_openai::observe::LogLevel;
 ///
 /// assert_eq!("info".parse::<LogLevel>(), Ok(LogLevel::Info));
 /// assert_eq!("DEBUG".parse::<LogLevel>(), Ok(LogLevel::Debug));
@@ -110,7 +110,8 @@ impl FromStr for LogLevel {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use sync_openai::{Config, Event};
+/// use sync_openai::observe::Event;
+/// use sync_openai::Config;
 ///
 /// let retries = Arc::new(Mutex::new(Vec::new()));
 /// let seen = Arc::clone(&retries);

@@ -7,9 +7,10 @@
 //!
 //! # Adding an operation
 //!
-//! An operation is a few lines in its own file (`src/stored.rs` is one; a new `GET /models`
-//! would be `src/models.rs`), in an `impl ChatApi` block, naming its route, body and
-//! response type and nothing else:
+//! An operation is a few lines in the file of its API family (`src/stored.rs` for stored
+//! completions, `src/models.rs` for `GET /models`), in an `impl` block of that family's
+//! handle (`ChatApi`, `ModelsApi`, …), naming its route, body and response type and
+//! nothing else:
 //!
 //! ```text
 //! pub fn list_models_with_http_info(&self) -> Result<ApiResponse<ModelList>, Error> {
@@ -49,6 +50,7 @@ use crate::error::{
 };
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
+#[cfg(feature = "files")]
 use crate::multipart::Form;
 use crate::observe::{is_secret_header, AttemptWatch, Observer};
 use crate::options::RequestOptions;
@@ -119,6 +121,7 @@ impl Call {
 
     /// `POST {base_url}{path}` with a `multipart/form-data` body (a file upload). The
     /// options' JSON body fields do not apply to it.
+    #[cfg(feature = "files")]
     pub(crate) fn post_form(path: impl Into<String>, form: &Form) -> Result<Call, Error> {
         let (content_type, bytes) = form.encode();
         let content_type = HeaderValue::from_str(&content_type)
@@ -260,6 +263,7 @@ impl Sender {
 
     /// Sends a call and returns its 2xx body as bytes (a file's content), read inside the
     /// retry loop and bounded by `max_response_bytes` like a JSON body.
+    #[cfg(feature = "files")]
     pub(crate) fn call_bytes(&self, call: Call) -> Result<ApiResponse<Vec<u8>>, Error> {
         let (parts, bytes, retries) = self.fetch(&call)?;
         Ok(response_from(parts, bytes, retries))

@@ -4,7 +4,7 @@
 //! A proxy cuts a connection that stays silent for long (Cloudflare answers 524 after about
 //! 100 s, other gateways cut at 60–600 s), and a non-streamed answer is silent until it is
 //! whole. Sent streamed, the same request has bytes flowing the whole time; the chunks are
-//! folded by the [`ChunkAccumulator`](crate::ChunkAccumulator) into the response the plain
+//! folded by the [`ChunkAccumulator`](crate::stream::ChunkAccumulator) into the response the plain
 //! call returns, with the stream's idle timeout and partial answer.
 
 use crate::error::Error;

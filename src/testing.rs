@@ -75,7 +75,8 @@ const CREATED: u64 = 1_700_000_000;
 ///
 /// ```
 /// use sync_openai::testing::{MockServer, Reply};
-/// use sync_openai::{ApiErrorKind, ChatApi, Error};
+/// use sync_openai::error::ApiErrorKind;
+/// use sync_openai::{ChatApi, Error};
 /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
 ///
 /// let server = MockServer::start();
@@ -486,7 +487,8 @@ impl Reply {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{ApiErrorKind, ChatApi, Error};
+    /// use sync_openai::error::ApiErrorKind;
+    /// use sync_openai::{ChatApi, Error};
     ///
     /// let server = MockServer::start();
     /// server.reply(Reply::error(429, "Rate limit reached").header("retry-after", "1"));
@@ -524,7 +526,8 @@ impl Reply {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{ChatApi, Error, StreamErrorKind};
+    /// use sync_openai::error::StreamErrorKind;
+    /// use sync_openai::{ChatApi, Error};
     ///
     /// let server = MockServer::start();
     /// server.reply(Reply::truncated_stream("one two three four", 2));

@@ -13,11 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use httpmock::MockServer;
+use sync_openai::config::AZURE_DEFAULT_API_VERSION;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ContentFilterSeverity, CreateChatCompletionRequest,
     FinishReason,
 };
-use sync_openai::{ChatApi, Config, Error, AZURE_DEFAULT_API_VERSION};
+use sync_openai::{ChatApi, Config, Error};
 
 fn request() -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new("gpt-4o", vec![Message::user("Hi")])

@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use common::{text_chunk, After, Server, SSE_HEAD};
 use serde_json::Value;
+use sync_openai::cache::CacheMode;
+use sync_openai::error::{CacheErrorKind, StreamErrorKind};
 use sync_openai::testing::{MockServer, Reply};
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, CreateChatCompletionRequest, ListChatCompletionsParams,
 };
-use sync_openai::{
-    CacheErrorKind, CacheMode, ChatApi, ChatCompletionStream, Config, Error, StreamErrorKind,
-};
+use sync_openai::{ChatApi, ChatCompletionStream, Config, Error};
 
 /// A fresh, empty directory under the target directory, unique to the test.
 fn fresh_dir(name: &str) -> PathBuf {

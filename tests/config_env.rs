@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-use sync_openai::{ChatApi, Config, Error};
+use sync_openai::{ChatApi, Config, Error, ModelsApi};
 
 #[test]
 fn from_env_reads_the_variables() {
@@ -68,7 +68,7 @@ fn from_env_reads_the_variables() {
     assert!(format!("{:?}", Config::from_env()).contains("log_level: Debug"));
     std::env::remove_var("OPENAI_LOG"); // the log would go to the real stderr
     let config = Config::from_env().header("X-Trace", "code");
-    ChatApi::new(config).list_models().unwrap();
+    ModelsApi::new(config).list_models().unwrap();
     mock.assert();
     std::env::set_var("OPENAI_LOG", "warn");
     assert!(format!("{:?}", Config::from_env()).contains("log_level: Off"));
@@ -79,7 +79,7 @@ fn from_env_reads_the_variables() {
         "X-Team: search\nhk-secret-without-colon",
     );
     let api = ChatApi::new(Config::from_env());
-    let err = api.list_models().unwrap_err();
+    let err = ModelsApi::from(&api).list_models().unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert_eq!(
         err.to_string(),

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::{api, closed_port, Server, COMPLETION};
 use httpmock::MockServer;
+use sync_openai::error::{ApiError, ApiErrorKind, TransportErrorKind};
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::{ApiError, ApiErrorKind, ChatApi, Config, Error, TransportErrorKind};
+use sync_openai::{ChatApi, Config, Error};
 
 fn req() -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hi")])
@@ -184,7 +185,7 @@ fn permission_conflict_and_other_statuses() {
 fn huge_error_body_is_bounded() {
     let body = "x".repeat(1_000_000);
     let e = api_error(500, "text/plain", &body);
-    assert!(e.body.len() <= sync_openai::MAX_ERROR_BODY_BYTES + '…'.len_utf8());
+    assert!(e.body.len() <= sync_openai::error::MAX_ERROR_BODY_BYTES + '…'.len_utf8());
     assert!(e.message.len() < 1_000);
 }
 

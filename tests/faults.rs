@@ -23,7 +23,8 @@ use common::{
     closed_port, complete, stream_items, text_chunk, transport_kind, After, Server, COMPLETION,
     LIMIT, NGINX_502, SSE_HEAD,
 };
-use sync_openai::{ApiErrorKind, ChatApi, Config, Error, StreamErrorKind, TransportErrorKind};
+use sync_openai::error::{ApiErrorKind, StreamErrorKind, TransportErrorKind};
+use sync_openai::{ChatApi, Config, Error};
 
 // ----- connection-level faults -----------------------------------------------------
 

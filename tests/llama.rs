@@ -13,6 +13,7 @@
 )] // tests fail by panicking
 
 use serde_json::{json, Value};
+use sync_openai::error::{ApiError, ApiErrorKind};
 use sync_openai::types::{
     ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls,
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage as Message,
@@ -20,7 +21,7 @@ use sync_openai::types::{
     ChatCompletionStreamOptions, ChatCompletionTool, ChatCompletionToolChoiceOption,
     CreateChatCompletionRequest, CreateChatCompletionResponse, FinishReason, ResponseFormat, Role,
 };
-use sync_openai::{ApiError, ApiErrorKind, ChatApi, Config, Error};
+use sync_openai::{ChatApi, Config, Error, ModelsApi};
 
 /// llama-server serves the one model it loaded, whatever name is asked for.
 const MODEL: &str = "tiny";
@@ -552,7 +553,7 @@ fn stored_completion_operations_are_not_found() {
 #[test]
 fn the_server_lists_the_one_model_it_loaded() {
     let api = server_or_skip!();
-    let resp = api.list_models_with_http_info().unwrap();
+    let resp = ModelsApi::from(&api).list_models_with_http_info().unwrap();
     let list = &resp.data;
     assert_eq!(list.object, "list");
     let [model] = &list.data[..] else {
@@ -587,6 +588,6 @@ fn the_server_lists_the_one_model_it_loaded() {
 
     // llama-server has no `GET /v1/models/{model}`: the id goes as one percent-encoded
     // segment and gets a 404, an error with the status.
-    let err = api.retrieve_model(&model.id).unwrap_err();
+    let err = ModelsApi::from(&api).retrieve_model(&model.id).unwrap_err();
     assert_eq!(err.status(), Some(404), "{err:?}");
 }

@@ -15,8 +15,10 @@ use std::time::{Duration, Instant};
 
 use common::{Request, Response, Server};
 use serde_json::{json, Value};
+use sync_openai::bulk::{CancelToken, RunOptions};
+use sync_openai::clock::Clock;
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::{CancelToken, ChatApi, Clock, Config, Error, RunOptions};
+use sync_openai::{ChatApi, Config, Error};
 
 /// The user message of a chat request.
 fn prompt(req: &Request) -> String {
@@ -47,7 +49,7 @@ fn api(server: &Server) -> ChatApi {
     ChatApi::new(Config::new().api_key("sk-test").base_url(server.base_url()))
 }
 
-fn answer(result: &sync_openai::BulkResult) -> &str {
+fn answer(result: &sync_openai::bulk::BulkResult) -> &str {
     result.as_ref().unwrap().data.choices[0]
         .message
         .content

@@ -12,7 +12,7 @@ use sync_openai::{ChatApi, Config, RequestOptions};
 
 const KEY: &str = "sk-proj-SECRET0123456789abcdefSECRET";
 
-fn api_error_details(err: &sync_openai::Error) -> Option<&sync_openai::ApiError> {
+fn api_error_details(err: &sync_openai::Error) -> Option<&sync_openai::error::ApiError> {
     match err {
         sync_openai::Error::Api(e) => Some(e),
         _ => None,

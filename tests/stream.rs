@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use common::{api, chunk, sse, Server, KEY};
 use httpmock::MockServer;
 use serde_json::json;
+use sync_openai::error::{ApiErrorKind, StreamErrorKind};
 use sync_openai::types::{
     ChatCompletionMessageToolCalls, ChatCompletionRequestMessage as Message,
     ChatCompletionStreamOptions, CreateChatCompletionRequest, FinishReason,
 };
-use sync_openai::{ApiErrorKind, ChatApi, ChatCompletionStream, Error, StreamErrorKind};
+use sync_openai::{ChatApi, ChatCompletionStream, Error};
 
 fn req() -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hi")])

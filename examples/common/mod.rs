@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use sync_openai::testing::{MockServer, Reply};
-use sync_openai::{ChatApi, Error};
+use sync_openai::{ChatApi, Error, ModelsApi};
 
 /// The configured server, or a local mock that answers with `replies` in order. Keep the
 /// mock alive (bind it to a variable) as long as the client is used.
@@ -69,10 +69,13 @@ pub fn model_or_first_listed(api: &ChatApi, mock: &Option<MockServer>, default: 
     if let Some(model) = given.or_else(|| std::env::var("OPENAI_MODEL").ok()) {
         return model;
     }
-    if mock.is_some() || api.config().get_base_url() == sync_openai::DEFAULT_BASE_URL {
+    if mock.is_some() || api.config().get_base_url() == sync_openai::config::DEFAULT_BASE_URL {
         return default.to_owned();
     }
-    match api.list_models().map(|list| list.data.into_iter().next()) {
+    match ModelsApi::from(api)
+        .list_models()
+        .map(|list| list.data.into_iter().next())
+    {
         Ok(Some(first)) => first.id,
         Ok(None) => default.to_owned(),
         Err(e) => {
