@@ -207,7 +207,7 @@ impl BatchResults {
     /// let errors = br#"{"id":"r2","custom_id":"b","response":null,"error":{"code":"batch_expired","message":"expired"}}"#;
     /// let r = BatchResults::parse(&["a", "b", "c"], output, errors);
     /// assert!(r.results["a"].is_ok());
-    /// assert_eq!(r.results["b"].as_ref().unwrap_err().code.as_deref(), Some("batch_expired"));
+    /// assert_eq!(r.results["b"].as_ref().unwrap_err().code(), Some("batch_expired"));
     /// assert_eq!(r.problems[0].line, 2);
     /// assert_eq!(r.missing, ["c"]);
     /// ```

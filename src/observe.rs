@@ -592,23 +592,6 @@ fn retry_reason(response: Option<(u16, &HeaderMap)>, error: Option<&Error>) -> S
     }
 }
 
-/// Whether a header's value is a secret: credentials (`authorization`, `api-key`,
-/// `x-api-key`, `x-goog-api-key`), cookies, and any name with `key`, `token`, `secret`,
-/// `auth`, `password`, `signature` or `session` in it.
-pub(crate) fn is_secret_header(name: &str) -> bool {
-    const WORDS: [&str; 7] = [
-        "key",
-        "token",
-        "secret",
-        "auth",
-        "password",
-        "signature",
-        "session",
-    ];
-    let name = name.to_ascii_lowercase();
-    name.contains("cookie") || WORDS.iter().any(|w| name.contains(w))
-}
-
 /// Counts a stream's chunks and reports its end once: when it finishes, fails, or is
 /// dropped before either.
 pub(crate) struct StreamWatch {
@@ -819,29 +802,6 @@ mod tests {
         );
         assert_eq!(redact_url("http://h:80/v1"), "http://h:80/v1");
         assert_eq!(redact_url("not a url"), "not a url");
-    }
-
-    #[test]
-    fn secret_headers() {
-        for name in [
-            "Authorization",
-            "api-key",
-            "x-goog-api-key",
-            "cf-aig-authorization",
-            "cookie",
-            "x-session-id",
-        ] {
-            assert!(is_secret_header(name), "{name}");
-        }
-        for name in [
-            "openai-organization",
-            "openai-project",
-            "x-request-id",
-            "content-type",
-            "x-team",
-        ] {
-            assert!(!is_secret_header(name), "{name}");
-        }
     }
 
     #[test]

@@ -88,7 +88,7 @@ const CREATED: u64 = 1_700_000_000;
 /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hi")]);
 /// let Err(Error::Api(e)) = api.create_chat_completion(&req) else { panic!("expected a 500") };
 /// assert_eq!(e.status, 500);
-/// assert!(e.message.contains("no reply was scripted"));
+/// assert!(e.message().contains("no reply was scripted"));
 /// ```
 pub struct MockServer {
     addr: Option<SocketAddr>,
@@ -503,8 +503,8 @@ impl Reply {
     /// server.reply(Reply::error(401, "Incorrect API key provided"));
     /// let Err(Error::Api(e)) = api.create_chat_completion(&req) else { panic!() };
     /// assert_eq!(e.kind(), ApiErrorKind::Authentication);
-    /// assert_eq!(e.message, "Incorrect API key provided");
-    /// assert_eq!(e.code.as_deref(), Some("invalid_api_key"));
+    /// assert_eq!(e.message(), "Incorrect API key provided");
+    /// assert_eq!(e.code(), Some("invalid_api_key"));
     /// # Ok::<(), sync_openai::Error>(())
     /// ```
     pub fn error(status: u16, message: impl Into<String>) -> Reply {

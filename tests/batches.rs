@@ -457,14 +457,11 @@ fn completed_batch_with_partial_failures_a_broken_line_and_an_unknown_id() {
     assert_eq!(content(&results.results["ok-5"]), "echo: prompt ok-5");
     let failed = results.results["fail-3"].as_ref().unwrap_err();
     assert_eq!(failed.status, 400);
-    assert_eq!(failed.message, "Invalid 'messages': empty.");
-    assert_eq!(failed.param.as_deref(), Some("messages"));
+    assert_eq!(failed.message(), "Invalid 'messages': empty.");
+    assert_eq!(failed.param(), Some("messages"));
     assert_eq!(failed.request_id(), Some("req_2"));
     let late = results.results["late-4"].as_ref().unwrap_err();
-    assert_eq!(
-        (late.status, late.code.as_deref()),
-        (0, Some("batch_expired"))
-    );
+    assert_eq!((late.status, late.code()), (0, Some("batch_expired")));
     assert_eq!(results.results.len(), 5);
     assert!(results.missing.is_empty());
     assert_eq!(results.problems.len(), 2, "{:?}", results.problems);
@@ -536,8 +533,8 @@ fn expired_batch_has_partial_output_and_expired_requests() {
     assert_eq!(content(&results.results["b"]), "echo: prompt b");
     for id in ["c", "d"] {
         let e = results.results[id].as_ref().unwrap_err();
-        assert_eq!(e.code.as_deref(), Some("batch_expired"));
-        assert!(e.message.contains("completion window expired"));
+        assert_eq!(e.code(), Some("batch_expired"));
+        assert!(e.message().contains("completion window expired"));
     }
 }
 
@@ -565,7 +562,7 @@ fn cancelled_batch_goes_through_cancelling() {
     let results = api.batch_results(&done, &["a", "b", "c"]).unwrap();
     assert!(results.results["a"].is_ok() && results.results["b"].is_ok());
     assert_eq!(
-        results.results["c"].as_ref().unwrap_err().code.as_deref(),
+        results.results["c"].as_ref().unwrap_err().code(),
         Some("batch_expired")
     );
 }

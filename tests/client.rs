@@ -309,9 +309,9 @@ fn key_never_in_debug_or_display() {
         panic!("{err:?}")
     };
     assert!(
-        api_err.message.contains("<redacted>"),
+        api_err.message().contains("<redacted>"),
         "{}",
-        api_err.message
+        api_err.message()
     );
     assert!(!api_err.body.contains(KEY));
 }

@@ -257,10 +257,10 @@ fn n_beyond_the_server_slots_is_a_bad_request() {
     assert_eq!(e.status, 400);
     assert_eq!(e.kind(), ApiErrorKind::BadRequest);
     let server = body_error(&e);
-    assert_eq!(e.message, server["message"].as_str().unwrap());
-    assert!(e.message.contains("'n'"), "{}", e.message);
-    assert_eq!(e.code.as_deref(), Some("400"));
-    assert_eq!(e.error_type.as_deref(), Some("invalid_request_error"));
+    assert_eq!(e.message(), server["message"].as_str().unwrap());
+    assert!(e.message().contains("'n'"), "{}", e.message());
+    assert_eq!(e.code(), Some("400"));
+    assert_eq!(e.error_type(), Some("invalid_request_error"));
 }
 
 #[test]
@@ -339,20 +339,20 @@ fn a_prompt_longer_than_the_context_is_an_api_error_with_the_servers_code() {
     eprintln!("context too long: {e}");
     assert_eq!(e.status, 400);
     assert_eq!(e.kind(), ApiErrorKind::BadRequest);
-    assert_eq!(e.code.as_deref(), Some("400"), "the numeric code as text");
-    assert_eq!(e.error_type.as_deref(), Some("exceed_context_size_error"));
+    assert_eq!(e.code(), Some("400"), "the numeric code as text");
+    assert_eq!(e.error_type(), Some("exceed_context_size_error"));
     let server = body_error(&e);
     assert_eq!(server["code"], 400);
-    assert_eq!(e.message, server["message"].as_str().unwrap());
-    assert!(e.message.contains("context size"), "{}", e.message);
-    assert!(e.to_string().contains(&e.message), "{e}");
+    assert_eq!(e.message(), server["message"].as_str().unwrap());
+    assert!(e.message().contains("context size"), "{}", e.message());
+    assert!(e.to_string().contains(e.message()), "{e}");
     assert!(!Error::Api(e).is_retryable());
 
     // Streamed, llama-server answers the same error before the stream starts.
     let e = api_error(api.create_chat_completion_stream(&req).map(|_| ()));
     assert_eq!(e.status, 400);
-    assert_eq!(e.error_type.as_deref(), Some("exceed_context_size_error"));
-    assert!(e.message.contains("context size"), "{}", e.message);
+    assert_eq!(e.error_type(), Some("exceed_context_size_error"));
+    assert!(e.message().contains("context size"), "{}", e.message());
 }
 
 #[test]
@@ -363,10 +363,10 @@ fn an_invalid_parameter_is_a_bad_request_with_the_servers_message() {
     eprintln!("top_logprobs alone: {e}");
     assert_eq!(e.status, 400);
     assert_eq!(e.kind(), ApiErrorKind::BadRequest);
-    assert_eq!(e.code.as_deref(), Some("400"));
-    assert_eq!(e.error_type.as_deref(), Some("invalid_request_error"));
-    assert_eq!(e.message, body_error(&e)["message"].as_str().unwrap());
-    assert!(e.message.contains("logprobs"), "{}", e.message);
+    assert_eq!(e.code(), Some("400"));
+    assert_eq!(e.error_type(), Some("invalid_request_error"));
+    assert_eq!(e.message(), body_error(&e)["message"].as_str().unwrap());
+    assert!(e.message().contains("logprobs"), "{}", e.message());
 }
 
 #[test]
@@ -547,7 +547,7 @@ fn stored_completion_operations_are_not_found() {
     eprintln!("get stored: {e}");
     assert_eq!(e.status, 404);
     assert_eq!(e.kind(), ApiErrorKind::NotFound);
-    assert!(!e.message.is_empty());
+    assert!(!e.message().is_empty());
 }
 
 #[test]

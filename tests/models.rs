@@ -272,7 +272,7 @@ fn retrieve_an_unknown_model_is_not_found() {
         panic!("{err:?}")
     };
     assert_eq!(e.kind(), ApiErrorKind::NotFound);
-    assert_eq!(e.code.as_deref(), Some("model_not_found"));
+    assert_eq!(e.code(), Some("model_not_found"));
     assert_eq!(err.request_id(), Some("req_404"));
 }
 

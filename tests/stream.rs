@@ -367,7 +367,7 @@ fn error_status_on_open_is_an_api_error() {
         };
         assert_eq!(e.status, status);
         assert_eq!(e.kind(), kind);
-        assert_eq!(e.message, "nope");
+        assert_eq!(e.message(), "nope");
         assert_eq!(e.request_id(), Some("req_open"));
     }
 }

@@ -6,6 +6,7 @@
 mod cutting_proxy;
 mod fixtures;
 pub mod prism;
+pub mod ratelimit;
 mod run;
 mod server;
 mod sse;
