@@ -634,7 +634,7 @@ fn retry_after_failure(
     };
     // Rate limited: retried for as long as the run has time, after the server's delay
     // (at most a minute at a time) or a backoff, with every worker waiting at the gate.
-    let backoff = || retry::backoff(retries.all.min(4), jitter.next_f64());
+    let backoff = || retry::Backoff::DEFAULT.delay(retries.all.min(4), jitter.next_f64());
     let delay = server_delay.map_or_else(backoff, |d| d.min(retry::MAX_SERVER_DELAY));
     if remaining.is_some_and(|left| delay >= left) {
         return None;
