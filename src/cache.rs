@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use crate::error::{CacheError, CacheErrorKind, ConfigProblem, Error};
 use crate::http::{self, HeaderMap, HeaderName, HeaderValue};
 use crate::response::Replayed;
-use crate::util::{is_secret_header, redact, scalar_text, truncate_chars};
+use crate::util::{is_json, is_secret_header, redact, scalar_text, truncate_chars};
 
 /// How a client with a [`Config::cache_dir`](crate::Config::cache_dir) uses its response cache.
 ///
@@ -333,13 +333,6 @@ pub(crate) fn rebuild(
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
-}
-
-pub(crate) fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().contains("json"))
 }
 
 /// The response headers worth keeping, as `[name, value]` pairs: no credential, no

@@ -1,9 +1,12 @@
-//! The clock and sleeper that bulk runs and batch waits use, replaceable in tests.
+//! The clock and sleeper that every wait of the crate uses: a client's retries, bulk runs and
+//! batch waits; replaceable in tests.
 
 use std::time::{Duration, Instant};
 
-/// The time source and sleeper of a bulk run ([`RunOptions::clock`](crate::bulk::RunOptions::clock))
-/// and of waiting for a batch ([`WaitOptions::clock`](crate::batch::WaitOptions::clock)).
+/// The time source and sleeper of a client's waits between retries
+/// ([`Config::clock`](crate::Config::clock), which uses its `sleep`), of a bulk run
+/// ([`RunOptions::clock`](crate::bulk::RunOptions::clock)) and of waiting for a batch
+/// ([`WaitOptions::clock`](crate::batch::WaitOptions::clock)).
 ///
 /// [`SystemClock`] is the real one. Tests substitute a clock whose `sleep` only moves its
 /// `now` forward, so that a run throttled to minutes takes milliseconds.

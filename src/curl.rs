@@ -7,7 +7,7 @@ use crate::api::ChatApi;
 use crate::http;
 use crate::send::Call;
 use crate::types::CreateChatCompletionRequest;
-use crate::util::is_secret_header;
+use crate::util::{is_secret_header, without_userinfo};
 
 impl ChatApi {
     /// The request [`create_chat_completion`](ChatApi::create_chat_completion) would send,
@@ -86,27 +86,6 @@ impl ChatApi {
             out.push_str(" \\\n  -u \"$BASE_URL_USERINFO\"");
         }
         out
-    }
-}
-
-/// The URL without the `user:password@` of its authority, and whether it had one.
-fn without_userinfo(url: &str) -> (String, bool) {
-    let Some(start) = url.find("://").map(|i| i + 3) else {
-        return (url.to_owned(), false);
-    };
-    let rest = url.get(start..).unwrap_or_default();
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = rest.get(..end).unwrap_or_default();
-    match authority.rfind('@') {
-        Some(at) => {
-            let host = authority.get(at + 1..).unwrap_or_default();
-            let tail = rest.get(end..).unwrap_or_default();
-            (
-                format!("{}{host}{tail}", url.get(..start).unwrap_or_default()),
-                true,
-            )
-        }
-        None => (url.to_owned(), false),
     }
 }
 

@@ -8,7 +8,6 @@
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -28,9 +27,9 @@ pub(crate) const DEBUG_BODY_BYTES: usize = 4096;
 /// ```
 /// use sync_openai::observe::LogLevel;
 ///
-/// assert_eq!("info".parse::<LogLevel>(), Ok(LogLevel::Info));
-/// assert_eq!("DEBUG".parse::<LogLevel>(), Ok(LogLevel::Debug));
-/// assert!("loud".parse::<LogLevel>().is_err());
+/// assert_eq!(LogLevel::parse("info"), Some(LogLevel::Info));
+/// assert_eq!(LogLevel::parse("DEBUG"), Some(LogLevel::Debug));
+/// assert_eq!(LogLevel::parse("loud"), None);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -48,6 +47,18 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
+    /// The level named as in `OPENAI_LOG`: `off`, `info` or `debug`, in any case,
+    /// surrounding white space ignored; the empty string is `off`. Like
+    /// [`CacheMode::parse`](crate::cache::CacheMode::parse), `None` for any other name.
+    pub fn parse(name: &str) -> Option<LogLevel> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "" | "off" => Some(LogLevel::Off),
+            "info" => Some(LogLevel::Info),
+            "debug" => Some(LogLevel::Debug),
+            _ => None,
+        }
+    }
+
     /// The level's name as `OPENAI_LOG` spells it: `off`, `info`, `debug`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,39 +72,6 @@ impl LogLevel {
 impl fmt::Display for LogLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// The error of parsing a [`LogLevel`]: the text is none of `off`, `info` and `debug`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseLogLevelError {
-    text: String,
-}
-
-impl fmt::Display for ParseLogLevelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown log level {:?}: use off, info or debug",
-            self.text
-        )
-    }
-}
-
-impl std::error::Error for ParseLogLevelError {}
-
-impl FromStr for LogLevel {
-    type Err = ParseLogLevelError;
-
-    /// `off`, `info` or `debug`, in any case, surrounding white space ignored; the empty
-    /// string is `off`.
-    fn from_str(s: &str) -> Result<LogLevel, ParseLogLevelError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "off" => Ok(LogLevel::Off),
-            "info" => Ok(LogLevel::Info),
-            "debug" => Ok(LogLevel::Debug),
-            _ => Err(ParseLogLevelError { text: s.to_owned() }),
-        }
     }
 }
 
@@ -815,11 +793,8 @@ mod tests {
 
     #[test]
     fn levels_parse() {
-        assert_eq!(" Info ".parse(), Ok(LogLevel::Info));
-        assert_eq!("".parse(), Ok(LogLevel::Off));
-        assert_eq!(
-            "warn".parse::<LogLevel>().unwrap_err().to_string(),
-            "unknown log level \"warn\": use off, info or debug"
-        );
+        assert_eq!(LogLevel::parse(" Info "), Some(LogLevel::Info));
+        assert_eq!(LogLevel::parse(""), Some(LogLevel::Off));
+        assert_eq!(LogLevel::parse("warn"), None);
     }
 }

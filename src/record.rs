@@ -4,11 +4,12 @@
 
 use std::io::{self, Read};
 
-use crate::cache::{body_builder, is_json, rebuild, Slot};
+use crate::cache::{body_builder, rebuild, Slot};
 use crate::connection;
 use crate::error::Error;
 use crate::http::{self, HeaderMap};
 use crate::stream::ChatCompletionStream;
+use crate::util::is_json;
 
 impl Slot {
     /// Records a 2xx response: reads its body (bounded by `limit`), writes the entry

@@ -43,6 +43,7 @@ use serde_json::{Map, Value};
 
 use crate::agent;
 use crate::cache::Cache;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Headers};
 use crate::connection;
 use crate::error::{
@@ -55,7 +56,7 @@ use crate::multipart::Form;
 use crate::observe::{AttemptWatch, Observer};
 use crate::options::RequestOptions;
 use crate::response::{ApiResponse, Replayed};
-use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
+use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter};
 use crate::transport_error::{bad_url, transport_error};
 use crate::util::{
     bearer_value, header_str, is_secret_header, redact_url, request_id, secret_value, with_query,
@@ -460,11 +461,11 @@ impl Sender {
             .map_err(|e| Error::config(ConfigProblem::TokenProviderFailed(e)))
     }
 
-    /// Waits before a retry, with the configured sleeper.
+    /// Waits before a retry, on the configured clock.
     fn sleep(&self, delay: Duration) {
-        match &self.config.retry_sleep {
-            Some(sleep) => sleep.sleep(delay),
-            None => ThreadSleeper.sleep(delay),
+        match &self.config.clock {
+            Some(clock) => clock.sleep(delay),
+            None => SystemClock.sleep(delay),
         }
     }
 

@@ -22,7 +22,7 @@ use crate::sse::{SseError, SseReader};
 use crate::think::ThinkTags;
 use crate::transport_error::transport_error;
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
-use crate::util::{bounded_text, clean_text, header_str};
+use crate::util::{bounded_text, clean_text, header_str, is_json};
 
 /// Bytes read from the socket per `read` call while streaming.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
@@ -846,15 +846,6 @@ impl fmt::Debug for ContentDeltas {
             .field("stream", &self.stream)
             .finish_non_exhaustive()
     }
-}
-
-/// Whether `content-type` says JSON.
-fn is_json(headers: &HeaderMap) -> bool {
-    header_str(headers, "content-type").is_some_and(|t| {
-        t.trim_start()
-            .get(..16)
-            .is_some_and(|p| p.eq_ignore_ascii_case("application/json"))
-    })
 }
 
 /// A whole JSON answer as the events of a stream: `data: <chunk>` then `data: [DONE]`.

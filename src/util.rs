@@ -10,6 +10,18 @@ pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a s
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Whether a body is JSON by its `content-type`: the media type (parameters such as
+/// `charset` ignored, case ignored) is `application/json` or ends in `+json`
+/// (`application/problem+json`). The one rule of the stream (a JSON answer to a stream
+/// request) and the response cache (a body kept decoded).
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    header_str(headers, "content-type").is_some_and(|value| {
+        let media_type = value.split(';').next().unwrap_or_default().trim();
+        media_type.eq_ignore_ascii_case("application/json")
+            || media_type.to_ascii_lowercase().ends_with("+json")
+    })
+}
+
 /// The headers a request id is read from, in this order: OpenAI's and most servers'
 /// `x-request-id`; LiteLLM's `x-litellm-call-id`; Azure API Management's `apim-request-id`;
 /// Azure's `x-ms-request-id`; Anthropic's `request-id`; AWS's `x-amzn-requestid`.
@@ -188,7 +200,8 @@ pub(crate) const SECRET_QUERY_NAMES: &[&str] = &[
 /// The longest URL shown in an error or a `Debug` (longer ones end in `…`).
 pub(crate) const MAX_SHOWN_URL_CHARS: usize = 256;
 
-/// A URL as it may be shown: `user:pass@` becomes `<redacted>@`, the value of every query
+/// A URL as it may be shown: `user:pass@` becomes `<redacted>@` (the one form for credentials
+/// in every URL the crate shows: errors, `Debug`, logs, proxy messages), the value of every query
 /// parameter in [`SECRET_QUERY_NAMES`] becomes `<redacted>`, control characters become
 /// spaces, and it is cut at [`MAX_SHOWN_URL_CHARS`].
 pub(crate) fn redact_url(url: &str) -> String {
@@ -204,22 +217,11 @@ pub(crate) fn redact_url(url: &str) -> String {
         ),
         None => (before_fragment, None),
     };
-    // The authority is what follows `scheme://` up to the next `/`; userinfo ends at its
-    // last `@`.
-    match base.find("://") {
-        Some(i) => {
-            let (scheme, rest) = base.split_at(i + 3);
-            let end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(end);
-            out.push_str(scheme);
-            match authority.rfind('@') {
-                Some(at) => {
-                    out.push_str("<redacted>");
-                    out.push_str(authority.get(at..).unwrap_or(""));
-                }
-                None => out.push_str(authority),
-            }
-            out.push_str(path);
+    match userinfo_span(base) {
+        Some((start, end)) => {
+            out.push_str(base.get(..start).unwrap_or(""));
+            out.push_str("<redacted>@");
+            out.push_str(base.get(end..).unwrap_or(""));
         }
         None => out.push_str(base),
     }
@@ -241,6 +243,33 @@ pub(crate) fn redact_url(url: &str) -> String {
     out.push_str(fragment);
     let shown = truncate_chars(&out, MAX_SHOWN_URL_CHARS);
     clean_text(&shown).into_owned()
+}
+
+/// Where the user info of a URL is: the bytes of `user:password@` (its `@` included). The
+/// authority is what follows `scheme://` (or the start, without a scheme) up to the next
+/// `/`, `?` or `#`; the user info ends at its last `@`.
+fn userinfo_span(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = url.get(start..)?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest.get(..end)?.rfind('@')?;
+    Some((start, start + at + 1))
+}
+
+/// The URL without its user info (`user:password@`), and whether it had any: for `curl`
+/// export, which passes the credentials apart. To show a URL, use [`redact_url`].
+pub(crate) fn without_userinfo(url: &str) -> (String, bool) {
+    match userinfo_span(url) {
+        Some((start, end)) => (
+            format!(
+                "{}{}",
+                url.get(..start).unwrap_or_default(),
+                url.get(end..).unwrap_or_default()
+            ),
+            true,
+        ),
+        None => (url.to_owned(), false),
+    }
 }
 
 fn is_secret_name(name: &str) -> bool {
@@ -345,6 +374,34 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unwrap_used)] // tests fail by panicking
+    fn json_media_types() {
+        let is = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("content-type", HeaderValue::from_str(value).unwrap());
+            is_json(&headers)
+        };
+        for json in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/json ;charset=utf-8",
+            "application/problem+json",
+            "application/vnd.api+json",
+        ] {
+            assert!(is(json), "{json}");
+        }
+        for other in [
+            "text/event-stream",
+            "application/jsonl",
+            "application/x-ndjson",
+            "text/plain; note=json",
+        ] {
+            assert!(!is(other), "{other}");
+        }
+        assert!(!is_json(&HeaderMap::new()));
+    }
+
+    #[test]
     fn secret_headers() {
         for name in [
             "Authorization",
@@ -411,6 +468,13 @@ mod tests {
             "https://<redacted>@h.example:8443/v1?api-version=1&api-key=<redacted>&Sig=<redacted>#f"
         );
         assert_eq!(redact_url("http://h/v1"), "http://h/v1");
+        // Without a scheme (a proxy given as host:port) the user info is hidden all the same.
+        assert_eq!(redact_url("alice:pw@proxy:3128"), "<redacted>@proxy:3128");
+        assert_eq!(redact_url("http://h/a@b?k=v"), "http://h/a@b?k=v");
+        assert_eq!(
+            without_userinfo("https://bob:pw@gw.example/v1?x=1"),
+            ("https://gw.example/v1?x=1".to_owned(), true)
+        );
         assert_eq!(redact_url("http://h/\u{1b}[2J"), "http://h/ [2J");
         let long = format!("http://h/{}", "a".repeat(1000));
         assert_eq!(redact_url(&long).chars().count(), MAX_SHOWN_URL_CHARS + 1);

@@ -127,7 +127,7 @@ fn token_provider_is_asked_before_every_attempt() {
                 Ok(format!("token-{n}"))
             })
             .max_retries(2)
-            .retry_sleep(|_| {}),
+            .clock(common::FakeClock::new()),
     );
     let resp = api
         .create_chat_completion_with_http_info(&request())

@@ -12,12 +12,11 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Request, Response, Server};
+use common::{FakeClock, Request, Response, Server};
 use serde_json::{json, Value};
 use sync_openai::batch::{BatchFile, WaitOptions};
-use sync_openai::clock::Clock;
 use sync_openai::types::{
     BatchRequestInput, BatchStatus, ChatCompletionRequestMessage as Message,
     CreateChatCompletionRequest, CreateFileRequest, FilePurpose, ListBatchesParams,
@@ -321,32 +320,6 @@ fn lines(ids: &[&str]) -> Vec<BatchRequestInput> {
         .collect()
 }
 
-/// Sleeps only on paper, recording each wait.
-#[derive(Clone)]
-struct FakeClock {
-    base: Instant,
-    slept: Arc<Mutex<Vec<Duration>>>,
-}
-
-impl FakeClock {
-    fn new() -> FakeClock {
-        FakeClock {
-            base: Instant::now(),
-            slept: Arc::default(),
-        }
-    }
-}
-
-impl Clock for FakeClock {
-    fn now(&self) -> Instant {
-        self.base + self.slept.lock().unwrap().iter().sum::<Duration>()
-    }
-
-    fn sleep(&self, d: Duration) {
-        self.slept.lock().unwrap().push(d);
-    }
-}
-
 fn content(
     result: &Result<sync_openai::types::CreateChatCompletionResponse, sync_openai::error::ApiError>,
 ) -> String {
@@ -439,7 +412,7 @@ fn completed_batch_with_partial_failures_a_broken_line_and_an_unknown_id() {
         ]
     );
     assert_eq!(
-        *clock.slept.lock().unwrap(),
+        clock.sleeps(),
         [Duration::from_secs(2), Duration::from_secs(4)]
     );
     assert!(done.is_terminal());
@@ -527,7 +500,7 @@ fn expired_batch_has_partial_output_and_expired_requests() {
         .unwrap();
     assert_eq!(done.status, Some(BatchStatus::Expired));
     // Created in_progress; polled in_progress, then expired: one wait.
-    assert_eq!(*clock.slept.lock().unwrap(), [Duration::from_secs(5)]);
+    assert_eq!(clock.sleeps(), [Duration::from_secs(5)]);
     let results = api.batch_results(&done, &ids).unwrap();
     assert_eq!(content(&results.results["a"]), "echo: prompt a");
     assert_eq!(content(&results.results["b"]), "echo: prompt b");
@@ -585,10 +558,7 @@ fn wait_stops_at_its_timeout_and_unknown_statuses_do_not_end_it() {
     );
     // 5 + 10 + 20 + 25 (cut at the timeout) = 60 s, five polls.
     assert_eq!(polls, 5);
-    assert_eq!(
-        clock.slept.lock().unwrap().iter().sum::<Duration>(),
-        Duration::from_secs(60)
-    );
+    assert_eq!(clock.elapsed(), Duration::from_secs(60));
 }
 
 #[test]

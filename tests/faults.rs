@@ -5,7 +5,7 @@
 //! and requests it counted. Each client call runs under a hard time limit in its own
 //! thread (`common::complete`, `common::stream_items`), so a hang or a panic in the
 //! client fails the test instead of blocking the suite. Retry waits go through
-//! `Config::retry_sleep`, which the server's config records instead of sleeping.
+//! `Config::clock`, a fake clock the server's config records them on instead of sleeping.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,13 +15,13 @@
 
 mod common;
 
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    closed_port, complete, stream_items, text_chunk, transport_kind, After, Server, COMPLETION,
-    LIMIT, NGINX_502, SSE_HEAD,
+    closed_port, complete, stream_items, text_chunk, transport_kind, After, FakeClock, Server,
+    COMPLETION, LIMIT, NGINX_502, SSE_HEAD,
 };
 use sync_openai::error::{ApiErrorKind, StreamErrorKind, TransportErrorKind};
 use sync_openai::{ChatApi, Config, Error};
@@ -31,23 +31,26 @@ use sync_openai::{ChatApi, Config, Error};
 #[test]
 fn connection_refused_is_a_connect_error_retried_per_policy() {
     let port = closed_port();
-    let sleeps = Arc::new(Mutex::new(Vec::new()));
-    let recorded = Arc::clone(&sleeps);
+    let clock = FakeClock::new();
     let api = ChatApi::new(
         Config::new()
             .base_url(format!("http://127.0.0.1:{port}/v1"))
             .connect_timeout(Duration::from_secs(2))
             .max_retries(2)
-            .retry_sleep(move |d| recorded.lock().unwrap().push(d)),
+            .clock(clock.clone()),
     );
     let (result, _) = complete(&api);
     let err = result.unwrap_err();
     assert_eq!(transport_kind(&err), TransportErrorKind::Connect, "{err:?}");
     assert!(err.is_connect() && !err.is_timeout() && err.is_retryable());
     assert_eq!(err.status(), None);
-    // Three attempts: two waits between them.
-    let sleeps = sleeps.lock().unwrap();
+    // Three attempts: two waits between them, the backoff of the real send loop:
+    // 0.5 s then 1 s, each less up to 25 % jitter.
+    let sleeps = clock.sleeps();
     assert_eq!(sleeps.len(), 2, "{sleeps:?}");
+    let ms = |d: &Duration| d.as_millis();
+    assert!((375..=500).contains(&ms(&sleeps[0])), "{sleeps:?}");
+    assert!((750..=1000).contains(&ms(&sleeps[1])), "{sleeps:?}");
     assert_eq!(err.retries(), 2);
     assert!(err.to_string().contains("after 2 retries"), "{err}");
 }

@@ -161,7 +161,7 @@ fn child_process_entry() {
     let events = Arc::new(Mutex::new(Vec::<Event>::new()));
     let seen = Arc::clone(&events);
     let mut config = Config::from_env()
-        .retry_sleep(|_| {}) // the 429's two seconds are not waited for real
+        .clock(common::FakeClock::new()) // the 429's two seconds are not waited for real
         .on_event(move |e| seen.lock().unwrap().push(e.clone()));
     if scenario == "echo_token" {
         // A fresh token per attempt, as from Microsoft Entra ID, instead of the key.
@@ -413,7 +413,7 @@ fn events_without_logging_name_failures_and_backoff() {
         Config::new()
             .base_url(&base)
             .log_level(LogLevel::Off)
-            .retry_sleep(|_| {})
+            .clock(common::FakeClock::new())
             .on_event(move |e| seen.lock().unwrap().push(e.clone())),
     );
     let resp = api.create_chat_completion_with_http_info(&hello()).unwrap();
@@ -453,7 +453,7 @@ fn events_without_logging_name_failures_and_backoff() {
         Config::new()
             .base_url(format!("http://127.0.0.1:{}/v1", common::closed_port()))
             .max_retries(1)
-            .retry_sleep(|_| {})
+            .clock(common::FakeClock::new())
             .on_event(move |e| seen.lock().unwrap().push(e.clone())),
     );
     ModelsApi::from(&api).list_models().unwrap_err();

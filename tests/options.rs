@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{config, Server, COMPLETION};
@@ -84,19 +83,14 @@ fn max_retries_override() {
         when.any_request();
         then.status(503).body("{}");
     });
-    let waits = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&waits);
-    let api = ChatApi::new(
-        config(&server)
-            .max_retries(0)
-            .retry_sleep(move |d| seen.lock().unwrap().push(d)),
-    );
+    let clock = common::FakeClock::new();
+    let api = ChatApi::new(config(&server).max_retries(0).clock(clock.clone()));
     let err = api
         .with_options(RequestOptions::new().max_retries(3))
         .create_chat_completion(&req())
         .unwrap_err();
     assert_eq!(err.retries(), 3);
-    assert_eq!(waits.lock().unwrap().len(), 3);
+    assert_eq!(clock.sleeps().len(), 3);
     mock.assert_calls(4);
     // The original client is unchanged.
     let err = api.create_chat_completion(&req()).unwrap_err();
@@ -128,7 +122,11 @@ fn total_timeout_stops_retrying_before_the_deadline() {
         when.any_request();
         then.status(500).header("retry-after-ms", "400").body("{}");
     });
-    let api = ChatApi::new(config(&server).max_retries(5).retry_sleep(|_| {}));
+    let api = ChatApi::new(
+        config(&server)
+            .max_retries(5)
+            .clock(common::FakeClock::new()),
+    );
     // The server asks for 400 ms before each retry: that wait does not fit a 100 ms
     // deadline, so the client gives up at once instead of sleeping past it.
     let err = api

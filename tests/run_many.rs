@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Request, Response, Server};
+use common::{FakeClock, Request, Response, Server};
 use serde_json::{json, Value};
 use sync_openai::bulk::{CancelToken, RunOptions};
-use sync_openai::clock::Clock;
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
 use sync_openai::{ChatApi, Config, Error};
 
@@ -55,37 +54,6 @@ fn answer(result: &sync_openai::bulk::BulkResult) -> &str {
         .content
         .as_deref()
         .unwrap()
-}
-
-/// A clock whose `sleep` only moves time forward: throttled runs take no real time.
-#[derive(Clone)]
-struct FakeClock {
-    base: Instant,
-    offset: Arc<Mutex<Duration>>,
-}
-
-impl FakeClock {
-    fn new() -> FakeClock {
-        FakeClock {
-            base: Instant::now(),
-            offset: Arc::new(Mutex::new(Duration::ZERO)),
-        }
-    }
-
-    fn elapsed(&self) -> Duration {
-        *self.offset.lock().unwrap()
-    }
-}
-
-impl Clock for FakeClock {
-    fn now(&self) -> Instant {
-        self.base + *self.offset.lock().unwrap()
-    }
-
-    fn sleep(&self, d: Duration) {
-        *self.offset.lock().unwrap() += d;
-        std::thread::yield_now();
-    }
 }
 
 /// The must-show: 8 threads, 200 requests, every 25th arrival answered 429 with

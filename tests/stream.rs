@@ -501,6 +501,29 @@ fn json_answers_to_a_stream_request_are_replayed() {
     assert_eq!(e.code(), Some("overloaded"));
 }
 
+#[test]
+fn a_json_answer_to_a_stream_is_one_chunk_whatever_its_json_media_type() {
+    // One rule for "is this body JSON" (the stream, the cache): `application/json` or any
+    // `+json` type, parameters ignored; `application/jsonl` is not one JSON document.
+    let server = sync_openai::testing::MockServer::start();
+    for media_type in [
+        "application/json; charset=utf-8",
+        "application/vnd.api+json",
+    ] {
+        server.reply(
+            sync_openai::testing::Reply::raw(200, common::COMPLETION)
+                .header("content-type", media_type),
+        );
+        let text: String = ChatApi::new(server.config().max_retries(0))
+            .create_chat_completion_stream(&req())
+            .unwrap()
+            .content_deltas()
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("{media_type}: {e}"));
+        assert_eq!(text, "Hello there!", "{media_type}");
+    }
+}
+
 // ----- stream transport: create_chat_completion sent streamed (issue 26) --------------
 
 #[path = "common/completions.rs"]

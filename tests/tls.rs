@@ -599,7 +599,8 @@ mod with_tls {
                 .unwrap_err(),
         );
         assert!(
-            message.starts_with("Config::proxy: `ftp://***@127.0.0.1:21` is not a proxy URL"),
+            message
+                .starts_with("Config::proxy: `ftp://<redacted>@127.0.0.1:21` is not a proxy URL"),
             "{message}"
         );
         assert!(!message.contains("s3cret"));

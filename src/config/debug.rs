@@ -30,7 +30,7 @@ impl fmt::Debug for Config {
                 &self.max_idle_connections_per_host,
             )
             .field("total_timeout", &self.total_timeout)
-            .field("retry_sleep", &self.retry_sleep.as_ref().map(|_| "custom"))
+            .field("clock", &self.clock.as_ref().map(|_| "custom"))
             .field("retry_backoff", &self.retry_backoff)
             .field("request_shape", &self.request_shape)
             .field("cache_dir", &self.cache_dir)

@@ -63,7 +63,7 @@ impl Config {
         }
         if let Some(level) = var("OPENAI_LOG") {
             // Like the official SDKs, an unknown value (`warn`, `error`) logs nothing.
-            config.log_level = level.parse().unwrap_or(LogLevel::Off);
+            config.log_level = LogLevel::parse(&level).unwrap_or(LogLevel::Off);
         }
         if let Some(headers) = var("OPENAI_CUSTOM_HEADERS") {
             config = config.custom_headers(&headers);

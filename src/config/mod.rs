@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::clock::Clock;
 use crate::error::{ConfigError, ConfigProblem, Error};
 use crate::http::HeaderValue;
 use crate::observe::{Event, EventHook, LogLevel};
-use crate::retry::{self, Backoff, Sleeper};
+use crate::retry::{self, Backoff};
 use crate::tls::{ProxySetting, TlsSettings};
 use crate::util::{redact_url, set_pair};
 
@@ -103,7 +104,8 @@ pub struct Config {
     pub(crate) max_idle_connections: usize,
     pub(crate) max_idle_connections_per_host: usize,
     pub(crate) total_timeout: Option<Duration>,
-    pub(crate) retry_sleep: Option<RetrySleep>,
+    /// What waits between retries; the real clock when `None`.
+    pub(crate) clock: Option<Arc<dyn Clock>>,
     /// The waits between attempts (`retry_backoff`).
     pub(crate) retry_backoff: Backoff,
     /// The rewrites of every request body (`request_shape`).
@@ -157,7 +159,7 @@ impl Config {
             max_idle_connections: DEFAULT_MAX_IDLE_CONNECTIONS,
             max_idle_connections_per_host: DEFAULT_MAX_IDLE_CONNECTIONS_PER_HOST,
             total_timeout: None,
-            retry_sleep: None,
+            clock: None,
             retry_backoff: Backoff::DEFAULT,
             request_shape: RequestShape::new(),
             azure_api_key: None,
@@ -426,23 +428,42 @@ impl Config {
         self
     }
 
-    /// What the client calls to wait before a retry, with the delay it chose.
+    /// The [`Clock`] whose [`sleep`](Clock::sleep) waits before a retry, with the delay the
+    /// client chose: the one abstraction for waiting, as
+    /// [`RunOptions::clock`](crate::bulk::RunOptions::clock) and
+    /// [`WaitOptions::clock`](crate::batch::WaitOptions::clock) take.
     ///
-    /// Replace it to log retries, or in tests to retry without waiting:
+    /// Replace it to log retries, or in tests to retry without waiting. Deadlines
+    /// ([`timeout`](Config::timeout), [`total_timeout`](Config::total_timeout)) stay real
+    /// time: they bound what the network does.
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
+    /// use std::time::{Duration, Instant};
+    /// use sync_openai::clock::Clock;
     /// use sync_openai::Config;
     ///
+    /// /// Records each wait instead of sleeping.
+    /// #[derive(Default)]
+    /// struct Recorder(Arc<Mutex<Vec<Duration>>>);
+    ///
+    /// impl Clock for Recorder {
+    ///     fn now(&self) -> Instant {
+    ///         Instant::now()
+    ///     }
+    ///     fn sleep(&self, d: Duration) {
+    ///         self.0.lock().unwrap().push(d);
+    ///     }
+    /// }
+    ///
     /// let waits = Arc::new(Mutex::new(Vec::new()));
-    /// let seen = Arc::clone(&waits);
-    /// let config = Config::new().retry_sleep(move |delay| seen.lock().unwrap().push(delay));
+    /// let config = Config::new().clock(Recorder(Arc::clone(&waits)));
     /// # drop(config);
     /// ```
     ///
-    /// Defaults to [`std::thread::sleep`].
-    pub fn retry_sleep(mut self, sleep: impl Fn(Duration) + Send + Sync + 'static) -> Config {
-        self.retry_sleep = Some(RetrySleep(Arc::new(sleep)));
+    /// Defaults to [`SystemClock`](crate::clock::SystemClock) ([`std::thread::sleep`]).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Config {
+        self.clock = Some(Arc::new(clock));
         self
     }
 
@@ -652,16 +673,6 @@ impl Config {
 
 #[derive(Clone)]
 pub(crate) struct TokenProvider(pub(crate) Arc<dyn Fn() -> Result<String, String> + Send + Sync>);
-
-/// A user-supplied sleep between retries.
-#[derive(Clone)]
-pub(crate) struct RetrySleep(pub(crate) Arc<dyn Fn(Duration) + Send + Sync>);
-
-impl Sleeper for RetrySleep {
-    fn sleep(&self, d: Duration) {
-        (self.0)(d)
-    }
-}
 
 /// Keeps `problem` in `slot` unless a problem is already there: the first invalid setting
 /// is the one reported.

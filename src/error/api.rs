@@ -37,8 +37,8 @@ pub enum ApiErrorKind {
 
 /// A non-2xx answer from the server, with everything it said.
 ///
-/// What the server said — `message`, `error_type`, `code` and `param` — is its
-/// `ErrorDetail`, taken from the body in whatever shape the server used: OpenAI's
+/// What the server said — `message`, `error_type`, `code` and `param` — is taken from the
+/// body in whatever shape the server used: OpenAI's
 /// `{"error": {...}}`, a flat `{"object": "error", "message": ...}` (vLLM),
 /// `[{"error": {...}}]`, `{"error": "text"}` (Ollama), `{"detail": ...}` (FastAPI
 /// servers), an HTML page from a proxy, or an empty body. Read it with

@@ -10,6 +10,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::util::redact_url;
+
 mod der;
 mod pem;
 
@@ -156,25 +158,7 @@ impl fmt::Debug for ProxySetting {
 
 /// Parses a proxy URL for `Config::proxy`; the error is the URL without its credentials.
 pub(crate) fn parse_proxy(url: &str) -> Result<ureq::Proxy, String> {
-    ureq::Proxy::new(url.trim()).map_err(|_| without_userinfo(url.trim()))
-}
-
-/// `scheme://user:pass@host` → `scheme://***@host`, for messages.
-fn without_userinfo(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (Some(scheme), rest),
-        None => (None, url),
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((_, host)) => format!("***@{host}"),
-        None => authority.to_owned(),
-    };
-    match scheme {
-        Some(scheme) => format!("{scheme}://{authority}{path}"),
-        None => format!("{authority}{path}"),
-    }
+    ureq::Proxy::new(url.trim()).map_err(|_| redact_url(url.trim()))
 }
 
 #[cfg(test)]
@@ -184,13 +168,11 @@ mod tests {
 
     #[test]
     fn userinfo_is_hidden_in_messages() {
-        assert_eq!(
-            without_userinfo("http://alice:s3cret@proxy:3128/x"),
-            "http://***@proxy:3128/x"
-        );
-        assert_eq!(without_userinfo("proxy:3128"), "proxy:3128");
-        let shown = parse_proxy("ftp://alice:s3cret@proxy:3128").unwrap_err();
-        assert_eq!(shown, "ftp://***@proxy:3128");
+        // One form for credentials in every URL the crate shows: `<redacted>@`.
+        let shown = parse_proxy("ftp://alice:s3cret@proxy:3128/x").unwrap_err();
+        assert_eq!(shown, "ftp://<redacted>@proxy:3128/x");
+        let shown = parse_proxy("ftp://proxy:3128").unwrap_err();
+        assert_eq!(shown, "ftp://proxy:3128");
     }
 
     #[test]

@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use super::de::{lenient_metadata, lenient_opt_u64, lenient_string, lenient_u64, null_default};
 use super::enums::open_enum;
 use super::files::FileExpirationAfter;
+use super::list::{sealed, ListFilter, ListParams};
 use super::request::CreateChatCompletionRequest;
-use super::stored::{push_paging, List};
+use super::stored::List;
 
 open_enum! {
     /// The status of a batch (`Batch.status`).
@@ -294,40 +295,19 @@ impl CreateBatchRequest {
 /// One page of batches (`ListBatchesResponse`).
 pub type ListBatchesResponse = List<Batch>;
 
-/// Query parameters of `GET /batches`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Query parameters of `GET /batches`: `after` and `limit` (1 to 100; the server's default
+/// is 20). The Batch API takes no `order`, so these parameters have no `order` setter.
+pub type ListBatchesParams = ListParams<BatchesFilter>;
+
+/// `GET /batches` has no filters and no `order`: the `filter` of a [`ListBatchesParams`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct ListBatchesParams {
-    /// The cursor: the id of the last batch of the previous page.
-    pub after: Option<String>,
-    /// Number of batches per page, 1 to 100 (the server's default is 20).
-    pub limit: Option<u32>,
-}
+pub struct BatchesFilter {}
 
-impl ListBatchesParams {
-    /// The server's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
+impl sealed::Sealed for BatchesFilter {}
 
-    /// Sets [`after`](#structfield.after). Defaults to unset.
-    pub fn after(mut self, after: impl Into<String>) -> Self {
-        self.after = Some(after.into());
-        self
-    }
-
-    /// Sets [`limit`](#structfield.limit). Defaults to unset.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// The set parameters as unencoded `(name, value)` pairs, `after` then `limit`.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        let mut pairs = Vec::new();
-        push_paging(&mut pairs, &self.after, self.limit, &None);
-        pairs
-    }
+impl ListFilter for BatchesFilter {
+    fn push_pairs(&self, _: &mut Vec<(String, String)>) {}
 }
 
 /// One line of a batch's input file: a chat completion request under a custom id.

@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::de::{lenient_opt_u64, lenient_string, lenient_u64, null_default};
-use super::enums::{open_enum, Order};
-use super::stored::{push_paging, List};
+use super::enums::open_enum;
+use super::list::{sealed, ListFilter, ListParams, Ordered};
+use super::stored::List;
 
 open_enum! {
     /// The intended purpose of a file (`OpenAIFile.purpose`, `CreateFileRequest.purpose`).
@@ -176,7 +177,9 @@ impl CreateFileRequest {
     }
 }
 
-/// Query parameters of `GET /files`.
+/// Query parameters of `GET /files`: the [`purpose`](FilesFilter::purpose) filter, then
+/// `after`, `limit` (1 to 10,000; the server's default is 10,000) and `order` (by
+/// `created_at`; the server's default is `desc`).
 ///
 /// ```
 /// use sync_openai::types::ListFilesParams;
@@ -187,58 +190,32 @@ impl CreateFileRequest {
 ///     ("limit".to_string(), "100".to_string()),
 /// ]);
 /// ```
+pub type ListFilesParams = ListParams<FilesFilter>;
+
+/// The filters of `GET /files`, the `filter` of a [`ListFilesParams`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct ListFilesParams {
+pub struct FilesFilter {
     /// Only return files with the given purpose.
     pub purpose: Option<String>,
-    /// Number of files per page, 1 to 10,000 (the server's default is 10,000).
-    pub limit: Option<u32>,
-    /// Sort order by `created_at` (the server's default is `desc`).
-    pub order: Option<Order>,
-    /// The cursor: the id of the last file of the previous page.
-    pub after: Option<String>,
 }
 
-impl ListFilesParams {
-    /// No filters: the server's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
+impl sealed::Sealed for FilesFilter {}
+impl Ordered for FilesFilter {}
 
-    /// Sets [`purpose`](#structfield.purpose). Defaults to unset.
-    pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
-        self.purpose = Some(purpose.into());
-        self
-    }
-
-    /// Sets [`limit`](#structfield.limit). Defaults to unset.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Sets [`order`](#structfield.order). Defaults to unset.
-    pub fn order(mut self, order: impl Into<Order>) -> Self {
-        self.order = Some(order.into());
-        self
-    }
-
-    /// Sets [`after`](#structfield.after). Defaults to unset.
-    pub fn after(mut self, after: impl Into<String>) -> Self {
-        self.after = Some(after.into());
-        self
-    }
-
-    /// The set parameters as unencoded `(name, value)` pairs, in the order `purpose`,
-    /// `after`, `limit`, `order`. The caller URL-encodes them.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        let mut pairs = Vec::new();
+impl ListFilter for FilesFilter {
+    fn push_pairs(&self, pairs: &mut Vec<(String, String)>) {
         if let Some(purpose) = &self.purpose {
             pairs.push(("purpose".to_owned(), purpose.clone()));
         }
-        push_paging(&mut pairs, &self.after, self.limit, &self.order);
-        pairs
+    }
+}
+
+impl ListParams<FilesFilter> {
+    /// Sets the [`purpose`](FilesFilter::purpose) filter. Defaults to unset.
+    pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
+        self.filter.purpose = Some(purpose.into());
+        self
     }
 }
 

@@ -31,6 +31,7 @@ mod de;
 mod enums;
 #[cfg(feature = "files")]
 mod files;
+mod list;
 mod message;
 mod models;
 mod parse;
@@ -48,7 +49,8 @@ pub use azure::{
 #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub use batch::{
     Batch, BatchError, BatchErrors, BatchRequestCounts, BatchRequestInput, BatchRequestOutput,
-    BatchResponse, BatchStatus, CreateBatchRequest, ListBatchesParams, ListBatchesResponse,
+    BatchResponse, BatchStatus, BatchesFilter, CreateBatchRequest, ListBatchesParams,
+    ListBatchesResponse,
 };
 pub(crate) use de::too_many_choices;
 pub use de::{MAX_CHOICES, MAX_TOOL_CALLS};
@@ -62,8 +64,9 @@ pub use enums::{
 #[cfg_attr(docsrs, doc(cfg(feature = "files")))]
 pub use files::{
     CreateFileRequest, DeleteFileResponse, FileExpirationAfter, FilePurpose, FileStatus,
-    ListFilesParams, ListFilesResponse, OpenAIFile,
+    FilesFilter, ListFilesParams, ListFilesResponse, OpenAIFile,
 };
+pub use list::{ListFilter, ListParams, Ordered};
 pub use message::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageAudio,
     ChatCompletionRequestAssistantMessageContentPart, ChatCompletionRequestDeveloperMessage,
@@ -96,7 +99,8 @@ pub use response::{
 pub use stored::{
     ChatCompletionDeleted, ChatCompletionList, ChatCompletionMessageList,
     ChatCompletionMessageListContentPart, ChatCompletionMessageListData,
-    GetChatCompletionMessagesParams, List, ListChatCompletionsParams, UpdateChatCompletionRequest,
+    ChatCompletionMessagesFilter, ChatCompletionsFilter, GetChatCompletionMessagesParams, List,
+    ListChatCompletionsParams, UpdateChatCompletionRequest,
 };
 pub use stream::{
     ChatCompletionMessageToolCallChunk, ChatCompletionStreamChoice,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::de::null_default;
-use super::enums::Order;
+use super::list::{sealed, ListFilter, ListParams, Ordered};
 use super::message::{
     ChatCompletionRequestMessageContentPartImage, ChatCompletionRequestMessageContentPartText,
 };
@@ -144,134 +144,63 @@ impl<'de> Deserialize<'de> for ChatCompletionMessageListContentPart {
 ///     ("order".to_string(), "desc".to_string()),
 /// ]);
 /// ```
+pub type ListChatCompletionsParams = ListParams<ChatCompletionsFilter>;
+
+/// The filters of `GET /chat/completions`, the `filter` of a [`ListChatCompletionsParams`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListChatCompletionsParams {
+#[non_exhaustive]
+pub struct ChatCompletionsFilter {
     /// The model used to generate the Chat Completions.
     pub model: Option<String>,
     /// Metadata key-value pairs to filter the Chat Completions by
     /// (`metadata[key1]=value1&metadata[key2]=value2`).
     pub metadata: BTreeMap<String, String>,
-    /// Identifier for the last chat completion from the previous pagination request.
-    pub after: Option<String>,
-    /// Number of Chat Completions to retrieve (the server's default is 20).
-    pub limit: Option<u32>,
-    /// Sort order for Chat Completions by timestamp (the server's default is `asc`).
-    pub order: Option<Order>,
 }
 
-impl ListChatCompletionsParams {
-    /// No filters: the server's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
+impl sealed::Sealed for ChatCompletionsFilter {}
+impl Ordered for ChatCompletionsFilter {}
 
-    /// Sets [`model`](#structfield.model). Defaults to unset.
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.model = Some(model.into());
-        self
-    }
-
-    /// Adds one metadata filter `metadata[key]=value`. Defaults to none.
-    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.metadata.insert(key.into(), value.into());
-        self
-    }
-
-    /// Sets [`after`](#structfield.after). Defaults to unset.
-    pub fn after(mut self, after: impl Into<String>) -> Self {
-        self.after = Some(after.into());
-        self
-    }
-
-    /// Sets [`limit`](#structfield.limit). Defaults to unset.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Sets [`order`](#structfield.order). Defaults to unset.
-    pub fn order(mut self, order: impl Into<Order>) -> Self {
-        self.order = Some(order.into());
-        self
-    }
-
-    /// The set parameters as unencoded `(name, value)` pairs, in the order `model`,
-    /// `metadata[…]` (sorted by key), `after`, `limit`, `order`. The caller URL-encodes them.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        let mut pairs = Vec::new();
+impl ListFilter for ChatCompletionsFilter {
+    /// `model`, then `metadata[…]` sorted by key.
+    fn push_pairs(&self, pairs: &mut Vec<(String, String)>) {
         if let Some(model) = &self.model {
             pairs.push(("model".to_owned(), model.clone()));
         }
         for (k, v) in &self.metadata {
             pairs.push((format!("metadata[{k}]"), v.clone()));
         }
-        push_paging(&mut pairs, &self.after, self.limit, &self.order);
-        pairs
     }
 }
 
-/// Appends `after`, `limit` and `order`, those that are set, in that order.
-pub(super) fn push_paging(
-    pairs: &mut Vec<(String, String)>,
-    after: &Option<String>,
-    limit: Option<u32>,
-    order: &Option<Order>,
-) {
-    if let Some(after) = after {
-        pairs.push(("after".to_owned(), after.clone()));
+impl ListParams<ChatCompletionsFilter> {
+    /// Sets the [`model`](ChatCompletionsFilter::model) filter. Defaults to unset.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.filter.model = Some(model.into());
+        self
     }
-    if let Some(limit) = limit {
-        pairs.push(("limit".to_owned(), limit.to_string()));
-    }
-    if let Some(order) = order {
-        pairs.push(("order".to_owned(), order.as_str().to_owned()));
+
+    /// Adds one metadata filter `metadata[key]=value`. Defaults to none.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.filter.metadata.insert(key.into(), value.into());
+        self
     }
 }
 
-/// Query parameters of `GET /chat/completions/{completion_id}/messages`.
-///
-/// Not JSON: [`query_pairs`](Self::query_pairs) gives the unencoded pairs for the URL.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GetChatCompletionMessagesParams {
-    /// Identifier for the last message from the previous pagination request.
-    pub after: Option<String>,
-    /// Number of messages to retrieve (the server's default is 20).
-    pub limit: Option<u32>,
-    /// Sort order for messages by timestamp (the server's default is `asc`).
-    pub order: Option<Order>,
-}
+/// Query parameters of `GET /chat/completions/{completion_id}/messages`: paging only
+/// (`after`, `limit`, `order`).
+pub type GetChatCompletionMessagesParams = ListParams<ChatCompletionMessagesFilter>;
 
-impl GetChatCompletionMessagesParams {
-    /// No parameters: the server's defaults.
-    pub fn new() -> Self {
-        Self::default()
-    }
+/// `GET /chat/completions/{completion_id}/messages` has no filters: the `filter` of a
+/// [`GetChatCompletionMessagesParams`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChatCompletionMessagesFilter {}
 
-    /// Sets [`after`](#structfield.after). Defaults to unset.
-    pub fn after(mut self, after: impl Into<String>) -> Self {
-        self.after = Some(after.into());
-        self
-    }
+impl sealed::Sealed for ChatCompletionMessagesFilter {}
+impl Ordered for ChatCompletionMessagesFilter {}
 
-    /// Sets [`limit`](#structfield.limit). Defaults to unset.
-    pub fn limit(mut self, limit: u32) -> Self {
-        self.limit = Some(limit);
-        self
-    }
-
-    /// Sets [`order`](#structfield.order). Defaults to unset.
-    pub fn order(mut self, order: impl Into<Order>) -> Self {
-        self.order = Some(order.into());
-        self
-    }
-
-    /// The set parameters as unencoded `(name, value)` pairs, in the order `after`, `limit`,
-    /// `order`. The caller URL-encodes them.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        let mut pairs = Vec::new();
-        push_paging(&mut pairs, &self.after, self.limit, &self.order);
-        pairs
-    }
+impl ListFilter for ChatCompletionMessagesFilter {
+    fn push_pairs(&self, _: &mut Vec<(String, String)>) {}
 }
 
 /// The body of `POST /chat/completions/{completion_id}`: new metadata for a stored completion.
@@ -309,7 +238,48 @@ impl From<BTreeMap<String, String>> for UpdateChatCompletionRequest {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::types::{ListBatchesParams, ListFilesParams, Order};
     use serde_json::json;
+
+    #[test]
+    fn every_list_shares_the_paging_setters_and_keeps_its_query() {
+        // The same `after`/`limit` (and `order`, where the operation takes one) on every
+        // list, and the wire query of each as it was: filters first, then paging.
+        let chats = ListChatCompletionsParams::new()
+            .model("m")
+            .metadata("k", "v")
+            .after("c_1")
+            .limit(2)
+            .order(Order::Desc);
+        let pairs = |p: &[(&str, &str)]| -> Vec<(String, String)> {
+            p.iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            chats.query_pairs(),
+            pairs(&[
+                ("model", "m"),
+                ("metadata[k]", "v"),
+                ("after", "c_1"),
+                ("limit", "2"),
+                ("order", "desc")
+            ])
+        );
+        let files = ListFilesParams::new()
+            .order(Order::Asc)
+            .after("f_1")
+            .purpose("batch");
+        assert_eq!(
+            files.query_pairs(),
+            pairs(&[("purpose", "batch"), ("after", "f_1"), ("order", "asc")])
+        );
+        let batches = ListBatchesParams::new().limit(3).after("b_1");
+        assert_eq!(
+            batches.query_pairs(),
+            pairs(&[("after", "b_1"), ("limit", "3")])
+        );
+    }
 
     #[test]
     fn message_params_pairs() {

@@ -3,6 +3,7 @@
 //! file; this file only declares and re-exports them.
 #![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
+mod clock;
 mod cutting_proxy;
 mod fixtures;
 pub mod prism;
@@ -12,6 +13,7 @@ mod server;
 mod sse;
 pub mod tls;
 
+pub use clock::*;
 pub use cutting_proxy::*;
 pub use fixtures::*;
 pub use run::*;

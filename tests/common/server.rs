@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use sync_openai::{ChatApi, Config};
 
-use crate::common::KEY;
+use crate::common::{FakeClock, KEY};
 
 /// What a per-request script does with the connection after answering.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -89,7 +89,8 @@ struct Shared {
     /// Body bytes a flooding script managed to write.
     written: AtomicU64,
     log: Mutex<Vec<Request>>,
-    sleeps: Mutex<Vec<Duration>>,
+    /// The clock of the clients this server configures: their retry waits.
+    clock: FakeClock,
     stop: AtomicBool,
     handler_panicked: AtomicBool,
 }
@@ -410,7 +411,6 @@ impl Server {
     /// A client configuration for this server: the test key, short timeouts, no
     /// retries, and retry waits recorded (see [`Server::sleeps`]) instead of slept.
     pub fn config(&self) -> Config {
-        let shared = Arc::clone(&self.shared);
         Config::new()
             .api_key(KEY)
             .base_url(self.base_url())
@@ -418,7 +418,7 @@ impl Server {
             .timeout(Duration::from_secs(5))
             .stream_idle_timeout(Duration::from_secs(5))
             .max_retries(0)
-            .retry_sleep(move |d| shared.sleeps.lock().unwrap().push(d))
+            .clock(self.shared.clock.clone())
     }
 
     /// A client for this server: [`Server::config`] changed by `tweak`.
@@ -428,7 +428,7 @@ impl Server {
 
     /// The waits the clients configured by this server asked for between retries.
     pub fn sleeps(&self) -> Vec<Duration> {
-        self.shared.sleeps.lock().unwrap().clone()
+        self.shared.clock.sleeps()
     }
 
     /// Whole requests the server read.
