@@ -35,6 +35,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, StreamError, StreamErrorKind};
+use crate::think::ThinkTags;
 use crate::types::{
     ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionMessageCustomToolCall,
     ChatCompletionMessageToolCall, ChatCompletionMessageToolCallChunk,
@@ -109,6 +110,8 @@ pub struct ChunkAccumulator {
     choices: BTreeMap<u32, ChoiceAccumulator>,
     /// Distinct tool calls in all choices, for the [`MAX_TOOL_CALLS`] limit.
     tool_calls: usize,
+    /// Set by [`think_tags_as_reasoning`](Self::think_tags_as_reasoning).
+    think: Option<ThinkTags>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -199,7 +202,7 @@ impl ToolCalls {
         if let Some(function) = call.function {
             merge_name(&mut acc.name, function.name);
             if let Some(arguments) = function.arguments {
-                acc.arguments.push_str(&arguments);
+                merge_arguments(&mut acc.arguments, &arguments);
             }
         }
         if let Some(custom) = call.custom {
@@ -276,6 +279,36 @@ fn merge_name(acc: &mut String, name: Option<String>) {
     }
 }
 
+/// A function's arguments fragment: appended, but for two shapes of a whole object sent
+/// again. When what came so far is already one whole JSON object and the fragment starts
+/// with `{`:
+///
+/// * after `{}`, the fragment starts the real arguments (gateways relaying Anthropic's
+///   tool-use start, litellm #4537, send `{}` first): it replaces the `{}`;
+/// * a fragment that is the same object again (GPT-5 models resend the complete arguments
+///   after their fragments, or send them whole in every delta: open-webui #22235) is
+///   dropped, whatever its whitespace or key order.
+///
+/// Anything else is appended, so fragments of one object always join to it: a proper
+/// start of a JSON object is never a whole object, so neither rule can fire before its
+/// last `}`. A different whole object is appended too, as received: which of the two a
+/// server meant cannot be known (litellm #40582 found both resends and distinct requests).
+fn merge_arguments(acc: &mut String, fragment: &str) {
+    if acc.trim_end().ends_with('}') && fragment.trim_start().starts_with('{') {
+        if let Ok(Value::Object(whole)) = serde_json::from_str::<Value>(acc) {
+            if whole.is_empty() {
+                fragment.clone_into(acc);
+                return;
+            }
+            let again = serde_json::from_str::<Value>(fragment);
+            if matches!(again, Ok(Value::Object(again)) if again == whole) {
+                return;
+            }
+        }
+    }
+    acc.push_str(fragment);
+}
+
 fn stream_limit(message: String) -> Error {
     Error::Stream(Box::new(StreamError::new(
         StreamErrorKind::TooLarge,
@@ -289,6 +322,37 @@ impl ChunkAccumulator {
         ChunkAccumulator::default()
     }
 
+    /// Moves `<think>…</think>` at the start of each choice's content into its reasoning
+    /// (`reasoning_content`, what [`reasoning()`](crate::types::ChatCompletionResponseMessage::reasoning)
+    /// reads), leaving the answer without it, wherever the chunks cut the tags.
+    ///
+    /// For DeepSeek-R1 and its distills served with reasoning parsing off (Ollama, llama.cpp):
+    /// only a `<think>` that opens the content (after whitespace) counts, and the whitespace
+    /// between `</think>` and the answer is dropped. Chunks that already went through a
+    /// stream with the same setting come through unchanged. Set it before adding chunks.
+    ///
+    /// ```
+    /// use sync_openai::stream::ChunkAccumulator;
+    /// use sync_openai::ChatCompletionStream;
+    ///
+    /// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>2+2</thi\"}}]}\n\n\
+    ///             data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"nk>\\n\\n4\"},\"finish_reason\":\"stop\"}]}\n\n";
+    /// let mut acc = ChunkAccumulator::new().think_tags_as_reasoning(true);
+    /// for chunk in ChatCompletionStream::from_reader(body.as_bytes()) {
+    ///     acc.add(chunk?)?;
+    /// }
+    /// let message = &acc.finish().choices[0].message;
+    /// assert_eq!(message.content.as_deref(), Some("4"));
+    /// assert_eq!(message.reasoning(), Some("2+2"));
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    ///
+    /// Defaults to `false`: content is kept as received.
+    pub fn think_tags_as_reasoning(mut self, on: bool) -> ChunkAccumulator {
+        self.think = on.then(ThinkTags::default);
+        self
+    }
+
     /// Adds the next chunk of the stream.
     ///
     /// # Errors
@@ -297,8 +361,17 @@ impl ChunkAccumulator {
     /// more than [`MAX_CHOICES`] distinct choices or [`MAX_TOOL_CALLS`] distinct tool calls;
     /// the chunk is then not added at all, and [`finish`](Self::finish) still returns what
     /// came before it.
-    pub fn add(&mut self, chunk: CreateChatCompletionStreamResponse) -> Result<(), Error> {
+    pub fn add(&mut self, mut chunk: CreateChatCompletionStreamResponse) -> Result<(), Error> {
         self.check_limits(&chunk)?;
+        if let Some(think) = &mut self.think {
+            think.rewrite(&mut chunk);
+        }
+        self.fold(chunk);
+        Ok(())
+    }
+
+    /// Folds a chunk within the limits into what the accumulator holds.
+    fn fold(&mut self, chunk: CreateChatCompletionStreamResponse) {
         if self.id.is_empty() && !chunk.id.is_empty() {
             self.id = chunk.id;
         }
@@ -340,7 +413,6 @@ impl ChunkAccumulator {
             let acc = self.choices.entry(choice.index).or_default();
             self.tool_calls += acc.add(choice);
         }
-        Ok(())
     }
 
     /// Refuses a chunk that would pass the limits on distinct choices and tool calls.
@@ -391,6 +463,9 @@ impl ChunkAccumulator {
     ///
     /// Works at any time, also after a stream failed or [`add`](Self::add) refused a chunk.
     pub fn finish(mut self) -> CreateChatCompletionResponse {
+        if let Some(held) = self.think.as_mut().and_then(ThinkTags::flush) {
+            self.fold(held);
+        }
         let choices = std::mem::take(&mut self.choices)
             .into_iter()
             .map(|(index, choice)| choice.finish(index))
@@ -416,7 +491,7 @@ impl ChunkAccumulator {
             created: self.created,
             model: self.model,
             choices,
-            usage: self.usage,
+            usage: self.usage.or_else(|| vendor_usage(&self.extra)),
             service_tier: self.service_tier,
             system_fingerprint: self.system_fingerprint,
             metadata,
@@ -505,7 +580,7 @@ impl ChoiceAccumulator {
             let acc = self.function_call.get_or_insert_with(FunctionCall::default);
             merge_name(&mut acc.name, function.name);
             if let Some(arguments) = function.arguments {
-                acc.arguments.push_str(&arguments);
+                merge_arguments(&mut acc.arguments, &arguments);
             }
         }
         if let Some(audio) = delta.audio {
@@ -597,6 +672,16 @@ impl ChoiceAccumulator {
     }
 }
 
+/// Usage a server reports only under its own key: Groq's `x_groq.usage` on the last chunk.
+fn vendor_usage(extra: &Map<String, Value>) -> Option<CompletionUsage> {
+    let usage = extra.get("x_groq")?.get("usage")?.as_object()?;
+    let counts = ["prompt_tokens", "completion_tokens", "total_tokens"];
+    if !counts.iter().any(|key| usage.contains_key(*key)) {
+        return None;
+    }
+    serde_json::from_value(Value::Object(usage.clone())).ok()
+}
+
 /// Merges a vendor key of a fragment (a `delta` or a tool-call fragment): strings
 /// concatenate, arrays append, objects merge key by key by the same rules, `null` never
 /// replaces a value, anything else keeps its last value.
@@ -661,6 +746,67 @@ mod tests {
             Value::Object(m),
             json!({"reasoning_content": "ab", "details": [1, 2], "n": 2,
                    "o": {"t": "xy", "k": 2, "new": null}, "z": null})
+        );
+    }
+
+    /// Arguments objects with the shapes that could fool the resend rule: nested and
+    /// empty objects, `}{` and braces inside strings, whitespace, unicode.
+    const OBJECTS: &[&str] = &[
+        r#"{"a":1}"#,
+        r#"{}"#,
+        r#"{"a":{}}"#,
+        r#"{"a":{},"b":{"c":{}}}"#,
+        r#"{"q":"}{","r":"{\"x\":1}"}"#,
+        r#" { "a" : [ {}, {"b": 2} ] } "#,
+        "{\"é😀\":\"ü\"}\n",
+    ];
+
+    fn joined(fragments: &[&str]) -> String {
+        let mut acc = String::new();
+        for fragment in fragments {
+            merge_arguments(&mut acc, fragment);
+        }
+        acc
+    }
+
+    /// Property: every split of a valid arguments object into up to three fragments
+    /// (empty ones included) joins back to the object.
+    #[test]
+    fn any_split_of_an_object_joins_to_it() {
+        for object in OBJECTS {
+            let cuts: Vec<usize> = (0..=object.len())
+                .filter(|&i| object.is_char_boundary(i))
+                .collect();
+            for &a in &cuts {
+                for &b in cuts.iter().filter(|&&b| b >= a) {
+                    let pieces = [&object[..a], &object[a..b], &object[b..]];
+                    assert_eq!(joined(&pieces), *object, "{pieces:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_whole_object_sent_again_is_kept_once() {
+        // Resent after its fragments, whitespace and key order aside.
+        let resent = joined(&[
+            r#"{"city":"#,
+            r#""Paris","n":2}"#,
+            r#"{ "n": 2, "city": "Paris" }"#,
+        ]);
+        assert_eq!(resent, r#"{"city":"Paris","n":2}"#);
+        // Whole in every delta.
+        let every = joined(&[r#"{"a":1}"#, r#"{"a":1}"#, r#"{"a":1}"#]);
+        assert_eq!(every, r#"{"a":1}"#);
+        // `{}` first, then the real arguments in fragments (litellm #4537).
+        assert_eq!(joined(&["{}", r#"{"a":"#, "1}"]), r#"{"a":1}"#);
+        // A `{}` fragment inside an object, and whitespace after one, are plain fragments.
+        assert_eq!(joined(&[r#"{"a":"#, "{}", "}"]), r#"{"a":{}}"#);
+        assert_eq!(joined(&[r#"{"a":1}"#, " ", "\n"]), "{\"a\":1} \n");
+        // A different whole object is kept as received: which was meant is unknown.
+        assert_eq!(
+            joined(&[r#"{"q":"A"}"#, r#"{"q":"B"}"#]),
+            r#"{"q":"A"}{"q":"B"}"#
         );
     }
 

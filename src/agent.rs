@@ -174,8 +174,9 @@ fn shorter(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
 /// and `left`, whichever is shorter: the agent's own per-call timeout when that is it.
 /// A stream may last longer than any whole-request timeout: each step up to its headers
 /// (sending the request, its body, waiting for the headers) is bounded by
-/// `config.timeout`, then the silence between reads by `config.stream_idle_timeout`,
-/// and all of it by `left`.
+/// `config.timeout`, then the silence between reads by `config.stream_idle_timeout`
+/// (the stream itself counts that time from its last bytes of event data, see
+/// `stream.rs`), and all of it by `left`.
 pub(crate) fn with_timeouts<'b>(
     agent: &ureq::Agent,
     request: http::Request<&'b [u8]>,

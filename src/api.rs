@@ -6,10 +6,10 @@
 
 use crate::client::handle;
 use crate::error::Error;
-use crate::observe::Observer;
 use crate::response::ApiResponse;
 use crate::send::{Body, Call};
 use crate::stream::ChatCompletionStream;
+use crate::streamed;
 use crate::types::{CreateChatCompletionRequest, CreateChatCompletionResponse};
 
 /// The path of the chat completions operations below `base_url`.
@@ -42,7 +42,9 @@ handle! {
 impl ChatApi {
     /// Creates a model response for the given chat conversation.
     ///
-    /// `POST /chat/completions`. For a streamed answer use
+    /// `POST /chat/completions`; with [`Config::stream_transport`](crate::Config::stream_transport) it is sent streamed and
+    /// the chunks make up the same response (for long calls that proxies cut). For a
+    /// streamed answer use
     /// [`create_chat_completion_stream`](ChatApi::create_chat_completion_stream); a
     /// request with `stream: Some(true)` is refused here with [`Error::InvalidRequest`].
     ///
@@ -68,6 +70,9 @@ impl ChatApi {
             return Err(Error::invalid_request(
                 "the request has stream set to true: call create_chat_completion_stream for a streamed answer, or unset stream",
             ));
+        }
+        if self.config().stream_transport {
+            return streamed::complete(self.sender(), CHAT_PATH, req);
         }
         let body = self.sender().encode(req)?;
         self.sender().call_json(Call::post(CHAT_PATH, body))
@@ -113,15 +118,7 @@ impl ChatApi {
         req: &CreateChatCompletionRequest,
     ) -> Result<ChatCompletionStream, Error> {
         let call = Call::post(CHAT_PATH, self.stream_body(req)?).stream();
-        let (response, _retries) = self.sender().execute(&call)?;
-        let observer = response.extensions().get::<Observer>().cloned();
-        let watch = observer.map(|o| o.watch_stream(response.headers()));
-        let stream = ChatCompletionStream::from_response(
-            response,
-            self.config(),
-            self.sender().secret_values(),
-        )?;
-        Ok(stream.watched(watch))
+        streamed::open(self.sender(), &call).map(|(stream, _retries)| stream)
     }
 
     /// The request with `"stream": true`, without copying or changing the request.

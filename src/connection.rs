@@ -7,6 +7,11 @@
 //! cut to [`MOMENT`]: a connection whose rest is already there (or arrives at once) is
 //! kept, one that a server or proxy holds open is dropped, and the caller never waits.
 //!
+//! **A stream's idle deadline.** A stream's idle timeout counts from its last event with
+//! data, not from its last byte (keep-alive comments must not keep a dead stream open).
+//! While a stream reads through [`until`], every wait for input ends by that deadline, and
+//! a wait it cuts short fails as ureq's per-read timeout.
+//!
 //! **Steady timeouts.** A whole-call timeout leaves a different remaining time for
 //! every read and write, and ureq's socket transport then sets the socket's timeout
 //! again before each of them (a system call per read and per write). [`steady`] rounds
@@ -16,7 +21,7 @@
 
 use std::cell::Cell;
 use std::io::{self, Read};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::unversioned::transport::time::Duration as TimeLeft;
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
@@ -27,6 +32,21 @@ const MOMENT: Duration = Duration::from_millis(1);
 thread_local! {
     /// Whether reads on this thread wait at most [`MOMENT`].
     static PROMPT: Cell<bool> = const { Cell::new(false) };
+    /// The instant by which reads on this thread must have their input.
+    static UNTIL: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Runs `read` with every wait for input on this thread ending by `deadline` (the
+/// shortest wait is [`MOMENT`]); a wait cut short fails as ureq's per-read timeout.
+pub(crate) fn until<R>(deadline: Option<Instant>, read: impl FnOnce() -> R) -> R {
+    struct Reset(Option<Instant>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            UNTIL.with(|u| u.set(self.0));
+        }
+    }
+    let _reset = Reset(UNTIL.with(|u| u.replace(deadline)));
+    read()
 }
 
 /// Reads and discards at most `limit` bytes of what is left of `reader`, waiting at most
@@ -80,7 +100,17 @@ impl Transport for PromptTransport {
         self.0.transmit_output(amount, steady(timeout))
     }
 
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+    fn await_input(&mut self, mut timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        if let Some(deadline) = UNTIL.with(Cell::get) {
+            let left: TimeLeft = deadline
+                .saturating_duration_since(Instant::now())
+                .max(MOMENT)
+                .into();
+            if left < timeout.after {
+                timeout.after = left;
+                timeout.reason = ureq::Timeout::PerRead;
+            }
+        }
         let mut timeout = steady(timeout);
         if PROMPT.with(Cell::get) {
             let moment = MOMENT.into();

@@ -22,7 +22,9 @@ impl ChatApi {
     /// (`user:password@`) leave the URL and become `-u "$BASE_URL_USERINFO"`. Everything else is single-quoted, so
     /// quotes, `$`, backticks, backslashes, line breaks and any Unicode in the body reach
     /// the server unchanged. A request with `stream: Some(true)` asks for the event stream
-    /// and adds `--no-buffer`. `Accept-Encoding` is left to curl.
+    /// and adds `--no-buffer`, as does any request of a client with
+    /// [`Config::stream_transport`](crate::Config::stream_transport) (which sends it
+    /// streamed). `Accept-Encoding` is left to curl.
     ///
     /// A request that cannot be encoded gives a shell comment saying why.
     ///
@@ -41,6 +43,10 @@ impl ChatApi {
     /// assert!(!command.contains("sk-..."));
     /// ```
     pub fn curl(&self, req: &CreateChatCompletionRequest) -> String {
+        // With stream transport, `create_chat_completion` sends the streamed request.
+        let streamed = (self.config().stream_transport && req.stream != Some(true))
+            .then(|| crate::streamed::as_stream(req));
+        let req = streamed.as_ref().unwrap_or(req);
         let body = match self.sender().encode(req) {
             Ok(body) => body,
             Err(e) => return comment(&e.to_string()),

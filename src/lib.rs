@@ -93,9 +93,11 @@ mod shape;
 mod sse;
 mod stored;
 pub mod stream;
+mod streamed;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+mod think;
 mod tls;
 #[cfg(feature = "tools")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tools")))]

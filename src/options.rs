@@ -39,6 +39,8 @@ pub struct RequestOptions {
     stream_idle_timeout: Option<Duration>,
     total_timeout: Option<Duration>,
     max_retries: Option<u32>,
+    stream_transport: Option<bool>,
+    think_tags_as_reasoning: Option<bool>,
     retry_backoff: Option<(Duration, Duration)>,
     headers: Headers,
     query: Vec<(String, String)>,
@@ -62,7 +64,7 @@ impl RequestOptions {
         self
     }
 
-    /// For streams, the longest silence between reads; see
+    /// For streams, the longest time without data (comments do not count); see
     /// [`Config::stream_idle_timeout`](crate::Config::stream_idle_timeout).
     ///
     /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
@@ -85,6 +87,22 @@ impl RequestOptions {
     /// How many times a failed call is retried. Defaults to the client's.
     pub fn max_retries(mut self, max_retries: u32) -> RequestOptions {
         self.max_retries = Some(max_retries);
+        self
+    }
+
+    /// Whether `create_chat_completion` is sent streamed; see
+    /// [`Config::stream_transport`](crate::Config::stream_transport). Defaults to the
+    /// client's.
+    pub fn stream_transport(mut self, on: bool) -> RequestOptions {
+        self.stream_transport = Some(on);
+        self
+    }
+
+    /// Whether `<think>…</think>` in streamed content becomes reasoning; see
+    /// [`Config::think_tags_as_reasoning`](crate::Config::think_tags_as_reasoning).
+    /// Defaults to the client's.
+    pub fn think_tags_as_reasoning(mut self, on: bool) -> RequestOptions {
+        self.think_tags_as_reasoning = Some(on);
         self
     }
 
@@ -141,6 +159,12 @@ impl RequestOptions {
         if let Some(max_retries) = self.max_retries {
             config = config.max_retries(max_retries);
         }
+        if let Some(on) = self.stream_transport {
+            config = config.stream_transport(on);
+        }
+        if let Some(on) = self.think_tags_as_reasoning {
+            config = config.think_tags_as_reasoning(on);
+        }
         if let Some((initial, max)) = self.retry_backoff {
             config = config.retry_backoff(initial, max);
         }
@@ -165,6 +189,8 @@ impl fmt::Debug for RequestOptions {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("total_timeout", &self.total_timeout)
             .field("max_retries", &self.max_retries)
+            .field("stream_transport", &self.stream_transport)
+            .field("think_tags_as_reasoning", &self.think_tags_as_reasoning)
             .field("retry_backoff", &self.retry_backoff)
             .field("headers", &self.headers.names())
             .field("query", &query_keys)

@@ -45,6 +45,7 @@ use crate::agent;
 use crate::cache::Cache;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Headers};
+use crate::connection;
 use crate::error::{
     ApiError, ConfigProblem, DecodeError, Error, TransportError, TransportErrorKind,
 };
@@ -610,14 +611,14 @@ fn bearer(token: &str) -> Result<HeaderValue, Error> {
 }
 
 /// Reads at most [`MAX_ERROR_BODY_BYTES`] of an error body, stopping at the first
-/// failure or, between reads, once `deadline` has passed (a streamed call's body has no
-/// whole-body timeout of its own, only the silence between reads).
+/// failure or once `deadline` has passed, between reads and within one (a streamed call's
+/// body has no whole-body timeout of its own, only the silence between reads).
 fn read_error_body(body: ureq::Body, deadline: Option<Instant>) -> Vec<u8> {
     let mut reader = body.into_reader().take(MAX_ERROR_BODY_BYTES as u64);
     let mut bytes = Vec::new();
     let mut buf = [0u8; 4096];
     while deadline.is_none_or(|d| Instant::now() < d) {
-        match reader.read(&mut buf) {
+        match connection::until(deadline, || reader.read(&mut buf)) {
             Ok(0) | Err(_) => break,
             Ok(n) => bytes.extend_from_slice(buf.get(..n).unwrap_or_default()),
         }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, BufReader, Read};
 use std::iter::FusedIterator;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -21,6 +22,7 @@ use crate::http::{self, HeaderMap};
 use crate::observe::StreamWatch;
 use crate::response::Replayed;
 use crate::sse::{SseError, SseReader};
+use crate::think::ThinkTags;
 use crate::transport_error::transport_error;
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
 use crate::util::{bounded_text, clean_text, header_str, is_json};
@@ -56,6 +58,10 @@ const FIELD_NAME_ROOM: usize = 64;
 ///   [`max_event_bytes`](Self::max_event_bytes)); a larger one is an [`Error::Stream`] of
 ///   kind [`StreamErrorKind::TooLarge`]. The reader's buffers grow to the largest event
 ///   seen (about twice its size: the line and the joined data) and are reused.
+/// * For a stream from [`ChatApi`](crate::ChatApi), at most
+///   [`Config::stream_idle_timeout`] without data, counted from the last bytes of event
+///   data (comments and empty keep-alive events do not reset it); then the stream ends with
+///   an [`Error::Stream`] of kind [`StreamErrorKind::Timeout`].
 /// * The whole stream is unbounded by default (streams are long); set
 ///   [`Config::max_stream_bytes`] (or [`max_stream_bytes`](Self::max_stream_bytes)) to
 ///   bound it.
@@ -99,14 +105,99 @@ pub struct ChatCompletionStream {
     /// The credentials the request sent, redacted from what the server says in the stream.
     secrets: Vec<String>,
     replayed: bool,
+    /// Set by [`think_tags_as_reasoning`](Self::think_tags_as_reasoning).
+    think: Option<ThinkTags>,
+    /// The error to yield after the chunk of text [`ThinkTags`] still held.
+    after_flush: Option<Error>,
 }
 
-/// The body under the SSE reader, counting its bytes against an optional total limit.
+/// The body under the SSE reader, counting its bytes against an optional total limit and
+/// the time since the last bytes of event data against the idle timeout.
 struct Counted {
     inner: Box<dyn Read + Send>,
     read: u64,
     limit: Option<u64>,
+    /// `stream_idle_timeout`, for a stream from a `ChatApi`.
+    idle: Option<Duration>,
+    /// When the last byte of event data came (or the stream began).
+    last_data: Instant,
+    /// When the last bytes of a line that may yet be data came (`data` being sent slowly),
+    /// while that line lasts.
+    pending: Option<Instant>,
+    /// Where the bytes read so far end, to tell data from comments.
+    lines: DataLines,
 }
+
+/// What the bytes of a server-sent-event stream are, line by line, as they arrive: so
+/// that the idle timeout is reset by the bytes of a `data:` value (however slowly an event
+/// arrives), never by a comment (`: keep-alive`), a blank line or an empty `data:`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum DataLines {
+    /// At the start of a line.
+    #[default]
+    Start,
+    /// In a field name that so far matches `data` for this many bytes.
+    Name(usize),
+    /// In the value of a `data` field.
+    Data,
+    /// In a comment or another field, up to the end of the line.
+    Other,
+}
+
+impl DataLines {
+    /// Whether the line being read may still be (or is) a `data` line.
+    fn maybe_data(self) -> bool {
+        matches!(self, DataLines::Name(_) | DataLines::Data)
+    }
+
+    /// Takes the next bytes; returns whether any was a non-blank byte of a `data` value.
+    fn saw_data(&mut self, bytes: &[u8]) -> bool {
+        let mut data = false;
+        for &b in bytes {
+            *self = match (*self, b) {
+                (_, b'\n' | b'\r') => DataLines::Start,
+                (DataLines::Start, b':') => DataLines::Other,
+                (DataLines::Start, _) => DataLines::Name(0).name(b),
+                (DataLines::Name(n), _) => DataLines::Name(n).name(b),
+                (DataLines::Data, b' ' | b'\t') => DataLines::Data,
+                (DataLines::Data, _) => {
+                    data = true;
+                    DataLines::Data
+                }
+                (DataLines::Other, _) => DataLines::Other,
+            };
+        }
+        data
+    }
+
+    /// The next byte of a field name.
+    fn name(self, b: u8) -> DataLines {
+        const DATA: &[u8] = b"data";
+        match self {
+            DataLines::Name(4) if b == b':' => DataLines::Data,
+            DataLines::Name(n) if DATA.get(n) == Some(&b) => DataLines::Name(n + 1),
+            _ => DataLines::Other,
+        }
+    }
+}
+
+/// The I/O error payload of a stream that sent no data for longer than its idle timeout.
+#[derive(Debug)]
+struct IdleTimeout {
+    idle: Duration,
+}
+
+impl fmt::Display for IdleTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the stream sent no data for longer than stream_idle_timeout ({:?}; comments and empty keep-alive events do not count)",
+            self.idle
+        )
+    }
+}
+
+impl std::error::Error for IdleTimeout {}
 
 /// The I/O error payload of a stream over [`Config::max_stream_bytes`].
 #[derive(Debug)]
@@ -127,12 +218,54 @@ impl fmt::Display for StreamTooLong {
 impl std::error::Error for StreamTooLong {}
 
 impl Read for Counted {
+    /// Reads within the idle timeout: a read after it has passed fails, and a read waits
+    /// for the network no longer than until it passes (see [`connection::until`]).
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(idle) = self.idle else {
+            return self.read_within_limit(buf);
+        };
+        let until = self.idle_deadline();
+        if until.is_some_and(|until| Instant::now() >= until) {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                IdleTimeout { idle },
+            ));
+        }
+        connection::until(until, || self.read_within_limit(buf))
+    }
+}
+
+impl Counted {
+    /// Notes bytes just read: event data among them restarts the idle timeout, and so,
+    /// for as long as its line lasts, does a line that may yet be data (an event sent a
+    /// byte at a time is slow, not idle; `data:` followed by a line end is not data).
+    fn note(&mut self, bytes: &[u8]) {
+        if self.idle.is_none() || bytes.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        if self.lines.saw_data(bytes) {
+            self.last_data = now;
+        }
+        self.pending = self.lines.maybe_data().then_some(now);
+    }
+
+    /// The instant the idle timeout passes, `None` for no limit.
+    fn idle_deadline(&self) -> Option<Instant> {
+        let since = self
+            .pending
+            .map_or(self.last_data, |p| p.max(self.last_data));
+        since.checked_add(self.idle?)
+    }
+
     /// Hands out at most `limit` bytes in all; a read after them fails if the body has
     /// more. Never reading past the limit keeps what the stream yields independent of how
     /// the body arrives: every event within the limit is parsed before the error.
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    fn read_within_limit(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let Some(limit) = self.limit else {
-            return self.inner.read(buf);
+            let n = self.inner.read(buf)?;
+            self.note(buf.get(..n).unwrap_or_default());
+            return Ok(n);
         };
         let remaining = limit.saturating_sub(self.read);
         if remaining == 0 {
@@ -147,6 +280,7 @@ impl Read for Counted {
             .min(buf.len());
         let n = self.inner.read(buf.get_mut(..room).unwrap_or_default())?;
         self.read = self.read.saturating_add(n as u64);
+        self.note(buf.get(..n).unwrap_or_default());
         Ok(n)
     }
 }
@@ -221,7 +355,10 @@ impl ChatCompletionStream {
         if let Some(total) = config.max_stream_bytes {
             stream = stream.max_stream_bytes(total);
         }
-        Ok(stream)
+        let counted = stream.events.get_mut().get_mut();
+        counted.idle = Some(config.stream_idle_timeout);
+        counted.last_data = Instant::now();
+        Ok(stream.think_tags_as_reasoning(config.think_tags_as_reasoning))
     }
 
     /// A stream over any source of server-sent-event bytes: a recorded response, a file,
@@ -239,6 +376,10 @@ impl ChatCompletionStream {
             inner: reader,
             read: 0,
             limit: None,
+            idle: None,
+            last_data: Instant::now(),
+            pending: None,
+            lines: DataLines::default(),
         };
         let reader = BufReader::with_capacity(READ_BUFFER_BYTES, counted);
         ChatCompletionStream {
@@ -250,6 +391,8 @@ impl ChatCompletionStream {
             watch: None,
             secrets: Vec::new(),
             replayed: false,
+            think: None,
+            after_flush: None,
         }
         .max_event_bytes(DEFAULT_MAX_RESPONSE_BYTES)
     }
@@ -275,6 +418,20 @@ impl ChatCompletionStream {
     /// [`ChatApi`](crate::ChatApi), none for [`from_reader`](Self::from_reader).
     pub fn max_stream_bytes(mut self, limit: u64) -> Self {
         self.events.get_mut().get_mut().limit = Some(limit);
+        self
+    }
+
+    /// Moves `<think>…</think>` at the start of each choice's content into the chunks'
+    /// `reasoning_content`, as if the server had parsed the reasoning itself: the chunks,
+    /// [`content_deltas`](Self::content_deltas) and
+    /// [`collect_completion`](Self::collect_completion) all see the answer without it. See
+    /// [`ChunkAccumulator::think_tags_as_reasoning`] for the rules. Set it before reading.
+    ///
+    /// Defaults to [`Config::think_tags_as_reasoning`] for a stream from
+    /// [`ChatApi`](crate::ChatApi), `false` (content as received) for
+    /// [`from_reader`](Self::from_reader).
+    pub fn think_tags_as_reasoning(mut self, on: bool) -> Self {
+        self.think = on.then(ThinkTags::default);
         self
     }
 
@@ -375,7 +532,18 @@ impl ChatCompletionStream {
 
     fn fail(&mut self, error: Error) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
         self.done = true;
-        Some(Err(error))
+        match self.flush_think() {
+            Some(held) => {
+                self.after_flush = Some(error);
+                Some(Ok(held))
+            }
+            None => Some(Err(error)),
+        }
+    }
+
+    /// The text [`ThinkTags`] still holds, as one last chunk.
+    fn flush_think(&mut self) -> Option<CreateChatCompletionStreamResponse> {
+        self.think.as_mut().and_then(ThinkTags::flush)
     }
 
     /// A stream error with the request id of this stream, without the request's secrets.
@@ -457,7 +625,7 @@ impl ChatCompletionStream {
     fn on_done(&mut self) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
         self.done = true;
         self.drain();
-        None
+        self.flush_think().map(Ok)
     }
 
     /// The body ended without `[DONE]`.
@@ -465,7 +633,7 @@ impl ChatCompletionStream {
         self.done = true;
         if !self.choices.is_empty() && self.choices.values().all(|f| *f) {
             // Some servers close without `[DONE]` once every choice finished.
-            return None;
+            return self.flush_think().map(Ok);
         }
         let what = if self.choices.is_empty() && is_json(&self.headers) {
             // A proxy or server that ignores `"stream": true` answers with one
@@ -483,10 +651,15 @@ impl ChatCompletionStream {
     /// A chunk was decoded: note its choices and hand it out.
     fn on_chunk(
         &mut self,
-        chunk: CreateChatCompletionStreamResponse,
+        mut chunk: CreateChatCompletionStreamResponse,
     ) -> Option<Result<CreateChatCompletionStreamResponse, Error>> {
         match self.note_choices(&chunk) {
-            Ok(()) => Some(Ok(chunk)),
+            Ok(()) => {
+                if let Some(think) = &mut self.think {
+                    think.rewrite(&mut chunk);
+                }
+                Some(Ok(chunk))
+            }
             Err(e) => self.fail(e),
         }
     }
@@ -501,6 +674,10 @@ impl ChatCompletionStream {
         if let Some(too_long) = e.get_ref().and_then(|e| e.downcast_ref::<StreamTooLong>()) {
             let message = too_long.to_string();
             return self.error(StreamError::new(StreamErrorKind::TooLarge, message));
+        }
+        if let Some(idle) = e.get_ref().and_then(|e| e.downcast_ref::<IdleTimeout>()) {
+            let message = format!("{idle}; the answer is incomplete");
+            return self.error(StreamError::new(StreamErrorKind::Timeout, message));
         }
         let e = ureq::Error::from(e);
         let timed_out = matches!(e, ureq::Error::Timeout(_))
@@ -539,12 +716,21 @@ impl Iterator for ChatCompletionStream {
 
 impl ChatCompletionStream {
     fn next_chunk(&mut self) -> Option<<Self as Iterator>::Item> {
+        if let Some(error) = self.after_flush.take() {
+            return Some(Err(error));
+        }
         if self.done {
             return None;
         }
         loop {
             match self.read_step() {
-                Step::Chunk(chunk) => return self.on_chunk(chunk),
+                // Data (its bytes reset the idle timeout as they came, `Counted::note`; this
+                // covers a first line behind a byte-order mark). Comments never reach this
+                // loop and empty events are skipped, so neither resets it.
+                Step::Chunk(chunk) => {
+                    self.events.get_mut().get_mut().last_data = Instant::now();
+                    return self.on_chunk(chunk);
+                }
                 Step::Skip => continue,
                 Step::Done => return self.on_done(),
                 Step::End => return self.on_end(),
@@ -1024,6 +1210,37 @@ mod tests {
                 assert!(
                     whole.last().unwrap().contains("max_stream_bytes"),
                     "{whole:?}"
+                );
+            }
+        }
+    }
+
+    /// Data bytes restart the idle timeout wherever the reads cut them; comments, blank
+    /// lines, empty `data:`, other fields and `data` lookalikes never do.
+    #[test]
+    fn only_data_bytes_count_as_data() {
+        let cases: [(&[u8], bool); 10] = [
+            (b": keep-alive\n\n", false),
+            (b"data:\n\n", false),
+            (b"data: \r\n\r\n", false),
+            (b"event: ping\nid: 7\nretry: 10\n\n", false),
+            (b"database: x\n", false),
+            (b": data: x\n", false),
+            (b"data: {}\n\n", true),
+            (b"data:[DONE]\n\n", true),
+            (b"\r\ndata: x", true),
+            (b": ping\ndata: x\n", true),
+        ];
+        for (bytes, want) in cases {
+            for cut in 0..=bytes.len() {
+                let mut lines = DataLines::default();
+                let (a, b) = bytes.split_at(cut);
+                let got = lines.saw_data(a) | lines.saw_data(b);
+                assert_eq!(
+                    got,
+                    want,
+                    "{:?} cut at {cut}",
+                    String::from_utf8_lossy(bytes)
                 );
             }
         }

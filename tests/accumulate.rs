@@ -252,13 +252,14 @@ fn tool_call_and_choice_limits() {
         "{err}"
     );
     // Fragments of known calls still add.
-    acc.add(serde_json::from_value(calls(5, 6)).unwrap())
-        .unwrap();
+    let fragment = json!({"choices": [{"index": 0, "delta": {"tool_calls": [
+        {"index": 5, "function": {"arguments": " "}}]}}]});
+    acc.add(serde_json::from_value(fragment).unwrap()).unwrap();
     let done = acc.clone().finish();
     let got = done.choices[0].message.tool_calls();
     assert_eq!(got.len(), MAX_TOOL_CALLS);
     assert_eq!(got[128].id(), Some("call_128"));
-    assert_eq!(got[5].as_function().unwrap().function.arguments, "{}{}");
+    assert_eq!(got[5].as_function().unwrap().function.arguments, "{} ");
 
     // Choices: 128 distinct ones in a stream, then a clear error with the partial answer.
     let mut chunks: Vec<String> = (0..MAX_CHOICES)
@@ -362,4 +363,224 @@ fn finish_after_an_error() {
     let so_far = &e.partial_completion().unwrap().choices[0].message.content;
     assert_eq!(so_far.as_deref(), Some("Hel"));
     assert!(deltas.next().is_none());
+}
+
+// ----- what real servers send (issue 26) ----------------------------------------------
+
+/// The function calls of choice 0 as `(id, name, arguments)`.
+fn calls_of(done: &CreateChatCompletionResponse) -> Vec<(String, String, String)> {
+    done.choices[0]
+        .message
+        .tool_calls()
+        .iter()
+        .map(|c| {
+            let f = c.as_function().unwrap();
+            (
+                f.id.clone(),
+                f.function.name.clone(),
+                f.function.arguments.clone(),
+            )
+        })
+        .collect()
+}
+
+fn call(id: &str, name: &str, arguments: &str) -> (String, String, String) {
+    (id.to_owned(), name.to_owned(), arguments.to_owned())
+}
+
+/// GPT-5 models resend the complete arguments after their fragments, or send them whole
+/// in every delta (open-webui #22235): the call's arguments are the one object meant.
+#[test]
+fn complete_arguments_sent_again_are_kept_once() {
+    let head = r#"{"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"search","arguments":""}}]}}]}"#;
+    let args = |a: &str| {
+        format!(
+            r#"{{"choices":[{{"index":0,"delta":{{"tool_calls":[{{"index":0,"function":{{"arguments":{}}}}}]}}}}]}}"#,
+            serde_json::to_string(a).unwrap()
+        )
+    };
+    let end = r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#;
+    let want = call("call_1", "search", r#"{"query":"rust","count":5}"#);
+    // Fragments, then the whole object again (with the name repeated, as they do).
+    let resend = r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"search","arguments":"{\"query\":\"rust\",\"count\":5}"}}]}}]}"#;
+    let done = collect(&[
+        head,
+        &args(r#"{"query":"#),
+        &args(r#""rust","count":5}"#),
+        resend,
+        end,
+    ])
+    .unwrap();
+    assert_eq!(calls_of(&done), std::slice::from_ref(&want));
+    // Whole in every delta.
+    let whole = args(r#"{"query":"rust","count":5}"#);
+    let done = collect(&[head, &whole, &whole, &whole, end]).unwrap();
+    assert_eq!(calls_of(&done), [want]);
+    let arguments: Value = serde_json::from_str(&calls_of(&done)[0].2).unwrap();
+    assert_eq!(arguments, json!({"query": "rust", "count": 5}));
+}
+
+/// openai-python #3201: two entries with the same index in one chunk, the first with id
+/// and name, the second with the first arguments.
+#[test]
+fn same_index_twice_in_one_chunk_is_one_call() {
+    let done = collect(&[
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"get_weather","arguments":""}},{"index":0,"function":{"arguments":"{\"city\":"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"Oslo\"}"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+    ])
+    .unwrap();
+    assert_eq!(
+        calls_of(&done),
+        [call("call_a", "get_weather", r#"{"city":"Oslo"}"#)]
+    );
+}
+
+/// Gemini: parallel calls without an index, each with its own id, each whole.
+#[test]
+fn parallel_calls_without_index_are_told_apart_by_id() {
+    let done = collect(&[
+        r#"{"choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"id":"g1","type":"function","function":{"name":"weather","arguments":"{\"city\":\"Oslo\"}"}},{"id":"g2","type":"function","function":{"name":"weather","arguments":"{\"city\":\"Rome\"}"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"id":"g3","type":"function","function":{"name":"time","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}"#,
+    ])
+    .unwrap();
+    assert_eq!(
+        calls_of(&done),
+        [
+            call("g1", "weather", r#"{"city":"Oslo"}"#),
+            call("g2", "weather", r#"{"city":"Rome"}"#),
+            call("g3", "time", "{}"),
+        ]
+    );
+}
+
+/// litellm #11407: the first call at index 1, its id only on the first delta.
+#[test]
+fn first_call_at_index_one_is_one_call() {
+    let done = collect(&[
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"toolu_1","type":"function","function":{"name":"lookup","arguments":""}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"id\":"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"7}"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+    ])
+    .unwrap();
+    assert_eq!(calls_of(&done), [call("toolu_1", "lookup", r#"{"id":7}"#)]);
+}
+
+/// Groq reports usage only as `x_groq.usage` on the last chunk: the collected usage has
+/// it; a standard `usage` wins when both come.
+#[test]
+fn groq_usage_in_x_groq_is_the_usage() {
+    let first = r#"{"id":"chatcmpl-g","model":"llama-3.1-8b-instant","x_groq":{"id":"req_01"},"choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"}}]}"#;
+    let last = r#"{"id":"chatcmpl-g","model":"llama-3.1-8b-instant","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":{"queue_time":0.02,"prompt_tokens":12,"prompt_time":0.001,"completion_tokens":2,"completion_time":0.002,"total_tokens":14,"total_time":0.003}}}"#;
+    let done = collect(&[first, last]).unwrap();
+    let usage = done.usage.as_ref().unwrap(); // from x_groq
+    assert_eq!(
+        (
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens
+        ),
+        (12, 2, 14)
+    );
+    assert_eq!(usage.extra["queue_time"], 0.02);
+    assert_eq!(done.extra["x_groq"]["id"], "req_01"); // the vendor key stays as received
+    let standard =
+        r#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"#;
+    let done = collect(&[first, last, standard]).unwrap();
+    assert_eq!(done.usage.unwrap().total_tokens, 2);
+}
+
+/// DeepSeek-R1 through Ollama or llama.cpp with reasoning parsing off: `<think>…</think>`
+/// inline in the content, the tags split across chunks. Opted in, the reasoning moves to
+/// `reasoning_content` and the answer is without it; by default content is as received.
+#[test]
+fn think_tags_move_to_reasoning_when_asked() {
+    let pieces = [
+        "<th",
+        "ink>\nThe user greets",
+        " me.\n</th",
+        "ink>\n\n",
+        "Hello",
+        "!",
+    ];
+    let mut chunks: Vec<String> = pieces
+        .iter()
+        .map(|p| {
+            format!(
+                r#"{{"id":"c","model":"deepseek-r1:7b","choices":[{{"index":0,"delta":{{"content":{}}}}}]}}"#,
+                serde_json::to_string(p).unwrap()
+            )
+        })
+        .collect();
+    chunks.push(r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#.to_owned());
+    let refs: Vec<&str> = chunks.iter().map(String::as_str).collect();
+    let body = body(&refs);
+
+    let plain = ChatCompletionStream::from_reader(std::io::Cursor::new(body.clone()))
+        .collect_completion()
+        .unwrap();
+    let message = &plain.choices[0].message;
+    assert_eq!(message.content.as_deref(), Some(pieces.concat().as_str()));
+    assert_eq!(message.reasoning(), None);
+
+    let stream = || {
+        ChatCompletionStream::from_reader(std::io::Cursor::new(body.clone()))
+            .think_tags_as_reasoning(true)
+    };
+    let split = stream().collect_completion().unwrap();
+    let message = &split.choices[0].message;
+    assert_eq!(message.content.as_deref(), Some("Hello!"));
+    assert_eq!(message.reasoning(), Some("\nThe user greets me.\n"));
+    // The text deltas a program prints are the answer only.
+    let printed: String = stream().content_deltas().map(Result::unwrap).collect();
+    assert_eq!(printed, "Hello!");
+    // The same with the setting on the accumulator, over the plain chunks.
+    let mut acc = ChunkAccumulator::new().think_tags_as_reasoning(true);
+    for chunk in ChatCompletionStream::from_reader(std::io::Cursor::new(body.clone())) {
+        acc.add(chunk.unwrap()).unwrap();
+    }
+    assert_eq!(acc.finish(), split);
+}
+
+/// A stream cut while thinking keeps the reasoning so far, the held-back end of a
+/// possible tag included, in the partial answer.
+#[test]
+fn think_tags_cut_midway_keep_the_reasoning() {
+    let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<think>Let me see </th\"}}]}\n\n";
+    let err = ChatCompletionStream::from_reader(body.as_bytes())
+        .think_tags_as_reasoning(true)
+        .collect_completion()
+        .unwrap_err();
+    let Error::Stream(e) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(e.kind(), StreamErrorKind::Truncated);
+    let message = &e.partial_completion().unwrap().choices[0].message;
+    assert_eq!(message.reasoning(), Some("Let me see </th"));
+    assert_eq!(message.content, None);
+}
+
+/// With the setting on, what is not reasoning stays as received: Ollama's `content: ""`
+/// beside a tool call, and a held-back start that never became a tag (given out with the
+/// chunk that finishes the choice, though that chunk has no content).
+#[test]
+fn think_tags_setting_leaves_other_content_as_received() {
+    let collect_think = |chunks: &[&str]| {
+        ChatCompletionStream::from_reader(std::io::Cursor::new(body(chunks)))
+            .think_tags_as_reasoning(true)
+            .collect_completion()
+            .unwrap()
+    };
+    let done = collect_think(&[
+        r#"{"choices":[{"index":0,"delta":{"content":"","tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+    ]);
+    assert_eq!(done.choices[0].message.content.as_deref(), Some(""));
+    let done = collect_think(&[
+        r#"{"choices":[{"index":0,"delta":{"content":" <thi"}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#,
+    ]);
+    assert_eq!(done.choices[0].message.content.as_deref(), Some(" <thi"));
+    assert_eq!(done.choices[0].message.reasoning(), None);
 }

@@ -180,6 +180,24 @@ fn a_stream_request_asks_for_events_without_buffering() {
     );
 }
 
+/// With stream transport the command is the streamed request `create_chat_completion`
+/// sends: `"stream": true`, usage asked for, the event stream accepted.
+#[test]
+fn stream_transport_shows_the_streamed_request() {
+    let api = ChatApi::new(Config::new().base_url("http://127.0.0.1:9/v1"))
+        .with_options(RequestOptions::new().stream_transport(true));
+    let req = CreateChatCompletionRequest::new("m", vec![Message::user("Hi")]);
+    let command = api.curl(&req);
+    assert!(
+        command.ends_with(r#"'{"model":"m","messages":[{"role":"user","content":"Hi"}],"stream":true,"stream_options":{"include_usage":true}}'"#),
+        "{command}"
+    );
+    assert!(
+        command.contains("-H 'accept: text/event-stream'"),
+        "{command}"
+    );
+}
+
 #[test]
 fn azure_keys_and_token_providers_become_variables() {
     let api = ChatApi::new(

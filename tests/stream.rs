@@ -523,3 +523,293 @@ fn a_json_answer_to_a_stream_is_one_chunk_whatever_its_json_media_type() {
         assert_eq!(text, "Hello there!", "{media_type}");
     }
 }
+
+// ----- stream transport: create_chat_completion sent streamed (issue 26) --------------
+
+#[path = "common/completions.rs"]
+mod completions;
+
+/// A server answering each request by its body: a plain call with `whole` after `delay`,
+/// a streamed one with `events` (each a `data:` payload), `gap` apart, then `[DONE]`.
+/// The case is chosen by the request's `x-case` header (an index into `cases`).
+fn twin_server(cases: Vec<(String, Vec<String>)>, delay: Duration, gap: Duration) -> Server {
+    Server::per_connection(move |_, conn| {
+        while let Some(request) = conn.next_request() {
+            let case: usize = request.header("x-case").unwrap_or("0").parse().unwrap();
+            let (whole, events) = &cases[case];
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            if body["stream"] != json!(true) {
+                std::thread::sleep(delay);
+                let head = [
+                    ("content-type", "application/json"),
+                    ("x-request-id", "req_plain"),
+                ];
+                if !conn.respond("200 OK", &head, whole.as_bytes()) {
+                    return;
+                }
+                continue;
+            }
+            conn.write(
+                format!("{}x-request-id: req_streamed\r\n\r\n", common::SSE_HEAD).as_bytes(),
+            );
+            for event in events {
+                if !conn.write(format!("data: {event}\n\n").as_bytes()) {
+                    return;
+                }
+                std::thread::sleep(gap);
+            }
+            conn.write(b"data: [DONE]\n\n");
+            return; // the body ends with the connection
+        }
+    })
+}
+
+/// What must be the same between a plain answer and the one built from its stream:
+/// id, model, and per choice the content, reasoning, tool calls (id, name, arguments) and
+/// finish reason; the usage's counts.
+fn essentials(r: &sync_openai::types::CreateChatCompletionResponse) -> serde_json::Value {
+    let choices: Vec<_> = r
+        .choices
+        .iter()
+        .map(|c| {
+            json!({"index": c.index, "content": c.message.content.as_deref(),
+                   "reasoning": c.message.reasoning(),
+                   "tool_calls": c.message.tool_calls().iter().map(|t| match t.as_function() {
+                       Some(f) => json!([f.id, f.function.name, f.function.arguments]),
+                       None => serde_json::to_value(t).unwrap(),
+                   }).collect::<Vec<_>>(),
+                   "finish_reason": c.finish_reason.as_ref().map(FinishReason::as_str)})
+        })
+        .collect();
+    let usage = r
+        .usage
+        .as_ref()
+        .map(|u| (u.prompt_tokens, u.completion_tokens, u.total_tokens));
+    json!({"id": r.id, "model": r.model, "choices": choices, "usage": usage})
+}
+
+const TWIN_WHOLE: &str = r#"{"id":"chatcmpl-t","object":"chat.completion","created":1741569952,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":19,"completion_tokens":3,"total_tokens":22}}"#;
+
+fn twin_events() -> Vec<String> {
+    let c = |delta: &str, finish: &str| {
+        format!(
+            r#"{{"id":"chatcmpl-t","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini","choices":[{{"index":0,"delta":{delta},"finish_reason":{finish}}}]}}"#
+        )
+    };
+    vec![
+        c(r#"{"role":"assistant","content":"Hel"}"#, "null"),
+        c(r#"{"content":"lo th"}"#, "null"),
+        c(r#"{"content":"ere!"}"#, "null"),
+        c("{}", r#""stop""#),
+        r#"{"id":"chatcmpl-t","object":"chat.completion.chunk","created":1741569952,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":19,"completion_tokens":3,"total_tokens":22}}"#.to_owned(),
+    ]
+}
+
+/// Through a proxy that cuts connections silent for 1 s, a plain call the server answers
+/// after 2.5 s is cut; with `stream_transport` the same call completes, chunks 100 ms
+/// apart, with the response the plain call gets without the proxy.
+#[test]
+fn stream_transport_survives_a_proxy_that_cuts_silent_connections() {
+    let server = twin_server(
+        vec![(TWIN_WHOLE.to_owned(), twin_events())],
+        Duration::from_millis(2_500),
+        Duration::from_millis(100),
+    );
+    let proxy = common::CuttingProxy::start(server.port(), Duration::from_secs(1));
+    let through_proxy = server.api(|c| {
+        c.base_url(proxy.base_url())
+            .timeout(Duration::from_secs(30))
+    });
+
+    let api = through_proxy.clone();
+    let (cut, _) = common::bounded(common::LIMIT, move || api.create_chat_completion(&req()));
+    let err = cut.unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert_eq!(proxy.cuts(), 1);
+
+    let direct = server.api(|c| c).create_chat_completion(&req()).unwrap();
+    for api in [
+        through_proxy.with_options(sync_openai::RequestOptions::new().stream_transport(true)),
+        server.api(|c| c.base_url(proxy.base_url()).stream_transport(true)),
+    ] {
+        let (result, _) = common::bounded(common::LIMIT, move || {
+            api.create_chat_completion_with_http_info(&req())
+        });
+        let streamed = result.unwrap();
+        assert_eq!(streamed.status, 200);
+        assert_eq!(streamed.request_id(), Some("req_streamed"));
+        assert_eq!(essentials(&streamed.data), essentials(&direct));
+        assert_eq!(
+            streamed.data.choices[0].message.content.as_deref(),
+            Some("Hello there!")
+        );
+    }
+    assert_eq!(
+        proxy.cuts(),
+        1,
+        "the streamed calls were never silent for long"
+    );
+    let log = server.log();
+    let sent: serde_json::Value = serde_json::from_slice(&log.last().unwrap().body).unwrap();
+    assert_eq!(sent["stream"], true);
+    assert_eq!(sent["stream_options"], json!({"include_usage": true}));
+    assert_eq!(
+        log.last().unwrap().header("accept"),
+        Some("text/event-stream")
+    );
+}
+
+/// Provider-shaped twins: a plain answer and the stream the same server sends for it.
+fn provider_twins() -> Vec<(&'static str, String, Vec<String>)> {
+    let s = |v: &[serde_json::Value]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+    vec![
+        ("openai spec example", json!({"id":"chatcmpl-123","object":"chat.completion","created":1694268190,"model":"gpt-4o-mini","system_fingerprint":"fp_44709d6fcb","choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"logprobs":null,"finish_reason":"stop"}]}).to_string(),
+         s(&[json!({"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","system_fingerprint":"fp_44709d6fcb","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}),
+             json!({"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","system_fingerprint":"fp_44709d6fcb","choices":[{"index":0,"delta":{"content":"Hello"},"logprobs":null,"finish_reason":null}]}),
+             json!({"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","system_fingerprint":"fp_44709d6fcb","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]})])),
+        ("azure prompt filter first", json!({"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}],"choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop","content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}).to_string(),
+         s(&[json!({"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}]}),
+             json!({"choices":[{"content_filter_results":{},"delta":{"content":"","role":"assistant"},"finish_reason":null,"index":0}],"created":1,"id":"chatcmpl-1","model":"gpt-4o","object":"chat.completion.chunk"}),
+             json!({"choices":[{"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}},"delta":{"content":"Hi"},"finish_reason":null,"index":0}],"created":1,"id":"chatcmpl-1","model":"gpt-4o","object":"chat.completion.chunk"}),
+             json!({"choices":[{"content_filter_results":{},"delta":{},"finish_reason":"stop","index":0}],"created":1,"id":"chatcmpl-1","model":"gpt-4o","object":"chat.completion.chunk","usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}})])),
+        ("groq x_groq usage", json!({"id":"chatcmpl-g","object":"chat.completion","created":7,"model":"llama-3.1-8b-instant","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":2,"total_tokens":14},"x_groq":{"id":"req_01"}}).to_string(),
+         s(&[json!({"id":"chatcmpl-g","object":"chat.completion.chunk","created":7,"model":"llama-3.1-8b-instant","x_groq":{"id":"req_01"},"choices":[{"index":0,"delta":{"role":"assistant","content":"Hi!"},"finish_reason":null}]}),
+             json!({"id":"chatcmpl-g","object":"chat.completion.chunk","created":7,"model":"llama-3.1-8b-instant","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":{"queue_time":0.02,"prompt_tokens":12,"completion_tokens":2,"total_tokens":14}}})])),
+        ("deepseek reasoning_content", json!({"id":"ds-1","object":"chat.completion","created":3,"model":"deepseek-reasoner","choices":[{"index":0,"message":{"role":"assistant","content":"4","reasoning_content":"2+2=4"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":5,"total_tokens":14}}).to_string(),
+         s(&[json!({"id":"ds-1","object":"chat.completion.chunk","created":3,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"role":"assistant","content":null,"reasoning_content":"2+2"},"finish_reason":null}]}),
+             json!({"id":"ds-1","object":"chat.completion.chunk","created":3,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"content":null,"reasoning_content":"=4"},"finish_reason":null}]}),
+             json!({"id":"ds-1","object":"chat.completion.chunk","created":3,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"content":"4","reasoning_content":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":5,"total_tokens":14}})])),
+        ("ollama tool call with empty content", json!({"id":"chatcmpl-o","object":"chat.completion","created":4,"model":"llama3.1","choices":[{"index":0,"message":{"role":"assistant","content":"","tool_calls":[{"id":"call_1","index":0,"type":"function","function":{"name":"search","arguments":"{\"q\":\"rust\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":20,"completion_tokens":8,"total_tokens":28}}).to_string(),
+         s(&[json!({"id":"chatcmpl-o","object":"chat.completion.chunk","created":4,"model":"llama3.1","choices":[{"index":0,"delta":{"role":"assistant","content":"","tool_calls":[{"id":"call_1","index":0,"type":"function","function":{"name":"search","arguments":"{\"q\":\"rust\"}"}}]},"finish_reason":null}]}),
+             json!({"id":"chatcmpl-o","object":"chat.completion.chunk","created":4,"model":"llama3.1","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":"tool_calls"}]}),
+             json!({"id":"chatcmpl-o","object":"chat.completion.chunk","created":4,"model":"llama3.1","choices":[],"usage":{"prompt_tokens":20,"completion_tokens":8,"total_tokens":28}})])),
+        ("gemini parallel calls without index", json!({"id":"g-1","object":"chat.completion","created":5,"model":"gemini-2.5-flash","choices":[{"index":0,"message":{"role":"assistant","tool_calls":[{"id":"g1","type":"function","function":{"name":"weather","arguments":"{\"city\":\"Oslo\"}"}},{"id":"g2","type":"function","function":{"name":"weather","arguments":"{\"city\":\"Rome\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":30,"completion_tokens":10,"total_tokens":40}}).to_string(),
+         s(&[json!({"id":"g-1","object":"chat.completion.chunk","created":5,"model":"gemini-2.5-flash","choices":[{"index":0,"delta":{"role":"assistant","tool_calls":[{"id":"g1","type":"function","function":{"name":"weather","arguments":"{\"city\":\"Oslo\"}"}},{"id":"g2","type":"function","function":{"name":"weather","arguments":"{\"city\":\"Rome\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":30,"completion_tokens":10,"total_tokens":40}})])),
+        ("gpt-5 arguments resent whole", json!({"id":"chatcmpl-5","object":"chat.completion","created":6,"model":"gpt-5","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_5","type":"function","function":{"name":"search","arguments":"{\"query\":\"A\",\"count\":5}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":40,"completion_tokens":12,"total_tokens":52}}).to_string(),
+         s(&[json!({"id":"chatcmpl-5","object":"chat.completion.chunk","created":6,"model":"gpt-5","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_5","type":"function","function":{"name":"search","arguments":""}}]},"finish_reason":null}]}),
+             json!({"id":"chatcmpl-5","object":"chat.completion.chunk","created":6,"model":"gpt-5","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"query\":\"A\","}}]},"finish_reason":null}]}),
+             json!({"id":"chatcmpl-5","object":"chat.completion.chunk","created":6,"model":"gpt-5","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\"count\":5}"}}]},"finish_reason":null}]}),
+             json!({"id":"chatcmpl-5","object":"chat.completion.chunk","created":6,"model":"gpt-5","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"search","arguments":"{\"query\":\"A\",\"count\":5}"}}]},"finish_reason":"tool_calls"}]}),
+             json!({"id":"chatcmpl-5","object":"chat.completion.chunk","created":6,"model":"gpt-5","choices":[],"usage":{"prompt_tokens":40,"completion_tokens":12,"total_tokens":52}})])),
+    ]
+}
+
+/// On the provider-shaped twins, and on 200 random completions streamed the way servers
+/// split them (`common/completions.rs`), the stream-transport answer equals the plain
+/// call's: in id, model, content, reasoning, tool calls, finish reason and usage for the
+/// providers, and in every field for the random ones.
+#[test]
+fn stream_transport_gives_the_plain_answer_on_every_twin() {
+    let providers = provider_twins();
+    let mut cases: Vec<(String, Vec<String>)> = providers
+        .iter()
+        .map(|(_, whole, events)| (whole.clone(), events.clone()))
+        .collect();
+    let generated = 200u64;
+    for case in 0..generated {
+        let mut e = completions::SplitMix(0x7_3a15 ^ case);
+        let whole = completions::completion(&mut e);
+        let events = completions::chunks(&whole, &mut e)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        cases.push((whole.to_string(), events));
+    }
+    let server = twin_server(cases, Duration::ZERO, Duration::ZERO);
+    let total = providers.len() + generated as usize;
+    for case in 0..total {
+        let api = server.api(|c| c.header("x-case", case.to_string()));
+        let plain = api.create_chat_completion(&req()).unwrap();
+        let streamed = api
+            .with_options(sync_openai::RequestOptions::new().stream_transport(true))
+            .create_chat_completion(&req())
+            .unwrap();
+        match providers.get(case) {
+            Some((name, ..)) => {
+                assert_eq!(essentials(&streamed), essentials(&plain), "{name}");
+            }
+            None => assert_eq!(streamed, plain, "generated case {case}"),
+        }
+    }
+    assert_eq!(server.requests(), 2 * total);
+}
+
+/// Stream transport retries like a stream: a 503 before the stream opens is retried, a
+/// stream cut after its first chunk is not (the answer would be paid twice), and its error
+/// keeps the partial answer.
+#[test]
+fn stream_transport_retries_only_until_the_stream_opens() {
+    let server = Server::per_request(|i, conn| {
+        if i == 0 {
+            let body = br#"{"error":{"message":"overloaded","type":"server_error"}}"#;
+            conn.respond(
+                "503 Service Unavailable",
+                &[("content-type", "application/json")],
+                body,
+            );
+            return common::After::KeepAlive;
+        }
+        conn.write(format!("{}\r\n", common::SSE_HEAD).as_bytes());
+        conn.write(format!("data: {}\n\n", twin_events()[0]).as_bytes());
+        common::After::Close // cut before the answer finished
+    });
+    let api = server.api(|c| c.max_retries(3).stream_transport(true));
+    let (result, _) = common::bounded(common::LIMIT, move || api.create_chat_completion(&req()));
+    let err = result.unwrap_err();
+    let Error::Stream(e) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(e.kind(), StreamErrorKind::Truncated);
+    let partial = e.partial_completion().unwrap();
+    assert_eq!(partial.choices[0].message.content.as_deref(), Some("Hel"));
+    assert_eq!(
+        server.requests(),
+        2,
+        "one retry of the 503, none of the cut stream"
+    );
+    assert_eq!(server.sleeps().len(), 1);
+}
+
+/// With a response cache, a stream-transport call is recorded as the stream it was and
+/// replayed into the same answer without sending anything.
+#[test]
+fn stream_transport_calls_are_recorded_and_replayed() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache-stream-transport");
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = twin_server(
+        vec![(TWIN_WHOLE.to_owned(), twin_events())],
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let api = server.api(|c| c.cache_dir(&dir).stream_transport(true));
+    let first = api.create_chat_completion_with_http_info(&req()).unwrap();
+    assert!(!first.is_replay());
+    let again = api.create_chat_completion_with_http_info(&req()).unwrap();
+    assert!(again.is_replay());
+    assert_eq!(again.data, first.data);
+    assert_eq!(
+        again.data.choices[0].message.content.as_deref(),
+        Some("Hello there!")
+    );
+    assert_eq!(server.requests(), 1);
+}
+
+/// `RequestOptions::stream_transport(false)` turns off what the client's `Config` turned
+/// on, through the one setter path.
+#[test]
+fn request_options_override_stream_transport() {
+    let server = twin_server(
+        vec![(TWIN_WHOLE.to_owned(), twin_events())],
+        Duration::ZERO,
+        Duration::ZERO,
+    );
+    let api = server.api(|c| c.stream_transport(true));
+    let plain = api
+        .with_options(sync_openai::RequestOptions::new().stream_transport(false))
+        .create_chat_completion_with_http_info(&req())
+        .unwrap();
+    assert_eq!(plain.request_id(), Some("req_plain"));
+    let streamed = api.create_chat_completion_with_http_info(&req()).unwrap();
+    assert_eq!(streamed.request_id(), Some("req_streamed"));
+    assert_eq!(essentials(&plain.data), essentials(&streamed.data));
+}

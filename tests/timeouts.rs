@@ -367,3 +367,101 @@ fn thirty_two_threads_share_one_client_and_its_pool() {
         "{opened} connections for {THREADS} threads"
     );
 }
+
+// ----- the idle timeout counts from the last data (issue 26) ---------------------------
+
+/// One chunk, then only `: keep-alive` comments (and empty keep-alive events) every
+/// 100 ms for 6 s (pi #5558): a stream `Timeout` well before the comments end, with the
+/// text that came kept in the partial answer.
+#[test]
+fn keep_alive_comments_do_not_reset_the_idle_timeout() {
+    let server = Server::per_request(|_, conn| {
+        conn.write(format!("{SSE_HEAD}\r\n").as_bytes());
+        conn.write(text_chunk("Hel", None).as_bytes());
+        for i in 0..60 {
+            thread::sleep(Duration::from_millis(100));
+            let ping: &[u8] = if i % 2 == 0 {
+                b": keep-alive\n\n"
+            } else {
+                b"data:\n\n"
+            };
+            if !conn.write(ping) {
+                break;
+            }
+        }
+        After::Close
+    });
+    let api = server.api(|c| c.stream_idle_timeout(Duration::from_millis(500)));
+    let (result, elapsed) = bounded(LIMIT, move || {
+        api.create_chat_completion_stream(&req())
+            .and_then(|stream| stream.collect_completion())
+    });
+    let err = result.unwrap_err();
+    let Error::Stream(e) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.to_string().contains("stream_idle_timeout"), "{err}");
+    let partial = e.partial_completion().expect("the partial answer");
+    assert_eq!(partial.choices[0].message.content.as_deref(), Some("Hel"));
+    assert!(elapsed < Duration::from_millis(2_500), "{elapsed:?}");
+}
+
+/// Data events keep a stream alive however long it is: chunks 100 ms apart for 1.2 s
+/// with a 500 ms idle timeout come through whole.
+#[test]
+fn data_events_reset_the_idle_timeout() {
+    let server = Server::per_request(|_, conn| {
+        conn.write(format!("{SSE_HEAD}\r\n").as_bytes());
+        for _ in 0..12 {
+            conn.write(text_chunk("x", None).as_bytes());
+            thread::sleep(Duration::from_millis(100));
+        }
+        conn.write(format!("{}data: [DONE]\n\n", text_chunk("", Some("stop"))).as_bytes());
+        After::Close
+    });
+    let api = server.api(|c| c.stream_idle_timeout(Duration::from_millis(500)));
+    let (result, _) = bounded(LIMIT, move || {
+        api.create_chat_completion_stream(&req())
+            .and_then(|stream| stream.collect_completion())
+    });
+    let done = result.unwrap();
+    assert_eq!(
+        done.choices[0].message.content.as_deref(),
+        Some("xxxxxxxxxxxx")
+    );
+}
+
+/// A 500 to a stream request whose 400-byte body arrives slowly is read no longer than
+/// `timeout`, as for a plain call, and is still the `Error::Api` with the status: dribbled
+/// in over 8 s (a byte every 20 ms), or its first bytes and then 8 s of silence (one read
+/// waiting up to the stream's idle timeout).
+#[test]
+fn slow_error_body_of_a_stream_is_bounded_by_timeout() {
+    for stall in [false, true] {
+        let server = Server::per_request(move |_, conn| {
+            conn.write(
+                b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n",
+            );
+            let body = format!("{{\"error\":{{\"message\":\"{}\"}}}}", "x".repeat(374));
+            if stall {
+                conn.write(&body.as_bytes()[..20]);
+                thread::sleep(Duration::from_secs(8));
+                conn.write(&body.as_bytes()[20..]);
+            } else {
+                conn.drip(body.as_bytes(), Duration::from_millis(20));
+            }
+            After::Close
+        });
+        let (result, elapsed) = stream_items(&server.api(|c| {
+            c.timeout(Duration::from_secs(1))
+                .stream_idle_timeout(Duration::from_secs(60))
+        }));
+        let err = result.unwrap_err();
+        assert_eq!(err.status(), Some(500), "stall {stall}: {err:?}");
+        assert!(
+            elapsed < Duration::from_secs(4),
+            "stall {stall}: {elapsed:?}"
+        );
+    }
+}

@@ -19,6 +19,8 @@ impl fmt::Debug for Config {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("stream_transport", &self.stream_transport)
+            .field("think_tags_as_reasoning", &self.think_tags_as_reasoning)
             .field("max_retries", &self.max_retries)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("max_stream_bytes", &self.max_stream_bytes)

@@ -131,6 +131,8 @@ pub struct Config {
     pub(crate) cache_mode: Option<CacheMode>,
     pub(crate) log_level: LogLevel,
     pub(crate) on_event: Option<EventHook>,
+    pub(crate) stream_transport: bool,
+    pub(crate) think_tags_as_reasoning: bool,
 }
 
 impl Default for Config {
@@ -171,6 +173,8 @@ impl Config {
             cache_mode: None,
             log_level: LogLevel::Off,
             on_event: None,
+            stream_transport: false,
+            think_tags_as_reasoning: false,
         }
     }
 
@@ -249,7 +253,15 @@ impl Config {
         self
     }
 
-    /// For streams, the longest wait between two reads of the body.
+    /// For streams, the longest time without data: counted from the last bytes of event
+    /// data (a `data:` value, however slowly an event arrives), so comments
+    /// (`: keep-alive`) and empty events do not reset it, and no single read waits longer
+    /// either.
+    ///
+    /// When it passes, the stream ends with an [`Error::Stream`] of kind
+    /// [`StreamErrorKind::Timeout`](crate::error::StreamErrorKind::Timeout), whose
+    /// [`partial_completion`](crate::error::StreamError::partial_completion) keeps the answer so
+    /// far (from `collect_completion` and `content_deltas`).
     ///
     /// `Duration::MAX` (or any value over 100 years) means no limit; `Duration::ZERO` is
     /// a configuration error ([`Error::Config`]) reported by every call.
@@ -257,6 +269,39 @@ impl Config {
     pub fn stream_idle_timeout(mut self, timeout: Duration) -> Config {
         self.check_timeout("stream_idle_timeout", timeout);
         self.stream_idle_timeout = timeout;
+        self
+    }
+
+    /// Sends `create_chat_completion` as a streamed request and builds its answer from the
+    /// chunks, for long calls that a proxy would cut while the server is silent
+    /// (Cloudflare answers 524 after about 100 s without a byte, other gateways cut idle
+    /// connections at 60–600 s).
+    ///
+    /// The call returns the same [`CreateChatCompletionResponse`](crate::types::CreateChatCompletionResponse)
+    /// (built by a [`ChunkAccumulator`](crate::stream::ChunkAccumulator)), with the status and
+    /// headers of the streamed response. Bytes flow the whole time, the body is bounded by
+    /// [`stream_idle_timeout`](Config::stream_idle_timeout) instead of
+    /// [`timeout`](Config::timeout), retries stop once the answer has begun (as for a
+    /// stream), and a stream that fails midway is an [`Error::Stream`] that keeps the
+    /// partial answer. `stream_options.include_usage` is added when the request has no
+    /// `stream_options`, so the usage is there as in a plain answer. With a response cache
+    /// the call records and replays the stream.
+    ///
+    /// Defaults to `false`.
+    pub fn stream_transport(mut self, on: bool) -> Config {
+        self.stream_transport = on;
+        self
+    }
+
+    /// Moves `<think>…</think>` at the start of a streamed answer's content into the
+    /// message's reasoning (`reasoning_content`), for DeepSeek-R1 and its distills served
+    /// with reasoning parsing off (Ollama, llama.cpp); see
+    /// [`ChunkAccumulator::think_tags_as_reasoning`](crate::stream::ChunkAccumulator::think_tags_as_reasoning).
+    /// It applies to streams (and to [`stream_transport`](Config::stream_transport) calls).
+    ///
+    /// Defaults to `false`: content is kept as received.
+    pub fn think_tags_as_reasoning(mut self, on: bool) -> Config {
+        self.think_tags_as_reasoning = on;
         self
     }
 

@@ -22,8 +22,9 @@ pub enum StreamErrorKind {
     /// [`MAX_CHOICES`](crate::types::MAX_CHOICES) and
     /// [`MAX_TOOL_CALLS`](crate::types::MAX_TOOL_CALLS).
     TooLarge,
-    /// The server sent nothing for longer than `stream_idle_timeout` in the middle of the
-    /// answer ([`Error::is_timeout`](crate::Error::is_timeout) is true).
+    /// The server sent no data for longer than `stream_idle_timeout` in the middle of the
+    /// answer, keep-alive comments aside ([`Error::is_timeout`](crate::Error::is_timeout)
+    /// is true).
     Timeout,
 }
 

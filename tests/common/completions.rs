@@ -79,6 +79,18 @@ fn text(e: &mut impl Entropy, max_words: u64) -> String {
     (0..n).map(|_| WORDS[e.pick(WORDS.len())]).collect()
 }
 
+/// Function arguments: random text, but never two JSON objects back to back (`{"a":1}`
+/// twice), which the accumulator reads as one object sent again.
+fn arguments(e: &mut impl Entropy, max_words: u64) -> String {
+    let args = text(e, max_words);
+    let squeezed: String = args.chars().filter(|c| !c.is_whitespace()).collect();
+    if squeezed.contains("}{") {
+        args.replace('{', "(")
+    } else {
+        args
+    }
+}
+
 fn pick_str<'a>(e: &mut impl Entropy, options: &[&'a str]) -> &'a str {
     options[e.pick(options.len())]
 }
@@ -265,7 +277,7 @@ fn tool_call(e: &mut impl Entropy, i: usize) -> Value {
         }
         _ => json!({"id": id, "type": "function", "function": {
             "name": pick_str(e, &["get_weather", "lookup", ""]),
-            "arguments": text(e, 10),
+            "arguments": arguments(e, 10),
         }}),
     };
     if let Value::Object(map) = &mut call {
@@ -325,7 +337,7 @@ fn message(e: &mut impl Entropy) -> Value {
     if e.chance(1, 8) {
         m.insert(
             "function_call".into(),
-            json!({"name": pick_str(e, &["f", "old_style"]), "arguments": text(e, 6)}),
+            json!({"name": pick_str(e, &["f", "old_style"]), "arguments": arguments(e, 6)}),
         );
     }
     if e.chance(1, 6) {

@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)] // each test binary uses a different subset
 
 mod clock;
+mod cutting_proxy;
 mod fixtures;
 pub mod prism;
 pub mod ratelimit;
@@ -13,6 +14,7 @@ mod sse;
 pub mod tls;
 
 pub use clock::*;
+pub use cutting_proxy::*;
 pub use fixtures::*;
 pub use run::*;
 pub use server::*;
