@@ -1090,13 +1090,13 @@ data: [DONE]\n\n";
     #[test]
     fn memory_stays_constant_over_200k_events() {
         const TOTAL: usize = 200_000;
-        let gen = EventGen {
+        let events = EventGen {
             next: 0,
             total: TOTAL,
             pending: Vec::new(),
             pos: 0,
         };
-        let mut sse = SseReader::new(BufReader::new(gen));
+        let mut sse = SseReader::new(BufReader::new(events));
         let mut count = 0;
         let mut after_tenth = 0;
         let mut last_id = String::new();

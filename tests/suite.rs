@@ -17,6 +17,14 @@
 //!   `use crate::common;` in place of its `mod common;`; a file that needs an opt-in
 //!   feature gets `#[cfg(feature = "…")]` on its line.
 
+// The harness (tests/common) fails a test by panicking, as the files' tests do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 mod accumulate;
