@@ -361,3 +361,31 @@ fn finish_after_an_error() {
     assert_eq!(so_far.as_deref(), Some("Hel"));
     assert!(deltas.next().is_none());
 }
+
+#[test]
+fn stream_metadata_becomes_the_typed_map_or_stays_a_vendor_key() {
+    let finish = |metadata: Value| {
+        let chunk: CreateChatCompletionStreamResponse =
+            serde_json::from_value(json!({"id": "c", "choices": [], "metadata": metadata}))
+                .unwrap();
+        let mut acc = ChunkAccumulator::new();
+        acc.add(chunk).unwrap();
+        acc.finish()
+    };
+    // As a stored completion's metadata decodes: strings kept, null dropped, other JSON as text.
+    let done = finish(json!({"user": "u1", "run": 7, "tags": ["a"], "gone": null}));
+    let metadata = done.metadata.unwrap();
+    assert_eq!(
+        metadata.into_iter().collect::<Vec<_>>(),
+        [
+            ("run".to_owned(), "7".to_owned()),
+            ("tags".to_owned(), r#"["a"]"#.to_owned()),
+            ("user".to_owned(), "u1".to_owned()),
+        ]
+    );
+    assert_eq!(done.extra.get("metadata"), None);
+    // Not a map: no typed metadata, the value stays as received.
+    let done = finish(json!("free text"));
+    assert_eq!(done.metadata, None);
+    assert_eq!(done.extra.get("metadata"), Some(&json!("free text")));
+}

@@ -46,7 +46,7 @@ pub use batch::{
     Batch, BatchError, BatchErrors, BatchRequestCounts, BatchRequestInput, BatchRequestOutput,
     BatchResponse, BatchStatus, CreateBatchRequest, ListBatchesParams, ListBatchesResponse,
 };
-pub(crate) use de::too_many_choices;
+pub(crate) use de::{metadata_from_value, too_many_choices};
 pub use de::{MAX_CHOICES, MAX_TOOL_CALLS};
 pub use enums::{
     AllowedToolsMode, AudioFormat, ContentFilterSeverity, FinishReason, FunctionCallMode,
