@@ -13,64 +13,51 @@
 mod common;
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use serde_json::json;
-use sync_openai::testing::{MockServer, Reply};
-use sync_openai::types::{
-    ChatCompletionRequestMessage as Message, ContentFilterResults, ContentFilterSeverityResult,
-    CreateChatCompletionRequest,
-};
+use sync_openai::testing::Reply;
+use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+use sync_openai::types::{ContentFilterResults, ContentFilterSeverityResult};
 use sync_openai::{ChatApi, Config, Error};
 
-fn main() -> ExitCode {
-    let result = run();
-    if let Err(Error::Api(e)) = &result {
-        // A prompt or answer the filter blocked: its verdicts say why.
-        if let Some(filter) = e.content_filter() {
-            eprintln!("content filter: {filter:?}");
-        }
-    }
-    common::exit(result)
-}
-
-fn run() -> Result<(), Error> {
-    let (config, _mock) = match common::is_set("AZURE_OPENAI_ENDPOINT") {
-        true => (Config::azure_from_env()?, None),
-        false => azure_mock(),
-    };
-    let api = ChatApi::new(config);
+fn main() -> Result<(), Error> {
+    // Without AZURE_OPENAI_ENDPOINT: a local mock of a deployment, with the answers below.
+    let _mock = common::offline_azure_mock(mock_replies());
+    let api = ChatApi::new(Config::azure_from_env()?);
     println!("calling {}", api.config().get_base_url());
     // For a deployment URL the model is ignored; for the v1 API it names the deployment.
     let question = Message::user("Name three rivers of Europe, comma-separated.");
-    let request = CreateChatCompletionRequest::new(common::model("gpt-4o"), vec![question])
-        .max_completion_tokens(100);
+    let request = CreateChatCompletionRequest::new(common::model("gpt-4o"), vec![question]);
 
-    let response = api.create_chat_completion_with_http_info(&request)?;
+    let response = api.create_chat_completion_with_http_info(&request);
+    let response = response.inspect_err(blocked)?;
     println!("request id: {}", response.request_id().unwrap_or("(none)"));
     for prompt in response.data.prompt_filter_results() {
         print_verdicts("prompt", &prompt.content_filter_results);
     }
+    println!("answer: {}", response.data.text().unwrap_or("(none)"));
     for choice in &response.data.choices {
-        let text = choice.message.content.as_deref().unwrap_or("(none)");
-        println!("answer: {text}");
-        if let Some(verdicts) = choice.content_filter_results() {
-            print_verdicts("answer", &verdicts);
-        }
+        let verdicts = choice.content_filter_results().unwrap_or_default();
+        print_verdicts("answer", &verdicts);
     }
 
+    // Azure's first chunk has no choices, only the prompt's verdicts: no text to print.
     print!("streamed: ");
-    for chunk in api.create_chat_completion_stream(&request)? {
-        // Azure's first chunk has no choices, only the prompt's verdicts.
-        for choice in &chunk?.choices {
-            if let Some(text) = choice.delta.content.as_deref() {
-                print!("{text}");
-                std::io::stdout().flush().ok();
-            }
-        }
+    let stream = api.create_chat_completion_stream(&request)?;
+    for text in stream.content_deltas() {
+        print!("{}", text?);
+        std::io::stdout().flush().ok();
     }
     println!();
     Ok(())
+}
+
+/// A prompt or answer the filter blocked: its verdicts say why.
+fn blocked(error: &Error) {
+    let Error::Api(e) = error else { return };
+    if let Some(filter) = e.content_filter() {
+        eprintln!("content filter: {filter:?}");
+    }
 }
 
 fn print_verdicts(what: &str, verdicts: &ContentFilterResults) {
@@ -83,21 +70,15 @@ fn print_verdicts(what: &str, verdicts: &ContentFilterResults) {
     println!("{what} filter: filtered={filtered} hate={hate} violence={violence}");
 }
 
-/// A local mock of an Azure deployment: an answer with verdicts, then a streamed one.
-fn azure_mock() -> (Config, Option<MockServer>) {
-    let safe = json!({"hate": {"filtered": false, "severity": "safe"},
-                      "violence": {"filtered": false, "severity": "safe"}});
-    let answer = json!({
-        "id": "chatcmpl-az", "object": "chat.completion", "model": "gpt-4o",
+/// The mock deployment's answers: one with verdicts, then a streamed one.
+fn mock_replies() -> [Reply; 2] {
+    let safe = json!({"hate": {"filtered": false, "severity": "safe"}, "violence": {"filtered": false, "severity": "safe"}});
+    let answer = json!({"id": "chatcmpl-az", "object": "chat.completion", "model": "gpt-4o",
         "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": safe}],
         "choices": [{"index": 0, "finish_reason": "stop", "content_filter_results": safe,
-                     "message": {"role": "assistant", "content": "Danube, Rhine, Loire (mock)"}}]
-    });
-    let mock = common::mock([
+                     "message": {"role": "assistant", "content": "Danube, Rhine, Loire (mock)"}}]});
+    [
         Reply::raw(200, answer.to_string()).header("x-request-id", "mock-azure-req-1"),
         Reply::text("Danube, Rhine, Loire (streamed by the mock)"),
-    ]);
-    println!("AZURE_OPENAI_ENDPOINT is not set: using a local mock of an Azure deployment\n");
-    let config = Config::azure(mock.url(""), "gpt-4o-mock").azure_api_key("mock-azure-key");
-    (config, Some(mock))
+    ]
 }

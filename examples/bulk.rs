@@ -3,23 +3,20 @@
 //! `cargo run --example bulk -- INPUT OUTPUT [--threads N]` (`-` is stdin or stdout).
 //! Each input line is a `CreateChatCompletionRequest`, or `{"custom_id": …, "body": …}` as
 //! the Batch API takes them. Each output line is `{"custom_id", "response"}` or
-//! `{"custom_id", "error"}`, written as the request finishes. Rerun with the same OUTPUT to
-//! run only the ids it does not have yet (delete a line to run its request again). Uses
-//! OPENAI_BASE_URL / OPENAI_API_KEY when one is set, and otherwise the test kit's mock
-//! server on 127.0.0.1, which answers every request after 50 ms.
+//! `{"custom_id", "error"}`, written as the request finishes. The run is paced to the
+//! limits the server's `x-ratelimit-*` headers report, and a rate-limited request is
+//! retried until it is answered. Rerun with the same OUTPUT to run only the ids it does
+//! not have yet and those whose error is worth another try (`"retryable": true`); delete
+//! a line to run its request again. Uses OPENAI_BASE_URL / OPENAI_API_KEY when one is
+//! set, and otherwise the test kit's mock server, which answers every request "Hello!".
 
 mod common;
 
-use std::collections::HashSet;
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::time::Duration;
+use std::{collections::HashSet, fs, io::Write};
 
-use serde::Deserialize;
 use serde_json::{json, Value};
-use sync_openai::testing::Reply;
-use sync_openai::types::{BatchRequestOutput, CreateChatCompletionRequest as Request};
-use sync_openai::{BulkResult, RunOptions};
+use sync_openai::types::CreateChatCompletionRequest as Request;
+use sync_openai::{bulk::BulkResult, bulk::RunOptions, testing::Reply};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (input, output, threads) = match std::env::args().skip(1).collect::<Vec<_>>().as_slice() {
@@ -27,10 +24,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         [i, o, flag, n] if flag == "--threads" => (i.clone(), o.clone(), n.parse()?),
         _ => return Err("usage: bulk INPUT OUTPUT [--threads N]".into()),
     };
-    let done = done_ids(&output)?;
+    let done = keep_finished(&output)?;
     let text = match input.as_str() {
         "-" => std::io::read_to_string(std::io::stdin())?,
-        path => std::fs::read_to_string(path)?,
+        path => fs::read_to_string(path)?,
     };
     let (mut ids, mut requests, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
     for (n, line) in text.lines().enumerate() {
@@ -45,48 +42,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("custom_id {id:?} appears twice in {input}").into());
         }
         if !done.contains(&id) {
-            requests.push(Request::deserialize(value.get("body").unwrap_or(&value))?);
+            let body = value.get("body").unwrap_or(&value).clone();
+            requests.push(serde_json::from_value::<Request>(body)?);
             ids.push(id);
         }
     }
-    let todo = requests.len();
-    eprintln!("{todo} requests to run, {} already in {output}", done.len());
+    let (todo, had) = (requests.len(), done.len());
+    eprintln!("{todo} requests to run, {had} already in {output}");
 
-    // The configured server, or a mock that answers each request "Hello!" after 50 ms.
-    let reply = Reply::text("Hello!").delay(Duration::from_millis(50));
-    let (api, _mock) = common::client_or_mock_always(reply)?;
+    let (api, _mock) = common::client_or_mock_always(Reply::text("Hello!"))?;
     let mut out: Box<dyn Write> = match output.as_str() {
         "-" => Box::new(std::io::stdout()),
-        path => Box::new(OpenOptions::new().create(true).append(true).open(path)?),
+        path => Box::new(fs::File::options().create(true).append(true).open(path)?),
     };
     let mut write_error = None;
-    let options = RunOptions::new().threads(threads);
-    let report = api.run_many_with(requests, &options, |i, result, p| {
-        let line = result_line(ids.get(i).map_or("", String::as_str), result);
+    let report = api.run_many_with(requests, &RunOptions::new().threads(threads), |i, r, p| {
+        let line = result_line(ids.get(i).map_or("", String::as_str), r);
         // One write per line, so a killed run leaves whole lines (and at most one cut short).
         let written = out.write_all(format!("{line}\n").as_bytes());
         let flushed = written.and_then(|()| out.flush());
         write_error = write_error.take().or(flushed.err());
-        let eta = p.eta().map_or("?".into(), |d| format!("{}s", d.as_secs()));
         let (done, total, failed, rate) = (p.done, p.total, p.failed, p.requests_per_minute);
-        eprint!("\r{done}/{total} done, {failed} failed, {rate:.0} req/min, ETA {eta}   ");
+        eprint!("\r{done}/{total} done, {failed} failed, {rate:.0} req/min   ");
     });
-    let progress = report.progress;
-    eprintln!("\n{} done, {} failed", progress.done, progress.failed);
+    let (done, failed) = (report.progress.done, report.progress.failed);
+    eprintln!("\n{done} done, {failed} failed");
     write_error.map_or(Ok(()), |e| Err(e.into()))
 }
 
-/// The ids an earlier run wrote to `output`; a last line cut short by a kill is dropped.
-fn done_ids(output: &str) -> Result<HashSet<String>, Box<dyn std::error::Error>> {
-    if output == "-" || !std::path::Path::new(output).exists() {
-        return Ok(HashSet::new());
-    }
-    let mut text = std::fs::read_to_string(output)?;
+/// The ids an earlier run finished in `output`, which keeps only their lines: a last line
+/// cut short by a kill, and errors worth another try, are dropped (rewritten by rename).
+fn keep_finished(output: &str) -> Result<HashSet<String>, Box<dyn std::error::Error>> {
+    let Ok(mut text) = fs::read_to_string(output) else {
+        return Ok(HashSet::new()); // `-`, or no output yet
+    };
     text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
-    std::fs::write(output, &text)?;
-    let id = |line| serde_json::from_str::<BatchRequestOutput>(line).map(|l| l.custom_id);
-    let id = |line| id(line)?.ok_or_else(|| "an output line without custom_id".into());
-    text.lines().map(id).collect()
+    let (mut kept, mut ids) = (String::new(), HashSet::new());
+    for line in text.lines() {
+        let value: Value = serde_json::from_str(line)?;
+        if value.pointer("/error/retryable") != Some(&Value::Bool(true)) {
+            let id = value.get("custom_id").and_then(Value::as_str);
+            ids.insert(id.ok_or("an output line without custom_id")?.to_owned());
+            kept.push_str(&format!("{line}\n"));
+        }
+    }
+    fs::write(format!("{output}.tmp"), kept)?;
+    fs::rename(format!("{output}.tmp"), output)?;
+    Ok(ids)
 }
 
 /// A result line, shaped like the Batch API's output lines.
@@ -95,6 +97,6 @@ fn result_line(id: &str, result: &BulkResult) -> Value {
         Ok(r) => json!({"custom_id": id, "response":
             {"status_code": r.status, "request_id": r.request_id(), "body": r.data}}),
         Err(e) => json!({"custom_id": id, "error":
-            {"message": e.to_string(), "status": e.status()}}),
+            {"message": e.to_string(), "status": e.status(), "retryable": e.is_retryable()}}),
     }
 }

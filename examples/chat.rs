@@ -13,45 +13,32 @@
 mod common;
 
 use std::io::{self, BufRead, Write};
-use std::process::ExitCode;
 
+use sync_openai::stream::ChunkAccumulator;
 use sync_openai::testing::Reply;
-use sync_openai::types::{
-    ChatCompletionRequestMessage as Message, ChatCompletionStreamOptions,
-    CreateChatCompletionRequest,
-};
-use sync_openai::{ChatApi, ChunkAccumulator, Error};
+use sync_openai::types::ChatCompletionStreamOptions;
+use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+use sync_openai::{ChatApi, Error};
 
-fn main() -> ExitCode {
-    let prompt = std::env::args().skip_while(|a| a != "--prompt").nth(1);
-    let answers =
-        (1..=100).map(|n| Reply::text(format!("Hello! I am a local mock; this is answer {n}.")));
-    let (api, _mock) = match common::client_or_mock(answers) {
-        Ok(client) => client,
-        Err(e) => return common::exit(Err(e)),
-    };
+fn main() -> Result<(), Error> {
+    // Without OPENAI_API_KEY or OPENAI_BASE_URL: a local mock with a hundred answers.
+    let answers = (1..=100).map(|n| Reply::text(format!("Hello from the local mock ({n})")));
+    let _mock = common::offline_mock(answers);
+    let api = ChatApi::from_env()?;
     let model = common::model_or_first_listed(&api, &_mock, "gpt-4o-mini");
     let mut history = Vec::new();
-    if let Some(prompt) = prompt {
+    if let Some(prompt) = std::env::args().skip_while(|a| a != "--prompt").nth(1) {
         history.push(Message::user(prompt));
-        return common::exit(turn(&api, &model, &mut history));
+        return turn(&api, &model, &mut history);
     }
 
-    println!("chatting with {model}: /reset to start over, /exit to quit");
-    loop {
-        print!("\nyou> ");
-        io::stdout().flush().ok();
-        let mut line = String::new();
-        if io::stdin().lock().read_line(&mut line).unwrap_or(0) == 0 {
-            break; // end of input
-        }
+    println!("chatting with {model}: /reset to start over, /exit (or end of input) to quit");
+    eprint!("\nyou> "); // stderr is not buffered: the prompt shows before the input
+    for line in io::stdin().lock().lines().map_while(Result::ok) {
         match line.trim() {
-            "" => continue,
+            "" => {}
             "/exit" | "/quit" => break,
-            "/reset" => {
-                history.clear();
-                println!("(conversation reset)");
-            }
+            "/reset" => history.clear(),
             text => {
                 history.push(Message::user(text));
                 if let Err(e) = turn(&api, &model, &mut history) {
@@ -60,8 +47,9 @@ fn main() -> ExitCode {
                 }
             }
         }
+        eprint!("\nyou> ");
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// Streams one reply, printing it as it arrives, and adds it to the history.
@@ -73,23 +61,17 @@ fn turn(api: &ChatApi, model: &str, history: &mut Vec<Message>) -> Result<(), Er
     let mut reply = ChunkAccumulator::new();
     for chunk in api.create_chat_completion_stream(&req)? {
         let chunk = chunk?;
-        if let Some(text) = chunk
-            .choices
-            .first()
-            .and_then(|c| c.delta.content.as_deref())
-        {
-            print!("{text}");
-            io::stdout().flush().ok();
+        for choice in &chunk.choices {
+            print!("{}", choice.delta.content.as_deref().unwrap_or(""));
         }
+        io::stdout().flush().ok();
         reply.add(chunk)?;
     }
     println!();
     let done = reply.finish();
     if let Some(u) = &done.usage {
-        println!(
-            "[{} prompt + {} completion tokens]",
-            u.prompt_tokens, u.completion_tokens
-        );
+        // Prompt tokens + completion tokens.
+        println!("[{} + {} tokens]", u.prompt_tokens, u.completion_tokens);
     }
     if let Some(choice) = done.choices.into_iter().next() {
         history.push(choice.message.into());

@@ -12,47 +12,30 @@
 mod common;
 
 use std::io::Write;
-use std::process::ExitCode;
 use std::time::Instant;
 
-use sync_openai::testing::{MockServer, Reply};
-use sync_openai::types::{
-    ChatCompletionRequestMessage as Message, ChatCompletionStreamOptions,
-    CreateChatCompletionRequest,
-};
+use sync_openai::testing::Reply;
+use sync_openai::types::ChatCompletionStreamOptions;
+use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
 use sync_openai::{ChatApi, Error};
 
-fn main() -> ExitCode {
-    let result = run();
-    if result.as_ref().is_err_and(Error::is_connect) {
-        eprintln!("is the server running at OPENAI_BASE_URL?");
-    }
-    common::exit(result)
-}
-
-fn run() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    // Without OPENAI_BASE_URL: a local mock of llama-server's stream.
+    let _mock = common::mock_unless_set(&["OPENAI_BASE_URL"], [llama_server_stream()]);
     // No key is needed for a server other than api.openai.com: `from_env` sends none.
-    let (api, _mock) = match common::is_set("OPENAI_BASE_URL") {
-        true => (ChatApi::from_env()?, None),
-        false => llama_server_mock(),
-    };
+    let api = ChatApi::from_env()?;
     println!("server: {}", api.config().get_base_url());
-    let request = CreateChatCompletionRequest::new(
-        common::model("llama3.2"),
-        vec![Message::user("Why is the sky blue? One sentence.")],
-    )
-    .max_tokens(200) // older servers know `max_tokens` better than `max_completion_tokens`
-    .temperature(0.7)
-    .stream_options(ChatCompletionStreamOptions::include_usage())
-    // Vendor sampling options go through `extra`; servers that do not know them ignore them.
-    .extra("top_k", 40)
-    .extra("min_p", 0.05);
+    let question = vec![Message::user("Why is the sky blue? One sentence.")];
+    let request = CreateChatCompletionRequest::new(common::model("llama3.2"), question)
+        .max_tokens(200) // older servers know `max_tokens` better than `max_completion_tokens`
+        .stream_options(ChatCompletionStreamOptions::include_usage())
+        // Vendor sampling options go through `extra`; servers that do not know them ignore them.
+        .extra("top_k", 40)
+        .extra("min_p", 0.05);
 
     let started = Instant::now();
-    let mut stream = api.create_chat_completion_stream(&request)?;
-    let mut in_reasoning = false;
-    let mut usage = None;
-    for chunk in stream.by_ref() {
+    let (mut in_reasoning, mut usage) = (false, None);
+    for chunk in api.create_chat_completion_stream(&request)? {
         let chunk = chunk?;
         usage = chunk.usage.clone().or(usage);
         for choice in &chunk.choices {
@@ -77,21 +60,18 @@ fn run() -> Result<(), Error> {
     Ok(())
 }
 
-/// A mock of llama-server's stream: reasoning first, then content, usage and `[DONE]`.
-fn llama_server_mock() -> (ChatApi, Option<MockServer>) {
+/// llama-server's stream, for the mock: reasoning first, then content, usage and `[DONE]`.
+fn llama_server_stream() -> Reply {
     let event = |json: &str| format!("data: {json}\n\n");
     let delta = |delta: &str| event(&format!(r#"{{"choices":[{{"index":0,"delta":{delta}}}]}}"#));
-    let usage =
-        r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}"#;
     let body = [
         delta(r#"{"reasoning_content":"Short waves scatter more."}"#),
         delta(r#"{"content":"Air scatters blue light more than red (Rayleigh)."}"#),
         delta(r#"{"content":" (mock)"},"finish_reason":"stop""#),
-        event(usage),
+        event(
+            r#"{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}"#,
+        ),
         event("[DONE]"),
     ];
-    let stream = Reply::raw(200, body.concat()).header("content-type", "text/event-stream");
-    let mock = common::mock([stream]);
-    println!("OPENAI_BASE_URL is not set: using a local mock of llama-server\n");
-    (ChatApi::new(mock.config()), Some(mock))
+    Reply::raw(200, body.concat()).header("content-type", "text/event-stream")
 }

@@ -10,29 +10,22 @@
 
 mod common;
 
-use std::process::ExitCode;
-
 use sync_openai::testing::Reply;
 use sync_openai::types::Model;
-use sync_openai::Error;
+use sync_openai::{Error, ModelsApi};
 
-fn main() -> ExitCode {
-    common::exit(run())
-}
+fn main() -> Result<(), Error> {
+    // Without OPENAI_API_KEY or OPENAI_BASE_URL: a local mock of llama-server.
+    let _mock = common::offline_mock([Reply::raw(200, LISTING)]);
 
-fn run() -> Result<(), Error> {
-    // The server of `OPENAI_BASE_URL` or `OPENAI_API_KEY`, else a local mock of llama-server.
-    let (api, _mock) = common::client_or_mock([Reply::raw(200, LISTING)])?;
+    let api = ModelsApi::from_env()?;
     if let Some(id) = std::env::args().nth(1) {
         println!("{:#?}", api.retrieve_model(&id)?);
         return Ok(());
     }
     let models = api.list_models()?;
-    println!(
-        "{} models at {}",
-        models.data.len(),
-        api.config().get_base_url()
-    );
+    let base_url = api.config().get_base_url();
+    println!("{} models at {base_url}", models.data.len());
     for model in &models.data {
         let owner = model.owned_by.as_deref().unwrap_or("-");
         let context = context_length(model).map_or("-".to_owned(), |n| n.to_string());

@@ -10,23 +10,20 @@
 mod common;
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use sync_openai::testing::Reply;
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::Error;
+use sync_openai::{ChatApi, Error};
 
-fn main() -> ExitCode {
-    common::exit(run())
-}
-
-fn run() -> Result<(), Error> {
-    // The real API when configured; else a local mock with the two answers below.
-    let (api, _mock) = common::client_or_mock([
+fn main() -> Result<(), Error> {
+    // Without OPENAI_API_KEY or OPENAI_BASE_URL: a local mock with these two answers.
+    let _mock = common::offline_mock([
         Reply::text("Hello, Rustacean! (from the local mock)").header("x-request-id", "req_mock_1"),
         Reply::text("Hello, Rustacean! (streamed from the local mock)"),
-    ])?;
+    ]);
 
+    // OPENAI_API_KEY, and OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID when set.
+    let api = ChatApi::from_env()?;
     let req = CreateChatCompletionRequest::new(
         common::model("gpt-4o-mini"),
         vec![
@@ -38,21 +35,13 @@ fn run() -> Result<(), Error> {
     .max_completion_tokens(64);
 
     let resp = api.create_chat_completion_with_http_info(&req)?;
-    let completion = &resp.data;
-    let reply = completion
-        .choices
-        .first()
-        .and_then(|c| c.message.content.as_deref())
-        .unwrap_or("(no text)");
-    println!("reply:      {reply}");
+    println!("reply:      {}", resp.data.text().unwrap_or("(no text)"));
     println!("status:     {}", resp.status);
     println!("request id: {}", resp.request_id().unwrap_or("(none)"));
-    println!("model:      {}", completion.model);
-    if let Some(usage) = &completion.usage {
-        println!(
-            "usage:      {} prompt + {} completion = {} tokens",
-            usage.prompt_tokens, usage.completion_tokens, usage.total_tokens
-        );
+    println!("model:      {}", resp.data.model);
+    if let Some(usage) = &resp.data.usage {
+        let (prompt, completion) = (usage.prompt_tokens, usage.completion_tokens);
+        println!("usage:      {prompt} prompt + {completion} completion tokens");
     }
 
     print!("streamed:   ");

@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::process::ExitCode;
+use std::time::Duration;
 
 use sync_openai::testing::Reply;
 use sync_openai::types::{
@@ -24,13 +24,10 @@ use sync_openai::{ChatApi, Error};
 /// The metadata tag this example stores its completion under, and lists by.
 const TAG: (&str, &str) = ("example", "sync-openai-stored");
 
-fn main() -> ExitCode {
-    common::exit(run())
-}
-
-fn run() -> Result<(), Error> {
-    // The real API when configured; else a local mock with the answers at the bottom.
-    let (api, _mock) = common::client_or_mock(mock_replies())?;
+fn main() -> Result<(), Error> {
+    // Without OPENAI_API_KEY or OPENAI_BASE_URL: a local mock with the answers at the bottom.
+    let _mock = common::offline_mock(MOCK.lines().map(|body| Reply::raw(200, body)));
+    let api = ChatApi::from_env()?;
 
     // 1. Create a completion with `store: true` and metadata to find it by later.
     let question = Message::user("Name one reason to store chat completions, in one sentence.");
@@ -48,11 +45,11 @@ fn run() -> Result<(), Error> {
     //    iterator fetches the next page only when the previous one is used up.
     println!("2. stored completions tagged {}={}:", TAG.0, TAG.1);
     let params = ListChatCompletionsParams::new().metadata(TAG.0, TAG.1);
-    let pages = api.iter_chat_completions(params.order(Order::Desc).limit(2));
-    for c in pages.take(20) {
-        let c = c?;
-        let mark = if c.id == id { " (this run)" } else { "" };
-        println!("   {}{mark} created {}", c.id, c.created);
+    for c in api
+        .iter_chat_completions(params.order(Order::Desc).limit(2))
+        .take(20)
+    {
+        println!("   {}", c?.id);
     }
 
     // 3. The stored messages of our completion, one per page to show the paging.
@@ -60,8 +57,7 @@ fn run() -> Result<(), Error> {
     let params = GetChatCompletionMessagesParams::new().limit(1);
     for message in api.iter_chat_completion_messages(&id, params) {
         let message = message?.message;
-        let role = message.role.as_ref().map_or("?", |r| r.as_str());
-        println!("   {role}: {}", message.content.as_deref().unwrap_or(""));
+        println!("   {}", message.content.as_deref().unwrap_or(""));
     }
 
     // 4. Replace its metadata (keeping the tag so a leftover can still be found).
@@ -77,29 +73,19 @@ fn run() -> Result<(), Error> {
 fn wait_until_stored(api: &ChatApi, id: &str) -> Result<CreateChatCompletionResponse, Error> {
     for _ in 0..10 {
         match api.get_chat_completion(id) {
-            Err(Error::Api(e)) if e.status == 404 => {
-                std::thread::sleep(std::time::Duration::from_secs(1))
-            }
+            Err(Error::Api(e)) if e.status == 404 => std::thread::sleep(Duration::from_secs(1)),
             other => return other,
         }
     }
     api.get_chat_completion(id)
 }
 
-/// The mock's answers, in the order of the calls above.
-fn mock_replies() -> Vec<Reply> {
-    let bodies = [
-        r#"{"id": "chatcmpl-mock-1", "model": "gpt-4o-mini", "metadata": {"example": "sync-openai-stored", "topic": "demo"}}"#,
-        r#"{"has_more": true, "data": [{"id": "chatcmpl-mock-1", "created": 1700000200}, {"id": "chatcmpl-b"}]}"#,
-        r#"{"has_more": false, "data": [{"id": "chatcmpl-a", "created": 1700000000}]}"#,
-        r#"{"has_more": true, "data": [{"id": "msg-0", "role": "user", "content": "Why store?"}]}"#,
-        r#"{"has_more": false, "data": [{"id": "msg-1", "role": "assistant", "content": "To review."}]}"#,
-        r#"{"id": "chatcmpl-mock-1", "metadata": {"example": "sync-openai-stored", "reviewed": "yes"}}"#,
-        r#"{"id": "chatcmpl-mock-1", "deleted": true}"#,
-    ];
-    let created = Reply::text("To review answers later (from the local mock).");
-    [created]
-        .into_iter()
-        .chain(bodies.map(|body| Reply::raw(200, body)))
-        .collect()
-}
+/// The mock's answers, one JSON body a line, in the order of the calls above.
+const MOCK: &str = r#"{"id": "chatcmpl-mock-1", "choices": [{"index": 0, "message": {"role": "assistant", "content": "To review answers later (from the local mock)."}}]}
+{"id": "chatcmpl-mock-1", "model": "gpt-4o-mini", "metadata": {"example": "sync-openai-stored", "topic": "demo"}}
+{"has_more": true, "data": [{"id": "chatcmpl-mock-1", "created": 1700000200}, {"id": "chatcmpl-b"}]}
+{"has_more": false, "data": [{"id": "chatcmpl-a", "created": 1700000000}]}
+{"has_more": true, "data": [{"id": "msg-0", "role": "user", "content": "Why store?"}]}
+{"has_more": false, "data": [{"id": "msg-1", "role": "assistant", "content": "To review."}]}
+{"id": "chatcmpl-mock-1", "metadata": {"example": "sync-openai-stored", "reviewed": "yes"}}
+{"id": "chatcmpl-mock-1", "deleted": true}"#;

@@ -13,12 +13,13 @@ use std::process::ExitCode;
 
 use serde::Deserialize;
 use serde_json::json;
+use sync_openai::error::ParseError;
 use sync_openai::testing::Reply;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ChatCompletionTool, CreateChatCompletionRequest,
     FinishReason,
 };
-use sync_openai::{Error, ParseError};
+use sync_openai::Error;
 
 /// The arguments of `get_weather`, as the model sends them.
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@
 #
 # Installs nginx with apt-get when it is missing, starts it with the configuration in
 # scripts/bench-nginx/nginx.conf under target/bench-nginx/, runs
-# `cargo run --release --example bench` with BENCH_NGINX set, and stops nginx.
+# `cargo bench --bench bench` with BENCH_NGINX set, and stops nginx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +22,7 @@ PREFIX="$PWD/target/bench-nginx"
 rm -rf "$PREFIX"
 mkdir -p "$PREFIX/conf" "$PREFIX/logs" "$PREFIX/tmp" "$PREFIX/html"
 
-cargo build --quiet --release --example bench
-target/release/examples/bench --write-fixtures "$PREFIX/html"
+cargo bench --quiet --bench bench -- --write-fixtures "$PREFIX/html"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 USER_LINE=""
@@ -54,5 +53,5 @@ else:
 PY
 
 echo "nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') on 127.0.0.1:$PORT ${PIN[*]:+(pinned: ${PIN[*]})}; machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-BENCH_NGINX="http://127.0.0.1:$PORT" target/release/examples/bench
+BENCH_NGINX="http://127.0.0.1:$PORT" cargo bench --quiet --bench bench
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

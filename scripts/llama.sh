@@ -10,14 +10,20 @@
 # 3. Writes a tiny random-weight GGUF model (scripts/make_tiny_gguf.py: the llama-spm tokenizer,
 #    two layers of width 64, ChatML with tool calls; about 9 MB). It talks gibberish, but the
 #    protocol is the real one.
-# 4. Starts llama-server on 127.0.0.1 with a 256-token context, waits for /health, runs
-#    tests/llama.rs, `examples/chat.rs --prompt` (with a model and with the first one listed)
-#    and `examples/models.rs`, and stops the server (by its PID) on exit.
+# 4. Starts llama-server on 127.0.0.1 with a 256-token context, waits for it with the crate's
+#    own `ChatApi::wait_ready` (`examples/wait_ready.rs`, every poll logged: refused, then 503
+#    `Loading model` while the model loads, then ready), runs tests/llama.rs, `examples/chat.rs --prompt` (with a
+#    model and with the first one listed) and `examples/models.rs`, and stops the server (by
+#    its PID) on exit.
+#
+# `LLAMA_SERVE_ONLY=1 scripts/llama.sh` builds, starts and waits, prints `LLAMA_URL=…` and
+# keeps the server running until it is stopped (scripts/litellm.sh runs it that way).
 #
 # Everything downloaded or built lives in $SYNC_OPENAI_LLAMA_CACHE (default .tools/llama in
 # the repository, git-ignored); a run that finds it takes under
 # 20 seconds. Needs python3 with pip and venv, a C++ compiler, make and network access to
-# PyPI; cmake is installed into the cache with pip when it is missing.
+# PyPI; cmake is installed into the cache with pip when it is missing; bash 5.1 or later
+# (`wait -n -p`). No curl.
 set -euo pipefail
 
 PIN=0.3.36
@@ -88,27 +94,40 @@ if [ ! -f "$MODEL" ]; then
 fi
 
 # ---- 4. server, tests, example
+cd "$ROOT"
+# Built before the server starts, so that the wait below sees it cold.
+cargo build --quiet --example wait_ready
 PORT=${LLAMA_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 LOG=$CACHE/server.log
+export LLAMA_URL=http://127.0.0.1:$PORT/v1
 say "starting llama-server on 127.0.0.1:$PORT (log: $LOG)"
 "$SERVER" -m "$MODEL" --host 127.0.0.1 --port "$PORT" -c "$CTX" --parallel 2 \
     --threads 2 --jinja --no-webui >"$LOG" 2>&1 &
 SERVER_PID=$!
 trap 'kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true' EXIT
 
-for _ in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then break; fi
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        tail -30 "$LOG"
-        echo "llama-server exited before it was ready" >&2
-        exit 1
-    fi
-    sleep 0.5
-done
-curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || { tail -30 "$LOG"; echo "llama-server not ready after 60 s" >&2; exit 1; }
+# ChatApi::wait_ready, each poll logged; whichever ends first, the waiter or the server.
+OPENAI_BASE_URL=$LLAMA_URL OPENAI_LOG=info \
+    "${CARGO_TARGET_DIR:-$ROOT/target}/debug/examples/wait_ready" 120 &
+WAITER_PID=$!
+ENDED=
+WAITED=0
+wait -n -p ENDED "$SERVER_PID" "$WAITER_PID" || WAITED=$?
+if [ "$ENDED" != "$WAITER_PID" ]; then
+    kill "$WAITER_PID" 2>/dev/null || true
+    tail -30 "$LOG"
+    echo "llama-server exited before it was ready" >&2
+    exit 1
+fi
+[ "$WAITED" -eq 0 ] || { tail -30 "$LOG"; echo "llama-server did not become ready" >&2; exit 1; }
 
-export LLAMA_URL=http://127.0.0.1:$PORT/v1
-cd "$ROOT"
+if [ -n "${LLAMA_SERVE_ONLY:-}" ]; then
+    echo "LLAMA_URL=$LLAMA_URL"
+    # Stopped by a signal, the EXIT trap above still stops the server.
+    trap 'exit 0' TERM INT
+    wait "$SERVER_PID"
+    exit 0
+fi
 say "cargo test --test llama"
 cargo test --test llama -- --nocapture --test-threads=1
 

@@ -83,7 +83,8 @@ use crate::types::{
 /// # Examples
 ///
 /// ```
-/// use sync_openai::{ChatCompletionStream, ChunkAccumulator};
+/// use sync_openai::stream::ChunkAccumulator;
+/// use sync_openai::ChatCompletionStream;
 ///
 /// let body = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
 /// let mut acc = ChunkAccumulator::new();

@@ -1,98 +1,45 @@
-//! `ChatApi`: the client, its construction, and the chat completion operations.
+//! `ChatApi`: the chat handle and the chat completion operations. Its construction is
+//! `client::handle!`, shared by every handle.
 //!
 //! Each operation names its route, its body and its response type, and hands them to
 //! the send loop in [`send`](crate::send); see there for how to add one.
 
-use std::fmt;
-use std::sync::Arc;
-
-use crate::config::Config;
+use crate::client::handle;
 use crate::error::Error;
 use crate::observe::Observer;
-use crate::options::RequestOptions;
 use crate::response::ApiResponse;
-use crate::send::{Body, Call, Sender};
+use crate::send::{Body, Call};
 use crate::stream::ChatCompletionStream;
 use crate::types::{CreateChatCompletionRequest, CreateChatCompletionResponse};
 
 /// The path of the chat completions operations below `base_url`.
 const CHAT_PATH: &str = "/chat/completions";
 
-/// A blocking client for the Chat Completions API of OpenAI or any compatible server.
-///
-/// One `ChatApi` holds one connection pool. Clones are cheap and share it, so clone the
-/// client into threads rather than building a new one per request. `ChatApi` is
-/// `Send + Sync`.
-///
-/// # Examples
-///
-/// ```no_run
-/// use sync_openai::ChatApi;
-/// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-///
-/// let api = ChatApi::from_env()?;
-/// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
-/// let resp = api.create_chat_completion(&req)?;
-/// println!("{}", resp.choices[0].message.content.as_deref().unwrap_or(""));
-/// # Ok::<(), sync_openai::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct ChatApi {
-    sender: Arc<Sender>,
+handle! {
+    /// A blocking client for the Chat Completions API of OpenAI or any compatible server:
+    /// chat completions, streaming, stored completions, bulk runs and `curl` export.
+    ///
+    /// One `ChatApi` holds one connection pool. Clones are cheap and share it, so clone the
+    /// client into threads rather than building a new one per request; the other handles
+    /// ([`ModelsApi`](crate::ModelsApi) and, with their features, `FilesApi` and `BatchApi`)
+    /// are made from it with `From` and share it too. `ChatApi` is `Send + Sync`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use sync_openai::ChatApi;
+    /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+    ///
+    /// let api = ChatApi::from_env()?;
+    /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")]);
+    /// let resp = api.create_chat_completion(&req)?;
+    /// println!("{}", resp.text().unwrap_or(""));
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    ChatApi
 }
 
 impl ChatApi {
-    /// A client with this configuration.
-    ///
-    /// This never fails: an unusable configuration (a header value with a newline, no key
-    /// for api.openai.com) is reported by every call as [`Error::Config`]. Use
-    /// [`Config::validate`] to check it up front.
-    pub fn new(config: Config) -> ChatApi {
-        ChatApi {
-            sender: Arc::new(Sender::new(config)),
-        }
-    }
-
-    /// A client configured from the environment; see [`Config::from_env`].
-    ///
-    /// Fails with [`Error::Config`] when no `OPENAI_API_KEY` is set and the base URL is
-    /// OpenAI's own. With `OPENAI_BASE_URL` pointing elsewhere (Ollama, llama.cpp, vLLM)
-    /// no key is needed and none is sent.
-    pub fn from_env() -> Result<ChatApi, Error> {
-        let config = Config::from_env();
-        config.validate()?;
-        Ok(ChatApi::new(config))
-    }
-
-    /// A client for some calls with other settings, sharing this one's connection pool.
-    ///
-    /// Cheap: no new pool, no new TLS setup. The options add to or override this
-    /// client's configuration and any options it already has.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use sync_openai::{ChatApi, Config, RequestOptions};
-    ///
-    /// let api = ChatApi::new(Config::new().api_key("sk-..."));
-    /// let quick = api.with_options(RequestOptions::new().timeout(Duration::from_secs(20)).max_retries(0));
-    /// # drop(quick);
-    /// ```
-    pub fn with_options(&self, options: RequestOptions) -> ChatApi {
-        ChatApi {
-            sender: Arc::new(self.sender.with_options(options)),
-        }
-    }
-
-    /// The configuration this client was built with.
-    pub fn config(&self) -> &Config {
-        self.sender.config()
-    }
-
-    /// The send loop every operation goes through.
-    pub(crate) fn sender(&self) -> &Sender {
-        &self.sender
-    }
-
     /// Creates a model response for the given chat conversation.
     ///
     /// `POST /chat/completions`. For a streamed answer use
@@ -122,8 +69,8 @@ impl ChatApi {
                 "the request has stream set to true: call create_chat_completion_stream for a streamed answer, or unset stream",
             ));
         }
-        let body = self.sender.encode(req)?;
-        self.sender.call_json(Call::post(CHAT_PATH, body))
+        let body = self.sender().encode(req)?;
+        self.sender().call_json(Call::post(CHAT_PATH, body))
     }
 
     /// Creates a model response and streams it chunk by chunk as it is generated.
@@ -166,13 +113,13 @@ impl ChatApi {
         req: &CreateChatCompletionRequest,
     ) -> Result<ChatCompletionStream, Error> {
         let call = Call::post(CHAT_PATH, self.stream_body(req)?).stream();
-        let (response, _retries) = self.sender.execute(&call)?;
+        let (response, _retries) = self.sender().execute(&call)?;
         let observer = response.extensions().get::<Observer>().cloned();
         let watch = observer.map(|o| o.watch_stream(response.headers()));
         let stream = ChatCompletionStream::from_response(
             response,
             self.config(),
-            self.sender.secret_values(),
+            self.sender().secret_values(),
         )?;
         Ok(stream.watched(watch))
     }
@@ -180,29 +127,24 @@ impl ChatApi {
     /// The request with `"stream": true`, without copying or changing the request.
     fn stream_body(&self, req: &CreateChatCompletionRequest) -> Result<Body, Error> {
         match req.stream {
-            Some(true) => self.sender.encode(req),
+            Some(true) => self.sender().encode(req),
             Some(false) => {
                 // Rare: the caller set `stream: false` and asked for a stream. Copy once.
                 let mut req = req.clone();
                 req.stream = Some(true);
-                self.sender.encode(&req)
+                self.sender().encode(&req)
             }
-            None => self.sender.encode_streaming(req),
+            None => self.sender().encode_streaming(req),
         }
-    }
-}
-
-impl fmt::Debug for ChatApi {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChatApi")
-            .field("config", self.config())
-            .finish_non_exhaustive()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::options::RequestOptions;
+    use std::fmt;
 
     #[test]
     fn client_is_send_sync_clone() {

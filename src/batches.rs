@@ -1,17 +1,21 @@
-//! The Batch API for chat completions: build the input, upload it, create, get, list,
-//! cancel and wait for batches, and read their output and error files by custom id.
+//! `BatchApi`, the Batch API for chat completions: build the input, upload it, create,
+//! get, list, cancel and wait for batches, and read their output and error files by
+//! custom id.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::ChatApi;
+use crate::client::{conversions, handle};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ApiError, Error};
+use crate::files::FilesApi;
 use crate::http::{HeaderMap, HeaderValue};
+use crate::models::ModelsApi;
+use crate::pages::Pages;
 use crate::response::ApiResponse;
 use crate::send::Call;
-use crate::stored::Pages;
 use crate::types::{
     Batch, BatchError, BatchRequestInput, BatchRequestOutput, BatchResponse, CreateBatchRequest,
     CreateChatCompletionResponse, CreateFileRequest, FilePurpose, ListBatchesParams,
@@ -38,7 +42,7 @@ fn batch_path(batch_id: &str, tail: &str) -> Result<String, Error> {
 /// `custom_id`, and a request with `stream: true`, which a batch cannot answer.
 ///
 /// ```
-/// use sync_openai::batch_jsonl;
+/// use sync_openai::batch::batch_jsonl;
 /// use sync_openai::types::{BatchRequestInput, ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
 ///
 /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hi")]);
@@ -79,7 +83,7 @@ pub fn batch_jsonl(lines: &[BatchRequestInput]) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-/// How [`ChatApi::wait_batch`] polls: intervals, time limit, clock.
+/// How [`BatchApi::wait_batch`] polls: intervals, time limit, clock.
 #[derive(Clone)]
 pub struct WaitOptions {
     first_interval: Duration,
@@ -195,7 +199,7 @@ impl BatchResults {
     /// With an empty `custom_ids`, no id counts as unknown and none as missing.
     ///
     /// ```
-    /// use sync_openai::BatchResults;
+    /// use sync_openai::batch::BatchResults;
     ///
     /// let output = br#"{"id":"r1","custom_id":"a","response":{"status_code":200,"body":{"id":"c","choices":[]}}}
     /// not json
@@ -203,7 +207,7 @@ impl BatchResults {
     /// let errors = br#"{"id":"r2","custom_id":"b","response":null,"error":{"code":"batch_expired","message":"expired"}}"#;
     /// let r = BatchResults::parse(&["a", "b", "c"], output, errors);
     /// assert!(r.results["a"].is_ok());
-    /// assert_eq!(r.results["b"].as_ref().unwrap_err().code.as_deref(), Some("batch_expired"));
+    /// assert_eq!(r.results["b"].as_ref().unwrap_err().code(), Some("batch_expired"));
     /// assert_eq!(r.problems[0].line, 2);
     /// assert_eq!(r.missing, ["c"]);
     /// ```
@@ -309,17 +313,49 @@ fn request_id_headers(request_id: Option<&str>) -> HeaderMap {
     headers
 }
 
-impl ChatApi {
+handle! {
+    /// The Batch API: create, get, list, cancel and wait for batches of chat completions,
+    /// and read their results by custom id (feature `batch`).
+    ///
+    /// Made like a [`ChatApi`]: [`BatchApi::new`], [`BatchApi::from_env`], or
+    /// `BatchApi::from(&chat_api)`, which shares the chat client's connection pool,
+    /// retries, cache and observer. The input and output files go through the Files API
+    /// on the same connection pool.
+    ///
+    /// ```no_run
+    /// use sync_openai::BatchApi;
+    /// use sync_openai::batch::WaitOptions;
+    ///
+    /// let batches = BatchApi::from_env()?;
+    /// let batch = batches.wait_batch("batch_abc123", &WaitOptions::new(), |b| println!("{:?}", b.status))?;
+    /// let results = batches.batch_results(&batch, &[] as &[&str])?;
+    /// println!("{} answers", results.results.len());
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
+    BatchApi
+}
+
+conversions!(BatchApi, ChatApi);
+conversions!(BatchApi, ModelsApi);
+conversions!(BatchApi, FilesApi);
+
+impl BatchApi {
+    /// The Files API on this handle's core, for the batch's input and output files.
+    fn files(&self) -> FilesApi {
+        FilesApi::from(self)
+    }
+
     /// Creates a batch from an uploaded input file.
     ///
     /// `POST /batches`. To upload and create in one step, use
-    /// [`start_chat_batch`](ChatApi::start_chat_batch).
+    /// [`start_chat_batch`](BatchApi::start_chat_batch).
     pub fn create_batch(&self, req: &CreateBatchRequest) -> Result<Batch, Error> {
         self.create_batch_with_http_info(req)
             .map(ApiResponse::into_data)
     }
 
-    /// [`create_batch`](ChatApi::create_batch) with status and headers.
+    /// [`create_batch`](BatchApi::create_batch) with status and headers.
     pub fn create_batch_with_http_info(
         &self,
         req: &CreateBatchRequest,
@@ -334,7 +370,7 @@ impl ChatApi {
             .map(ApiResponse::into_data)
     }
 
-    /// [`get_batch`](ChatApi::get_batch) with status and headers.
+    /// [`get_batch`](BatchApi::get_batch) with status and headers.
     pub fn get_batch_with_http_info(&self, batch_id: &str) -> Result<ApiResponse<Batch>, Error> {
         self.sender()
             .call_json(Call::get(batch_path(batch_id, "")?))
@@ -347,7 +383,7 @@ impl ChatApi {
             .map(ApiResponse::into_data)
     }
 
-    /// [`cancel_batch`](ChatApi::cancel_batch) with status and headers.
+    /// [`cancel_batch`](BatchApi::cancel_batch) with status and headers.
     pub fn cancel_batch_with_http_info(&self, batch_id: &str) -> Result<ApiResponse<Batch>, Error> {
         let path = batch_path(batch_id, "/cancel")?;
         self.sender()
@@ -355,13 +391,13 @@ impl ChatApi {
     }
 
     /// Lists one page of batches. `GET /batches?after=&limit=`; for every page, use
-    /// [`iter_batches`](ChatApi::iter_batches).
+    /// [`iter_batches`](BatchApi::iter_batches).
     pub fn list_batches(&self, params: &ListBatchesParams) -> Result<ListBatchesResponse, Error> {
         self.list_batches_with_http_info(params)
             .map(ApiResponse::into_data)
     }
 
-    /// [`list_batches`](ChatApi::list_batches) with status and headers.
+    /// [`list_batches`](BatchApi::list_batches) with status and headers.
     pub fn list_batches_with_http_info(
         &self,
         params: &ListBatchesParams,
@@ -388,7 +424,7 @@ impl ChatApi {
     ///
     /// ```no_run
     /// use sync_openai::types::{BatchRequestInput, ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// # let api = sync_openai::ChatApi::new(sync_openai::Config::new().api_key("sk-..."));
+    /// # let api = sync_openai::BatchApi::new(sync_openai::Config::new().api_key("sk-..."));
     /// let lines: Vec<_> = ["apple", "pear"].iter().map(|fruit| {
     ///     BatchRequestInput::chat(*fruit, CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user(format!("One fact about {fruit}"))]))
     /// }).collect();
@@ -406,7 +442,7 @@ impl ChatApi {
         V: Into<String>,
     {
         let jsonl = batch_jsonl(lines)?;
-        let file = self.upload_file(&CreateFileRequest::new(
+        let file = self.files().upload_file(&CreateFileRequest::new(
             "batch-input.jsonl",
             jsonl,
             FilePurpose::Batch,
@@ -417,7 +453,7 @@ impl ChatApi {
         }
         self.create_batch(&req).inspect_err(|_| {
             // Best effort: the creation's error is the one worth reporting.
-            let _ = self.delete_file(&file.id);
+            let _ = self.files().delete_file(&file.id);
         })
     }
 
@@ -465,7 +501,7 @@ impl ChatApi {
         custom_ids: &[impl AsRef<str>],
     ) -> Result<BatchResults, Error> {
         let download = |id: &Option<String>| match id.as_deref().filter(|id| !id.is_empty()) {
-            Some(id) => self.file_content(id),
+            Some(id) => self.files().file_content(id),
             None => Ok(Vec::new()),
         };
         let output = download(&batch.output_file_id)?;
@@ -481,9 +517,10 @@ impl ChatApi {
             batch.output_file_id.as_ref(),
             batch.error_file_id.as_ref(),
         ];
+        let files = self.files();
         let mut first_error = None;
         for id in ids.into_iter().flatten().filter(|id| !id.is_empty()) {
-            if let Err(e) = self.delete_file(id) {
+            if let Err(e) = files.delete_file(id) {
                 first_error.get_or_insert(e);
             }
         }

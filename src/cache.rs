@@ -1,10 +1,10 @@
 //! The response cache: record 2xx answers as reviewable JSON files, replay them later.
 //!
-//! The send loop asks [`Cache::slot`] for the entry of each call before it sends
-//! anything: [`Slot::replay`] answers a hit from the file (or refuses a miss in
-//! read-only mode), and [`Slot::record`] writes a 2xx answer after it arrived. A stream
-//! is not read ahead: its body is wrapped in a [`Tee`] that copies what the stream
-//! reads, and writes the entry once the stream has ended whole.
+//! The send loop asks `Cache::slot` for the entry of each call before it sends
+//! anything: `Slot::replay` answers a hit from the file (or refuses a miss in
+//! read-only mode), and `Slot::record` (in `record.rs`, above the stream it needs) writes
+//! a 2xx answer after it arrived. This module is the cache's modes, keys and entry files;
+//! it knows nothing of clients or streams.
 //!
 //! The key is FNV-1a (64 bits, a stable hash written out here: `DefaultHasher` may change
 //! between Rust releases) of the method, the path below the base URL, the query and the
@@ -14,20 +14,69 @@
 //! not only the hash.
 
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
-use crate::config::{CacheMode, Config};
-use crate::connection;
 use crate::error::{CacheError, CacheErrorKind, ConfigProblem, Error};
 use crate::http::{self, HeaderMap, HeaderName, HeaderValue};
 use crate::response::Replayed;
-use crate::stream::ChatCompletionStream;
-use crate::util::{redact, scalar_text, truncate_chars};
+use crate::util::{is_secret_header, redact, scalar_text, truncate_chars};
+
+/// How a client with a [`Config::cache_dir`](crate::Config::cache_dir) uses its response cache.
+///
+/// The mode comes from [`Config::cache_mode`](crate::Config::cache_mode), else from `SYNC_OPENAI_CACHE_MODE`
+/// (`read-write`, `read-only`, `refresh`), else it is `ReadWrite`. When
+/// `CARGO_NET_OFFLINE=true` or `DOCS_RS` is set, `ReadWrite` acts as `ReadOnly`, so an
+/// offline build or docs.rs never reaches for the network.
+///
+/// # Examples
+///
+/// ```
+/// use sync_openai::cache::CacheMode;
+/// use sync_openai::Config;
+///
+/// assert_eq!(CacheMode::parse("read-only"), Some(CacheMode::ReadOnly));
+/// assert_eq!(CacheMode::ReadOnly.as_str(), "read-only");
+/// let config = Config::new().cache_dir("tests/answers").cache_mode(CacheMode::ReadOnly);
+/// # drop(config);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CacheMode {
+    /// Replay a recorded answer; on a miss, call the server and record its 2xx answer.
+    #[default]
+    ReadWrite,
+    /// Replay a recorded answer; a miss is an [`Error::Cache`] and nothing is sent.
+    ReadOnly,
+    /// Always call the server, and overwrite the entry with its 2xx answer.
+    Refresh,
+}
+
+impl CacheMode {
+    /// The mode named as in `SYNC_OPENAI_CACHE_MODE`: `read-write`, `read-only` or
+    /// `refresh` (case and `_` for `-` do not matter).
+    pub fn parse(name: &str) -> Option<CacheMode> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "read-write" | "readwrite" => Some(CacheMode::ReadWrite),
+            "read-only" | "readonly" => Some(CacheMode::ReadOnly),
+            "refresh" => Some(CacheMode::Refresh),
+            _ => None,
+        }
+    }
+
+    /// The mode's name: `read-write`, `read-only` or `refresh`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CacheMode::ReadWrite => "read-write",
+            CacheMode::ReadOnly => "read-only",
+            CacheMode::Refresh => "refresh",
+        }
+    }
+}
 
 /// The `format` of an entry file; another value is an entry this version cannot read.
 const FORMAT: u64 = 1;
@@ -42,16 +91,20 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
-    /// The cache a configuration asks for, `None` without a directory, or why the
-    /// environment's mode is unusable.
-    pub(crate) fn new(config: &Config) -> Result<Option<Cache>, ConfigProblem> {
-        let Some(dir) = &config.cache_dir else {
+    /// The cache of a client with this directory and the mode chosen in code
+    /// ([`Config::cache_mode`](crate::Config::cache_mode)(crate::Config::cache_mode)), `None` without a directory, or
+    /// why the environment's mode is unusable.
+    pub(crate) fn new(
+        dir: Option<&Path>,
+        chosen: Option<CacheMode>,
+    ) -> Result<Option<Cache>, ConfigProblem> {
+        let Some(dir) = dir else {
             return Ok(None);
         };
         let env = |name: &str| std::env::var(name).ok();
         let offline = env("CARGO_NET_OFFLINE").is_some_and(|v| v.trim() == "true")
             || env("DOCS_RS").is_some();
-        let (mode, why) = match (config.cache_mode, env("SYNC_OPENAI_CACHE_MODE")) {
+        let (mode, why) = match (chosen, env("SYNC_OPENAI_CACHE_MODE")) {
             (Some(mode), _) => (mode, "Config::cache_mode"),
             (None, Some(name)) if !name.trim().is_empty() => match CacheMode::parse(&name) {
                 Some(mode) => (mode, "SYNC_OPENAI_CACHE_MODE"),
@@ -64,7 +117,7 @@ impl Cache {
             _ => (mode, why),
         };
         Ok(Some(Cache {
-            dir: dir.clone(),
+            dir: dir.to_owned(),
             mode,
             why,
         }))
@@ -140,49 +193,10 @@ impl Slot {
         self.response(&entry).map(Some)
     }
 
-    /// Records a 2xx response: reads its body (bounded by `limit`), writes the entry
-    /// without secrets, and returns the same response to read again.
-    ///
-    /// An event stream (`stream`, and not a JSON answer to a stream request) is not read
-    /// here: its body is wrapped in a [`Tee`], so that the caller gets each event as it
-    /// arrives, and the entry is written when the stream ends whole.
-    ///
-    /// A failure to write is kept in `unwritten` (the answer is still returned); a
-    /// failure to read the body is the caller's, like any broken body.
-    pub(crate) fn record(
-        &self,
-        response: http::Response<ureq::Body>,
-        stream: bool,
-        limit: u64,
-        secrets: &[&str],
-        unwritten: &mut Option<Error>,
-    ) -> Result<http::Response<ureq::Body>, ureq::Error> {
-        let (parts, body) = response.into_parts();
-        if stream && !is_json(&parts.headers) {
-            // A directory that cannot be written is said before the first event, not
-            // found out after the last.
-            if let Err(e) = probe(&self.file) {
-                *unwritten = Some(self.unwritable(&e));
-            }
-            let tee = Tee {
-                inner: body.into_reader(),
-                copy: Some(Vec::new()),
-                limit,
-                slot: self.clone(),
-                status: parts.status.as_u16(),
-                headers: parts.headers.clone(),
-                secrets: secrets.iter().map(|s| (*s).to_owned()).collect(),
-            };
-            let mut response = http::Response::new(body_builder(&parts.headers).reader(tee));
-            *response.status_mut() = parts.status;
-            *response.headers_mut() = parts.headers;
-            return Ok(response);
-        }
-        let bytes = body.into_with_config().limit(limit).read_to_vec()?;
-        if let Err(e) = self.write(parts.status.as_u16(), &parts.headers, &bytes, secrets) {
-            *unwritten = Some(e);
-        }
-        Ok(rebuild(parts.status, parts.headers, bytes))
+    /// Whether the entry's directory can be written (a stream being recorded says so before
+    /// its first event, not after its last).
+    pub(crate) fn probe(&self) -> Result<(), Error> {
+        probe(&self.file).map_err(|e| self.unwritable(&e))
     }
 
     fn miss<T>(&self) -> Result<Option<T>, Error> {
@@ -252,7 +266,7 @@ impl Slot {
 
     /// Writes the entry through a temporary file and a rename, so that no reader ever
     /// sees half an entry, whatever other writers and crashes do.
-    fn write(
+    pub(crate) fn write(
         &self,
         status: u16,
         headers: &HeaderMap,
@@ -295,66 +309,8 @@ impl Slot {
     }
 }
 
-/// The body of an event stream being recorded: what the stream reads passes through
-/// unchanged as it arrives, and is copied aside (at most `limit` bytes).
-///
-/// The entry is written only when the stream ended whole: when the body's end is read
-/// (the stream's parser reads it only after every event before it, so the caller has
-/// seen them all), or when a read fails while the stream drains the body after
-/// `data: [DONE]` (a server that holds the connection open). Even then the copy must
-/// replay, through the same parser, as a stream without an error. A stream that fails,
-/// is cut, is dropped before its end, or is longer than `limit` writes nothing.
-struct Tee {
-    inner: ureq::BodyReader<'static>,
-    /// What came so far; `None` once nothing is to be written.
-    copy: Option<Vec<u8>>,
-    limit: u64,
-    slot: Slot,
-    status: u16,
-    headers: HeaderMap,
-    secrets: Vec<String>,
-}
-
-impl Read for Tee {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let read = self.inner.read(buf);
-        match &read {
-            Ok(0) if !buf.is_empty() => self.finish(),
-            Ok(n) => self.keep(buf.get(..*n).unwrap_or_default()),
-            Err(_) if connection::draining() => self.finish(),
-            Err(_) => self.copy = None,
-        }
-        read
-    }
-}
-
-impl Tee {
-    /// Copies what was read, or gives up the copy once it would pass the limit.
-    fn keep(&mut self, bytes: &[u8]) {
-        let Some(copy) = &mut self.copy else { return };
-        if (copy.len() + bytes.len()) as u64 > self.limit {
-            self.copy = None;
-        } else {
-            copy.extend_from_slice(bytes);
-        }
-    }
-
-    /// Writes the entry, once, if the copy replays as a whole stream.
-    fn finish(&mut self) {
-        let Some(copy) = self.copy.take() else { return };
-        let whole = ChatCompletionStream::from_reader(io::Cursor::new(copy.clone()))
-            .all(|chunk| chunk.is_ok());
-        if whole {
-            let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-            // Too late to tell the caller, who has the whole answer: a failed write
-            // leaves no entry, and the next run records it again.
-            let _ = self.slot.write(self.status, &self.headers, &copy, &secrets);
-        }
-    }
-}
-
 /// A body builder with the mime type of these headers.
-fn body_builder(headers: &HeaderMap) -> ureq::BodyBuilder {
+pub(crate) fn body_builder(headers: &HeaderMap) -> ureq::BodyBuilder {
     let mime = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -368,7 +324,7 @@ fn body_builder(headers: &HeaderMap) -> ureq::BodyBuilder {
 }
 
 /// A response with these parts and an in-memory body.
-fn rebuild(
+pub(crate) fn rebuild(
     status: http::StatusCode,
     headers: HeaderMap,
     bytes: Vec<u8>,
@@ -379,7 +335,7 @@ fn rebuild(
     response
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -392,7 +348,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 fn kept_headers(headers: &HeaderMap, secrets: &[&str]) -> Value {
     let pairs = headers
         .iter()
-        .filter(|(name, _)| !is_secret_header(name.as_str()))
+        .filter(|(name, _)| !left_out(name.as_str()))
         .filter_map(|(name, value)| Some((name, value.to_str().ok()?)))
         .filter(|(_, value)| {
             !value
@@ -406,28 +362,19 @@ fn kept_headers(headers: &HeaderMap, secrets: &[&str]) -> Value {
     Value::Array(pairs)
 }
 
-/// Whether a header name is a credential or one to leave out of an entry.
-fn is_secret_header(name: &str) -> bool {
-    const WORDS: [&str; 7] = [
-        "auth",
-        "cookie",
-        "secret",
-        "key",
-        "session",
-        "password",
-        "credential",
-    ];
-    const WIRE: [&str; 5] = [
-        "content-length",
-        "content-encoding",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-    ];
-    let name = name.to_ascii_lowercase();
-    WORDS.iter().any(|w| name.contains(w))
-        || name.split(['-', '_']).any(|part| part == "token")
-        || WIRE.contains(&name.as_str())
+/// Headers that describe the wire form of a body stored decoded, left out of an entry.
+const WIRE_HEADERS: [&str; 5] = [
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+];
+
+/// Whether a response header is left out of an entry: a secret (by the crate's one policy,
+/// [`is_secret_header`]) or a wire header.
+fn left_out(name: &str) -> bool {
+    is_secret_header(name) || WIRE_HEADERS.contains(&name.to_ascii_lowercase().as_str())
 }
 
 /// The text with every secret (of 8 bytes or more) replaced by `<redacted>`.
@@ -636,7 +583,7 @@ mod tests {
             "token",
             "content-length",
         ] {
-            assert!(is_secret_header(name), "{name}");
+            assert!(left_out(name), "{name}");
         }
         for name in [
             "x-request-id",
@@ -644,7 +591,7 @@ mod tests {
             "content-type",
             "openai-processing-ms",
         ] {
-            assert!(!is_secret_header(name), "{name}");
+            assert!(!left_out(name), "{name}");
         }
     }
 

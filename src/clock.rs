@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-/// The time source and sleeper of a bulk run ([`RunOptions::clock`](crate::RunOptions::clock))
-/// and of waiting for a batch ([`WaitOptions::clock`](crate::WaitOptions::clock)).
+/// The time source and sleeper of a bulk run ([`RunOptions::clock`](crate::bulk::RunOptions::clock))
+/// and of waiting for a batch ([`WaitOptions::clock`](crate::batch::WaitOptions::clock)).
 ///
 /// [`SystemClock`] is the real one. Tests substitute a clock whose `sleep` only moves its
 /// `now` forward, so that a run throttled to minutes takes milliseconds.

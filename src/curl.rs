@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use crate::agent::USER_AGENT;
 use crate::api::ChatApi;
 use crate::http;
-use crate::observe::is_secret_header;
 use crate::send::Call;
 use crate::types::CreateChatCompletionRequest;
+use crate::util::is_secret_header;
 
 impl ChatApi {
     /// The request [`create_chat_completion`](ChatApi::create_chat_completion) would send,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::util::{bounded_text, clean_in_place, clean_text, redact, scalar_text, truncate_chars};
 
-/// The most bytes of an error body kept in [`ApiError::body`](crate::ApiError::body) and
+/// The most bytes of an error body kept in [`ApiError::body`](crate::error::ApiError::body) and
 /// in snippets.
 ///
 /// Error bodies are meant for people; a proxy that answers with a megabyte of HTML
@@ -17,43 +17,25 @@ use crate::util::{bounded_text, clean_in_place, clean_text, redact, scalar_text,
 pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// How many bytes around a decode failure
-/// [`DecodeError::snippet`](crate::DecodeError::snippet) shows.
+/// [`DecodeError::snippet`](crate::error::DecodeError::snippet) shows.
 pub(crate) const SNIPPET_RADIUS: usize = 80;
 
 /// What a server said about a failure: its message, and the `type`, `code` and `param`
-/// its error body gave.
-///
-/// [`ApiError`](crate::ApiError) (through `Deref`) and
-/// [`StreamError::detail`](crate::StreamError::detail) share it, whatever shape the body
-/// had: OpenAI's `{"error": {...}}`, vLLM's flat object, Ollama's `{"error": "text"}`, a
-/// FastAPI `{"detail": ...}`, an HTML page or nothing.
-///
-/// # Examples
-///
-/// ```
-/// use sync_openai::ApiError;
-/// use sync_openai::http::HeaderMap;
-///
-/// let body = br#"{"error":{"message":"bad model","type":"invalid_request_error","param":"model","code":null}}"#;
-/// let err = ApiError::new(400, HeaderMap::new(), body);
-/// let detail = err.detail();
-/// assert_eq!(detail.message, "bad model");
-/// assert_eq!(detail.param.as_deref(), Some("model"));
-/// assert_eq!(detail.to_string(), "bad model (type invalid_request_error, param model)");
-/// ```
+/// its error body gave, whatever shape the body had. [`ApiError`](crate::error::ApiError) and
+/// [`StreamError`](crate::error::StreamError) each hold one and show it through the same four
+/// accessors (`message`, `error_type`, `code`, `param`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     /// The server's own description of the error; never empty (a fallback stands in when
     /// the body had none).
-    pub message: String,
+    pub(crate) message: String,
     /// The error's `type` as the body gave it, e.g. `invalid_request_error`.
-    pub error_type: Option<String>,
+    pub(crate) error_type: Option<String>,
     /// The error's `code` as the body gave it, e.g. `invalid_api_key`; a numeric code
     /// (llama.cpp, vLLM) is kept as its decimal text.
-    pub code: Option<String>,
+    pub(crate) code: Option<String>,
     /// The request parameter the error is about, e.g. `messages`.
-    pub param: Option<String>,
+    pub(crate) param: Option<String>,
 }
 
 impl ErrorDetail {

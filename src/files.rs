@@ -1,11 +1,13 @@
-//! The Files API: upload, get, list (with auto-paging), download and delete files.
+//! `FilesApi`: upload, get, list (with auto-paging), download and delete files.
 
 use crate::api::ChatApi;
+use crate::client::{conversions, handle};
 use crate::error::Error;
+use crate::models::ModelsApi;
 use crate::multipart::Form;
+use crate::pages::Pages;
 use crate::response::ApiResponse;
 use crate::send::Call;
-use crate::stored::Pages;
 use crate::types::{
     CreateFileRequest, DeleteFileResponse, ListFilesParams, ListFilesResponse, OpenAIFile,
 };
@@ -22,7 +24,32 @@ fn file_path(file_id: &str, tail: &str) -> Result<String, Error> {
     Ok(format!("/files/{}{tail}", encode_path_segment(file_id)))
 }
 
-impl ChatApi {
+handle! {
+    /// The Files API: upload, get, list, download and delete files (feature `files`).
+    ///
+    /// Made like a [`ChatApi`]: [`FilesApi::new`], [`FilesApi::from_env`], or
+    /// `FilesApi::from(&chat_api)`, which shares the chat client's connection pool,
+    /// retries, cache and observer.
+    ///
+    /// ```no_run
+    /// use sync_openai::FilesApi;
+    /// use sync_openai::types::ListFilesParams;
+    ///
+    /// let files = FilesApi::from_env()?;
+    /// for file in files.iter_files(ListFilesParams::new()) {
+    ///     let file = file?;
+    ///     println!("{} {}", file.id, file.filename);
+    /// }
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "files")))]
+    FilesApi
+}
+
+conversions!(FilesApi, ChatApi);
+conversions!(FilesApi, ModelsApi);
+
+impl FilesApi {
     /// Uploads a file.
     ///
     /// `POST /files` as `multipart/form-data` with the fields `purpose`, `file` and, when
@@ -32,7 +59,7 @@ impl ChatApi {
     ///
     /// ```no_run
     /// use sync_openai::types::{CreateFileRequest, FilePurpose};
-    /// # let api = sync_openai::ChatApi::new(sync_openai::Config::new().api_key("sk-..."));
+    /// # let api = sync_openai::FilesApi::new(sync_openai::Config::new().api_key("sk-..."));
     /// let file = api.upload_file(&CreateFileRequest::new("input.jsonl", std::fs::read("input.jsonl").unwrap(), FilePurpose::Batch))?;
     /// println!("{} ({} bytes)", file.id, file.bytes);
     /// # Ok::<(), sync_openai::Error>(())
@@ -42,7 +69,7 @@ impl ChatApi {
             .map(ApiResponse::into_data)
     }
 
-    /// [`upload_file`](ChatApi::upload_file) with status and headers.
+    /// [`upload_file`](FilesApi::upload_file) with status and headers.
     pub fn upload_file_with_http_info(
         &self,
         upload: &CreateFileRequest,
@@ -67,7 +94,7 @@ impl ChatApi {
             .map(ApiResponse::into_data)
     }
 
-    /// [`get_file`](ChatApi::get_file) with status and headers.
+    /// [`get_file`](FilesApi::get_file) with status and headers.
     pub fn get_file_with_http_info(&self, file_id: &str) -> Result<ApiResponse<OpenAIFile>, Error> {
         self.sender().call_json(Call::get(file_path(file_id, "")?))
     }
@@ -82,7 +109,7 @@ impl ChatApi {
             .map(ApiResponse::into_data)
     }
 
-    /// [`file_content`](ChatApi::file_content) with status and headers.
+    /// [`file_content`](FilesApi::file_content) with status and headers.
     pub fn file_content_with_http_info(
         &self,
         file_id: &str,
@@ -97,7 +124,7 @@ impl ChatApi {
             .map(ApiResponse::into_data)
     }
 
-    /// [`delete_file`](ChatApi::delete_file) with status and headers.
+    /// [`delete_file`](FilesApi::delete_file) with status and headers.
     pub fn delete_file_with_http_info(
         &self,
         file_id: &str,
@@ -107,13 +134,13 @@ impl ChatApi {
     }
 
     /// Lists one page of files. `GET /files?purpose=&limit=&order=&after=`; for every page,
-    /// use [`iter_files`](ChatApi::iter_files).
+    /// use [`iter_files`](FilesApi::iter_files).
     pub fn list_files(&self, params: &ListFilesParams) -> Result<ListFilesResponse, Error> {
         self.list_files_with_http_info(params)
             .map(ApiResponse::into_data)
     }
 
-    /// [`list_files`](ChatApi::list_files) with status and headers.
+    /// [`list_files`](FilesApi::list_files) with status and headers.
     pub fn list_files_with_http_info(
         &self,
         params: &ListFilesParams,
@@ -123,7 +150,7 @@ impl ChatApi {
     }
 
     /// Every file matching `params`, fetched one page at a time (following `has_more` and
-    /// `last_id`, like [`iter_chat_completions`](ChatApi::iter_chat_completions)).
+    /// `last_id`, like [`iter_chat_completions`](crate::ChatApi::iter_chat_completions)).
     pub fn iter_files(&self, params: ListFilesParams) -> Pages<OpenAIFile> {
         let api = self.clone();
         let list = move |p: &_| {

@@ -2,6 +2,7 @@
 //!
 //! Each guide is a page of this module; every code block in them is a doctest.
 //!
+//! - [`configuration`]: the handles, `Config` and its environment variables, the wire types
 //! - [`streaming`]: print an answer as it arrives, collect a stream, what the reader handles
 //! - [`errors`]: the error variants, error bodies from every server, parse errors
 //! - [`retries`]: what is retried, how long the client waits, the timeouts
@@ -16,6 +17,9 @@
 //! - [`scale`]: many requests: `run_many` on one machine, the Batch API beyond it
 //! - [`tls`]: TLS, certificates and proxies: corporate proxies, private CAs, mutual TLS
 //! - [`observability`]: `OPENAI_LOG`, events, `curl` export, custom headers, request ids, models
+
+#[doc = include_str!("../docs/guide/configuration.md")]
+pub mod configuration {}
 
 #[doc = include_str!("../docs/guide/streaming.md")]
 pub mod streaming {}

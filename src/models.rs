@@ -1,13 +1,35 @@
-//! Models: list the models a server offers, and retrieve one.
+//! `ModelsApi`: list the models a server offers, and retrieve one.
 
 use crate::api::ChatApi;
+use crate::client::{conversions, handle};
 use crate::error::Error;
 use crate::response::ApiResponse;
 use crate::send::Call;
 use crate::types::{Model, ModelList};
 use crate::util::encode_path_segment;
 
-impl ChatApi {
+handle! {
+    /// The Models API: which models a server offers (`GET /models`, `GET /models/{model}`).
+    ///
+    /// Made like a [`ChatApi`]: [`ModelsApi::new`], [`ModelsApi::from_env`], or
+    /// `ModelsApi::from(&chat_api)`, which shares the chat client's connection pool,
+    /// retries, cache and observer.
+    ///
+    /// ```no_run
+    /// use sync_openai::ModelsApi;
+    ///
+    /// let models = ModelsApi::from_env()?;
+    /// for id in models.list_models()?.ids() {
+    ///     println!("{id}");
+    /// }
+    /// # Ok::<(), sync_openai::Error>(())
+    /// ```
+    ModelsApi
+}
+
+conversions!(ModelsApi, ChatApi);
+
+impl ModelsApi {
     /// Lists the models the server offers.
     ///
     /// `GET /models`. Every shape compatible servers send decodes (see [`ModelList`]):
@@ -23,9 +45,9 @@ impl ChatApi {
     /// #     when.method("GET").path("/v1/models");
     /// #     then.status(200).body(r#"{"object":"list","data":[{"id":"llama3.2:latest","object":"model","created":1730000000,"owned_by":"library"}]}"#);
     /// # });
-    /// use sync_openai::{ChatApi, Config};
+    /// use sync_openai::{Config, ModelsApi};
     ///
-    /// let api = ChatApi::new(Config::new().base_url(server.url("/v1")));
+    /// let api = ModelsApi::new(Config::new().base_url(server.url("/v1")));
     /// let models = api.list_models()?;
     /// assert_eq!(models.ids().collect::<Vec<_>>(), ["llama3.2:latest"]);
     /// # Ok::<(), sync_openai::Error>(())
@@ -40,7 +62,7 @@ impl ChatApi {
             .map(ApiResponse::into_data)
     }
 
-    /// [`list_models`](ChatApi::list_models) with status and headers.
+    /// [`list_models`](ModelsApi::list_models) with status and headers.
     pub fn list_models_with_http_info(&self) -> Result<ApiResponse<ModelList>, Error> {
         self.sender().call_json(Call::get("/models"))
     }
@@ -54,14 +76,14 @@ impl ChatApi {
     ///
     /// # Errors
     ///
-    /// As [`list_models`](ChatApi::list_models); an unknown model is an [`Error::Api`]
+    /// As [`list_models`](ModelsApi::list_models); an unknown model is an [`Error::Api`]
     /// with status 404.
     pub fn retrieve_model(&self, model: &str) -> Result<Model, Error> {
         self.retrieve_model_with_http_info(model)
             .map(ApiResponse::into_data)
     }
 
-    /// [`retrieve_model`](ChatApi::retrieve_model) with status and headers.
+    /// [`retrieve_model`](ModelsApi::retrieve_model) with status and headers.
     pub fn retrieve_model_with_http_info(&self, model: &str) -> Result<ApiResponse<Model>, Error> {
         // Percent-encoding leaves these as they are, and servers resolve them as dot
         // segments: `/models/..` is `/`, `/models/` the listing.

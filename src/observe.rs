@@ -1,6 +1,6 @@
 //! Seeing what the client does: `OPENAI_LOG` lines on stderr and typed [`Event`]s for a hook.
 //!
-//! The send loop and the stream report facts here ([`Observer`], [`StreamWatch`]); this module
+//! The send loop and the stream report facts here (`Observer`, `StreamWatch`); this module
 //! turns them into log lines and events, and is the one place that makes sure no key, token
 //! or secret header value reaches either: every line and every event string passes through
 //! the redaction of the client's secrets, URLs lose their user info and the values of
@@ -26,7 +26,7 @@ pub(crate) const DEBUG_BODY_BYTES: usize = 4096;
 /// [`Config::log_level`](crate::Config::log_level).
 ///
 /// ```
-/// use sync_openai::LogLevel;
+/// use sync_openai::observe::LogLevel;
 ///
 /// assert_eq!("info".parse::<LogLevel>(), Ok(LogLevel::Info));
 /// assert_eq!("DEBUG".parse::<LogLevel>(), Ok(LogLevel::Debug));
@@ -110,7 +110,8 @@ impl FromStr for LogLevel {
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use sync_openai::{Config, Event};
+/// use sync_openai::observe::Event;
+/// use sync_openai::Config;
 ///
 /// let retries = Arc::new(Mutex::new(Vec::new()));
 /// let seen = Arc::clone(&retries);
@@ -591,23 +592,6 @@ fn retry_reason(response: Option<(u16, &HeaderMap)>, error: Option<&Error>) -> S
     }
 }
 
-/// Whether a header's value is a secret: credentials (`authorization`, `api-key`,
-/// `x-api-key`, `x-goog-api-key`), cookies, and any name with `key`, `token`, `secret`,
-/// `auth`, `password`, `signature` or `session` in it.
-pub(crate) fn is_secret_header(name: &str) -> bool {
-    const WORDS: [&str; 7] = [
-        "key",
-        "token",
-        "secret",
-        "auth",
-        "password",
-        "signature",
-        "session",
-    ];
-    let name = name.to_ascii_lowercase();
-    name.contains("cookie") || WORDS.iter().any(|w| name.contains(w))
-}
-
 /// Counts a stream's chunks and reports its end once: when it finishes, fails, or is
 /// dropped before either.
 pub(crate) struct StreamWatch {
@@ -818,29 +802,6 @@ mod tests {
         );
         assert_eq!(redact_url("http://h:80/v1"), "http://h:80/v1");
         assert_eq!(redact_url("not a url"), "not a url");
-    }
-
-    #[test]
-    fn secret_headers() {
-        for name in [
-            "Authorization",
-            "api-key",
-            "x-goog-api-key",
-            "cf-aig-authorization",
-            "cookie",
-            "x-session-id",
-        ] {
-            assert!(is_secret_header(name), "{name}");
-        }
-        for name in [
-            "openai-organization",
-            "openai-project",
-            "x-request-id",
-            "content-type",
-            "x-team",
-        ] {
-            assert!(!is_secret_header(name), "{name}");
-        }
     }
 
     #[test]

@@ -7,11 +7,13 @@ use serde_json::{Map, Value};
 
 use crate::config::{note_first, Config, Headers};
 use crate::error::ConfigError;
+use crate::util::set_pair;
 
 /// Overrides for some calls, applied with [`ChatApi::with_options`](crate::ChatApi::with_options).
 ///
-/// Each setter overrides or adds to what the client's [`Config`](crate::Config) says;
-/// what is not set stays as configured. Like `Config`, its `Debug` output never shows
+/// Each setter replaces what the client's [`Config`](crate::Config) says of the same name
+/// (a header or a query parameter of that name, a body field of that key); what is not set
+/// stays as configured. Like `Config`, its `Debug` output never shows
 /// header values.
 ///
 /// # Examples
@@ -37,6 +39,7 @@ pub struct RequestOptions {
     stream_idle_timeout: Option<Duration>,
     total_timeout: Option<Duration>,
     max_retries: Option<u32>,
+    retry_backoff: Option<(Duration, Duration)>,
     headers: Headers,
     query: Vec<(String, String)>,
     body: Map<String, Value>,
@@ -85,6 +88,16 @@ impl RequestOptions {
         self
     }
 
+    /// The waits between attempts, `initial` doubling up to `max`, every one in
+    /// `(0, max]`; see [`Config::retry_backoff`](crate::Config::retry_backoff).
+    ///
+    /// A zero `initial`, or one longer than `max`, is a configuration error reported by
+    /// every call. Defaults to the client's.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> RequestOptions {
+        self.retry_backoff = Some((initial, max));
+        self
+    }
+
     /// A header sent with each call, replacing one of the same name.
     ///
     /// An invalid name or value is not sent: every call then fails with
@@ -96,10 +109,11 @@ impl RequestOptions {
         self
     }
 
-    /// A query parameter added to each call's URL (percent-encoded), such as Azure's
-    /// `api-version`.
+    /// A query parameter sent with each call (percent-encoded), replacing one of the same
+    /// name, the client's included: as [`Config::query_param`](crate::Config::query_param),
+    /// so Azure's `api-version` set here is sent once, with this value.
     pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> RequestOptions {
-        self.query.push((key.into(), value.into()));
+        set_pair(&mut self.query, key.into(), value.into());
         self
     }
 
@@ -110,9 +124,10 @@ impl RequestOptions {
         self
     }
 
-    /// `config` with these options folded in, through the same setters a client uses:
-    /// what is set here overrides, headers replace those of the same name, query
-    /// parameters and body fields are added, and the first invalid setting is kept.
+    /// `config` with these options folded in, through the same setters a client uses,
+    /// with one rule for every setting: what is set here replaces what the client has of the
+    /// same name (a timeout, a header, a query parameter, a body field), what is not set
+    /// stays, and the first invalid setting is kept.
     pub(crate) fn apply_to(self, mut config: Config) -> Config {
         if let Some(timeout) = self.timeout {
             config = config.timeout(timeout);
@@ -126,8 +141,13 @@ impl RequestOptions {
         if let Some(max_retries) = self.max_retries {
             config = config.max_retries(max_retries);
         }
+        if let Some((initial, max)) = self.retry_backoff {
+            config = config.retry_backoff(initial, max);
+        }
         config.headers.extend(&self.headers);
-        config.query.extend(self.query);
+        for (key, value) in self.query {
+            config = config.query_param(key, value);
+        }
         config.body_fields.extend(self.body);
         if config.invalid.is_none() {
             config.invalid = self.invalid;
@@ -145,6 +165,7 @@ impl fmt::Debug for RequestOptions {
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("total_timeout", &self.total_timeout)
             .field("max_retries", &self.max_retries)
+            .field("retry_backoff", &self.retry_backoff)
             .field("headers", &self.headers.names())
             .field("query", &query_keys)
             .field("body_fields", &body_keys)

@@ -1,8 +1,11 @@
-//! A decoded response together with its HTTP status and headers.
+//! What the calls return: [`ApiResponse`] (a decoded response with its HTTP status and
+//! headers), [`RateLimit`] (the rate-limit headers) and [`Pages`] (the items of a
+//! paginated list, fetched page by page).
 
 use std::time::Duration;
 
 use crate::http::HeaderMap;
+pub use crate::pages::Pages;
 use crate::util::{header_str, request_id};
 
 /// A decoded response body with the HTTP status and headers it came with.

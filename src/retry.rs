@@ -30,7 +30,10 @@
 //! * Delay: the server's delay (see [`server_delay`]) when it is in `(0, 60 s]`;
 //!   a server delay above 60 s is not waited: [`decide`] gives up and reports it in
 //!   `retry_after` of [`Decision::GiveUp`]. Without a usable server delay:
-//!   [`backoff`], `min(0.5 s * 2^n, 8 s) * (1 - 0.25 * r)`.
+//!   [`Backoff::delay`], `min(0.5 s * 2^n, 8 s) * (1 - 0.25 * r)`.
+//! * A user's [`Backoff`] (`Config::retry_backoff(initial, max)`, openai-python #1102):
+//!   `min(initial * 2^n, max) * (1 - 0.25 * r)`, and `max` replaces the 60 s bound on the
+//!   server's delay, so every wait is in `(0, max]`.
 //! * An optional overall deadline: when the chosen delay is `>= remaining`, give up
 //!   rather than sleep into a request that cannot finish in time.
 
@@ -51,9 +54,9 @@ pub(crate) const DEFAULT_MAX_RETRIES: u32 = 2;
 pub(crate) const MAX_SERVER_DELAY: Duration = Duration::from_secs(60);
 
 /// Backoff before the first retry, before jitter.
-const INITIAL_BACKOFF_MS: u64 = 500;
+const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 /// Cap on the backoff, before jitter.
-const MAX_BACKOFF_MS: u64 = 8_000;
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// Jitter removes up to this fraction of the backoff.
 const JITTER_FRACTION: f64 = 0.25;
 
@@ -183,25 +186,63 @@ fn positive_duration(value: f64, nanos_per_unit: f64) -> Option<Duration> {
     Some(Duration::from_nanos(nanos as u64))
 }
 
-/// Backoff before retry number `retries_taken + 1` (so `retries_taken` is 0 for the
-/// first retry): `min(0.5 s * 2^n, 8 s) * (1 - 0.25 * r)`.
-///
-/// `r` should be in `[0, 1)`; anything else is clamped into `[0, 1]` (NaN counts as
-/// 0), so the result is always within `[0.75 * base, base]` and never panics.
-pub(crate) fn backoff(retries_taken: u32, r: f64) -> Duration {
-    let factor = 1u64.checked_shl(retries_taken).unwrap_or(u64::MAX);
-    let base_ms = INITIAL_BACKOFF_MS
-        .saturating_mul(factor)
-        .min(MAX_BACKOFF_MS);
-    let r = if r.is_finite() {
-        r.clamp(0.0, 1.0)
-    } else {
-        0.0
+/// The waits between attempts when the server names none, and the longest server delay
+/// that is waited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Backoff {
+    /// The backoff before the first retry, before jitter; doubled for each later one.
+    initial: Duration,
+    /// The longest backoff, before jitter.
+    max: Duration,
+    /// The longest server delay (`retry-after`) that is waited; a longer one gives up.
+    max_server_delay: Duration,
+}
+
+impl Backoff {
+    /// The SDKs' policy: 0.5 s doubling up to 8 s, server delays up to 60 s.
+    pub(crate) const DEFAULT: Backoff = Backoff {
+        initial: INITIAL_BACKOFF,
+        max: MAX_BACKOFF,
+        max_server_delay: MAX_SERVER_DELAY,
     };
-    let base_nanos = base_ms.saturating_mul(1_000_000);
-    // base_nanos <= 8e9 is exact in f64; the product is within [0.75, 1] * base.
-    let nanos = (base_nanos as f64 * (1.0 - JITTER_FRACTION * r)).round();
-    Duration::from_nanos(nanos as u64)
+
+    /// A user's policy: `initial` doubling up to `max`, and server delays up to `max`, so
+    /// that no wait is longer than `max`. `None` unless `0 < initial <= max`.
+    pub(crate) fn new(initial: Duration, max: Duration) -> Option<Backoff> {
+        (!initial.is_zero() && initial <= max).then_some(Backoff {
+            initial,
+            max,
+            max_server_delay: max,
+        })
+    }
+
+    /// Backoff before retry number `retries_taken + 1` (so `retries_taken` is 0 for the
+    /// first retry): `min(initial * 2^n, max) * (1 - 0.25 * r)`, at least 1 ns.
+    ///
+    /// `r` should be in `[0, 1)`; anything else is clamped into `[0, 1]` (NaN counts as
+    /// 0), so the result is always within `[0.75 * base, base]` (and in `(0, max]`) and
+    /// never panics.
+    pub(crate) fn delay(&self, retries_taken: u32, r: f64) -> Duration {
+        let factor = 1u32.checked_shl(retries_taken).unwrap_or(u32::MAX);
+        let base = self.initial.saturating_mul(factor).min(self.max);
+        let r = if r.is_finite() {
+            r.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        // Exact in f64 up to 2^53 ns (104 days); the float-to-integer `as` saturates at
+        // 584 years, and the clamp keeps any rounding of longer waits within `(0, base]`.
+        let nanos = (base.as_nanos() as f64 * (1.0 - JITTER_FRACTION * r)).round();
+        let jittered = Duration::from_nanos(nanos as u64);
+        let one = Duration::from_nanos(1);
+        jittered.clamp(one, base.max(one))
+    }
+}
+
+/// [`Backoff::delay`] of the default policy (the bulk runner's own retries use it).
+#[cfg(any(test, feature = "bulk"))]
+pub(crate) fn backoff(retries_taken: u32, r: f64) -> Duration {
+    Backoff::DEFAULT.delay(retries_taken, r)
 }
 
 /// Decide what to do after attempt number `retries_taken + 1` failed with
@@ -211,12 +252,35 @@ pub(crate) fn backoff(retries_taken: u32, r: f64) -> Duration {
 /// * `max_retries`: retries allowed in all ([`DEFAULT_MAX_RETRIES`] by default).
 /// * `remaining`: time left before the caller's overall deadline, if it has one.
 /// * `now`: current wall-clock time, only used for `retry-after` dates.
-/// * `jitter`: drawn from exactly once when (and only when) [`backoff`] is used.
+/// * `jitter`: drawn from exactly once when (and only when) the backoff ([`Backoff::delay`]) is used.
 ///
 /// Gives up when the failure is not retryable, when `retries_taken >=
 /// max_retries`, when the server asks for more than 60 s, or when the delay is
 /// `>= remaining`.
 pub(crate) fn decide(
+    outcome: &Outcome<'_>,
+    retries_taken: u32,
+    max_retries: u32,
+    remaining: Option<Duration>,
+    now: SystemTime,
+    jitter: &mut dyn Jitter,
+) -> Decision {
+    let policy = Backoff::DEFAULT;
+    decide_with(
+        &policy,
+        outcome,
+        retries_taken,
+        max_retries,
+        remaining,
+        now,
+        jitter,
+    )
+}
+
+/// [`decide`] with the waits of `policy`: its backoff, and its longest server delay
+/// instead of 60 s.
+pub(crate) fn decide_with(
+    policy: &Backoff,
     outcome: &Outcome<'_>,
     retries_taken: u32,
     max_retries: u32,
@@ -235,9 +299,9 @@ pub(crate) fn decide(
         return give_up;
     }
     let delay = match server {
-        Some(d) if d <= MAX_SERVER_DELAY => d,
+        Some(d) if d <= policy.max_server_delay => d,
         Some(_) => return give_up,
-        None => backoff(retries_taken, jitter.next_f64()),
+        None => policy.delay(retries_taken, jitter.next_f64()),
     };
     if remaining.is_some_and(|left| delay >= left) {
         return give_up;
@@ -435,6 +499,117 @@ mod tests {
         assert_eq!(backoff(0, f64::INFINITY), Duration::from_millis(500));
         assert_eq!(backoff(0, -3.0), Duration::from_millis(500));
         assert_eq!(backoff(0, 5.0), Duration::from_millis(375));
+    }
+
+    #[test]
+    fn a_users_backoff_waits_within_zero_and_max_for_every_attempt_and_draw() {
+        let ns = Duration::from_nanos;
+        let ms = Duration::from_millis;
+        let policies = [
+            (ns(1), ns(1)),
+            (ns(1), ns(3)),
+            (ns(3), ns(7)),
+            (ms(10), ms(25)),
+            (ms(100), ms(100)),
+            (ms(250), Duration::from_secs(30)),
+            (Duration::from_secs(1), Duration::from_secs(3600)),
+            (ns(1), Duration::MAX),
+            (Duration::MAX, Duration::MAX),
+        ];
+        let empty = HeaderMap::new();
+        let outcome = response(503, &empty);
+        for (initial, max) in policies {
+            let policy = Backoff::new(initial, max).unwrap();
+            for seed in 0..64u64 {
+                let mut jitter = SeededJitter::new(seed);
+                for n in 0..70u32 {
+                    let Decision::Retry(d) =
+                        decide_with(&policy, &outcome, n, 70, None, now(), &mut jitter)
+                    else {
+                        panic!("retry {n} of {initial:?}..{max:?} was not granted");
+                    };
+                    assert!(
+                        !d.is_zero() && d <= max,
+                        "{initial:?}..{max:?} n={n}: {d:?}"
+                    );
+                }
+            }
+            // The draws at the ends of [0, 1), and outside it.
+            for r in [0.0, 0.999_999_999, 1.0, -1.0, 2.0, f64::NAN, f64::INFINITY] {
+                for n in [0, 1, 31, 32, 33, u32::MAX] {
+                    let d = policy.delay(n, r);
+                    assert!(
+                        !d.is_zero() && d <= max,
+                        "{initial:?}..{max:?} n={n} r={r}: {d:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_users_backoff_doubles_from_initial_and_stops_at_max() {
+        let policy = Backoff::new(Duration::from_millis(10), Duration::from_millis(25)).unwrap();
+        let waits: Vec<Duration> = (0..5).map(|n| policy.delay(n, 0.0)).collect();
+        let ms = Duration::from_millis;
+        assert_eq!(waits, [ms(10), ms(20), ms(25), ms(25), ms(25)]);
+        // Jitter takes at most a quarter off.
+        assert_eq!(policy.delay(0, 0.5), Duration::from_micros(8_750));
+        assert_eq!(policy.delay(9, 0.999), Duration::from_nanos(18_756_250));
+    }
+
+    #[test]
+    fn a_users_max_bounds_the_servers_delay_too() {
+        let policy = Backoff::new(Duration::from_millis(10), Duration::from_secs(2)).unwrap();
+        let decide_for = |value: &'static str| {
+            let h = headers(&[("retry-after", value)]);
+            decide_with(
+                &policy,
+                &response(429, &h),
+                0,
+                2,
+                None,
+                now(),
+                &mut NoJitter,
+            )
+        };
+        // Within max, the server's delay wins over the backoff.
+        assert_eq!(decide_for("2"), Decision::Retry(Duration::from_secs(2)));
+        assert_eq!(
+            decide_for("0.5"),
+            Decision::Retry(Duration::from_millis(500))
+        );
+        // Longer than max: not waited; the error carries it.
+        assert_eq!(
+            decide_for("3"),
+            Decision::GiveUp {
+                retry_after: Some(Duration::from_secs(3))
+            }
+        );
+        // A max over 60 s waits server delays up to it.
+        let patient = Backoff::new(Duration::from_secs(1), Duration::from_secs(120)).unwrap();
+        let h = headers(&[("retry-after", "90")]);
+        assert_eq!(
+            decide_with(
+                &patient,
+                &response(429, &h),
+                0,
+                2,
+                None,
+                now(),
+                &mut NoJitter
+            ),
+            Decision::Retry(Duration::from_secs(90))
+        );
+    }
+
+    #[test]
+    fn a_backoff_needs_a_positive_initial_no_longer_than_max() {
+        let s = Duration::from_secs;
+        assert_eq!(Backoff::new(Duration::ZERO, s(1)), None);
+        assert_eq!(Backoff::new(s(2), s(1)), None);
+        assert_eq!(Backoff::new(Duration::ZERO, Duration::ZERO), None);
+        assert!(Backoff::new(s(1), s(1)).is_some());
     }
 
     // ----- server delay headers ------------------------------------------

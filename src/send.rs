@@ -7,9 +7,10 @@
 //!
 //! # Adding an operation
 //!
-//! An operation is a few lines in its own file (`src/stored.rs` is one; a new `GET /models`
-//! would be `src/models.rs`), in an `impl ChatApi` block, naming its route, body and
-//! response type and nothing else:
+//! An operation is a few lines in the file of its API family (`src/stored.rs` for stored
+//! completions, `src/models.rs` for `GET /models`), in an `impl` block of that family's
+//! handle (`ChatApi`, `ModelsApi`, …), naming its route, body and response type and
+//! nothing else:
 //!
 //! ```text
 //! pub fn list_models_with_http_info(&self) -> Result<ApiResponse<ModelList>, Error> {
@@ -48,14 +49,15 @@ use crate::error::{
 };
 use crate::error_body::MAX_ERROR_BODY_BYTES;
 use crate::http::{self, HeaderName, HeaderValue, Method};
+#[cfg(feature = "files")]
 use crate::multipart::Form;
-use crate::observe::{is_secret_header, AttemptWatch, Observer};
+use crate::observe::{AttemptWatch, Observer};
 use crate::options::RequestOptions;
 use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter, Sleeper, ThreadSleeper};
 use crate::transport_error::{bad_url, transport_error};
 use crate::util::{
-    bearer_value, header_str, redact, redact_url, request_id, secret_value, with_query,
+    bearer_value, header_str, is_secret_header, redact_url, request_id, secret_value, with_query,
 };
 
 /// What every call of a client shares: the agent, the settings and the retry state.
@@ -118,6 +120,7 @@ impl Call {
 
     /// `POST {base_url}{path}` with a `multipart/form-data` body (a file upload). The
     /// options' JSON body fields do not apply to it.
+    #[cfg(feature = "files")]
     pub(crate) fn post_form(path: impl Into<String>, form: &Form) -> Result<Call, Error> {
         let (content_type, bytes) = form.encode();
         let content_type = HeaderValue::from_str(&content_type)
@@ -213,11 +216,25 @@ impl Sender {
         Sender::with_agent(self.agent.clone(), options.apply_to(self.config.clone()))
     }
 
+    /// A sender for one readiness probe ([`ChatApi::wait_ready`](crate::ChatApi::wait_ready)):
+    /// this one's agent and settings at another base URL, without retries or response
+    /// cache, the call bounded by `limit` when there is one.
+    pub(crate) fn probe(&self, base_url: &str, limit: Option<Duration>) -> Sender {
+        let mut config = self.config.clone().max_retries(0);
+        if let Some(limit) = limit {
+            config = config.total_timeout(limit);
+        }
+        base_url.clone_into(&mut config.base_url);
+        config.cache_dir = None;
+        Sender::with_agent(self.agent.clone(), config)
+    }
+
     fn with_agent(agent: ureq::Agent, mut config: Config) -> Sender {
-        let cache = Cache::new(&config).unwrap_or_else(|problem| {
-            config.note_invalid(problem);
-            None
-        });
+        let cache =
+            Cache::new(config.cache_dir.as_deref(), config.cache_mode).unwrap_or_else(|problem| {
+                config.note_invalid(problem);
+                None
+            });
         let mut headers = Headers::default();
         if let Some(value) = config.api_key.as_deref().and_then(bearer_value) {
             headers.insert(http::header::AUTHORIZATION, value);
@@ -270,8 +287,13 @@ impl Sender {
         self.merge_body_fields(body)
     }
 
+    /// The options' body fields merged in, then the configured [`RequestShape`]
+    /// rewrites; without either the bytes are kept as they are.
+    ///
+    /// [`RequestShape`]: crate::shape::RequestShape
     fn merge_body_fields(&self, body: Vec<u8>) -> Result<Body, Error> {
-        if self.config.body_fields.is_empty() {
+        let shape = &self.config.request_shape;
+        if self.config.body_fields.is_empty() && shape.is_plain() {
             return Ok(Body(body));
         }
         let mut map: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| {
@@ -280,6 +302,7 @@ impl Sender {
         for (key, value) in &self.config.body_fields {
             map.insert(key.clone(), value.clone());
         }
+        shape.apply(&mut map);
         to_json(&map).map(Body)
     }
 
@@ -321,6 +344,7 @@ impl Sender {
 
     /// Sends a call and returns its 2xx body as bytes (a file's content), read inside the
     /// retry loop and bounded by `max_response_bytes` like a JSON body.
+    #[cfg(feature = "files")]
     pub(crate) fn call_bytes(&self, call: Call) -> Result<ApiResponse<Vec<u8>>, Error> {
         let (parts, bytes, retries) = self.fetch(&call)?;
         Ok(response_from(parts, bytes, retries))
@@ -514,7 +538,8 @@ impl Sender {
         // A poisoned lock only means another thread panicked mid-draw; the state is
         // still a valid PRNG state, so keep using it.
         let mut jitter = self.jitter.lock().unwrap_or_else(PoisonError::into_inner);
-        retry::decide(
+        retry::decide_with(
+            &self.config.retry_backoff,
             outcome,
             retries,
             max_retries,
@@ -582,13 +607,12 @@ impl Sender {
         if (300..400).contains(&error.status) {
             if let Some(location) = header_str(&error.headers, "location") {
                 // Bounded, without userinfo or secret query values, then redacted below.
-                error.message = format!("{} (redirect to {})", error.message, redact_url(location));
+                let message = format!("{} (redirect to {})", error.message(), redact_url(location));
+                error.set_message(message);
             }
         }
         for secret in self.secrets().chain(token) {
-            // Through `DerefMut` to the detail: message, type, code, param.
             error.redact(secret);
-            redact(&mut error.body, secret);
         }
         error
     }

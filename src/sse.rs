@@ -12,7 +12,8 @@
 //! * Lines beginning with `:` are comments and are ignored.
 //! * `field:value`, `field: value` (exactly one space after the colon is
 //!   removed) and `field` (no colon: empty value) are recognised. Known
-//!   fields are `data`, `event`, `id` and `retry`; others are ignored.
+//!   fields are `data` and `event` (and `error`, below); others, `id` and
+//!   `retry` included, are ignored.
 //! * A blank line dispatches the event if at least one `data` line was seen.
 //!
 //! CR and LF never occur inside a multi-byte UTF-8 sequence, so splitting
@@ -24,8 +25,8 @@
 //! * **Bytes, not text.** The spec decodes the whole stream as UTF-8 (with
 //!   replacement characters). Here [`Event::data`] is the raw bytes; invalid
 //!   UTF-8 is passed through untouched and the caller (typically a JSON
-//!   parser) decides what to do with it. Only the small `event` and `id`
-//!   fields are decoded, lossily.
+//!   parser) decides what to do with it. Only the small `event` field is
+//!   decoded, lossily.
 //! * **Event type.** [`Event::event`] is `""` when no `event:` field was
 //!   given; the spec's default type is `"message"`.
 //! * **Dispatch at end of stream.** The spec discards an event that is not
@@ -41,8 +42,6 @@
 //!   exactly like `data`, and the dispatched event's type is `"error"`
 //!   (overriding any `event:` field of the same event). `event: error`
 //!   followed by `data:` needs no special handling and gives the same type.
-//! * **`retry:` overflow.** A `retry` value consisting only of ASCII digits
-//!   but too large for a `u64` is ignored, like any other invalid value.
 //! * **Limits.** A line longer than [`MAX_LINE_BYTES`] or an event whose
 //!   joined data exceeds [`MAX_EVENT_BYTES`] (or the limits given to
 //!   `set_limits`; the chat stream uses `max_response_bytes` for both) is an
@@ -51,8 +50,9 @@
 //!   `Interrupted`, which is retried) the reader is fused: every later call
 //!   returns `Ok(None)` without touching the underlying reader again. The
 //!   same holds after end of stream.
-//! * Reconnection (and sending `Last-Event-ID`) is not the parser's job;
-//!   [`Event::id`] and [`Event::retry`] expose what a caller needs for it.
+//! * **No reconnection.** The client never reconnects a stream (a chat
+//!   completion cannot be resumed), so the `id` and `retry` fields that
+//!   reconnection uses are ignored like unknown fields.
 
 use std::fmt;
 use std::io::{self, BufRead};
@@ -93,11 +93,6 @@ pub(crate) struct Event<'a> {
     pub(crate) event: &'a str,
     /// The event's data lines joined with `b'\n'`, as raw bytes.
     pub(crate) data: &'a [u8],
-    /// The last event id as of this event (persists across events), `None`
-    /// if the stream never set one.
-    pub(crate) id: Option<&'a str>,
-    /// The last valid `retry:` value (milliseconds) seen so far, if any.
-    pub(crate) retry: Option<u64>,
 }
 
 /// Why [`SseReader::next_event`] failed.
@@ -144,7 +139,7 @@ impl From<io::Error> for SseError {
 ///
 /// All buffers are reused: after the first few events no allocation happens
 /// per line or per event (only when a line or event is larger than any seen
-/// before, or an `event`/`id` value is not valid UTF-8).
+/// before, or an `event` value is not valid UTF-8).
 #[derive(Debug)]
 pub(crate) struct SseReader<R> {
     reader: R,
@@ -174,10 +169,6 @@ struct Fields {
     event_type: String,
     /// An `error` line was seen in the current event (extension).
     is_error: bool,
-    /// Last event id buffer; meaningful only if `id_set`.
-    id: String,
-    id_set: bool,
-    retry: Option<u64>,
 }
 
 impl<R: BufRead> SseReader<R> {
@@ -260,10 +251,7 @@ impl<R: BufRead> SseReader<R> {
     /// and benches proving memory stays constant. Does not include the
     /// underlying reader's own buffer.
     pub(crate) fn buffered_capacity(&self) -> usize {
-        self.line.capacity()
-            + self.fields.data.capacity()
-            + self.fields.event_type.capacity()
-            + self.fields.id.capacity()
+        self.line.capacity() + self.fields.data.capacity() + self.fields.event_type.capacity()
     }
 
     /// Processes lines until an event is ready (`true`) or the stream ended
@@ -344,7 +332,7 @@ impl<R: BufRead> SseReader<R> {
 }
 
 impl Fields {
-    /// Clears the per-event buffers (data, event type); id and retry persist.
+    /// Clears the per-event buffers (data, event type).
     fn reset_event(&mut self) {
         self.data.clear();
         self.event_type.clear();
@@ -359,8 +347,6 @@ impl Fields {
                 &self.event_type
             },
             data: &self.data,
-            id: self.id_set.then_some(self.id.as_str()),
-            retry: self.retry,
         }
     }
 
@@ -390,15 +376,7 @@ impl Fields {
                 self.event_type.clear();
                 self.event_type.push_str(&String::from_utf8_lossy(value));
             }
-            // An id containing NUL is ignored.
-            b"id" if !value.contains(&0) => {
-                self.id.clear();
-                self.id.push_str(&String::from_utf8_lossy(value));
-                self.id_set = true;
-            }
-            // An invalid retry value is ignored.
-            b"retry" => self.retry = parse_retry(value).or(self.retry),
-            _ => {} // unknown field (or ignored value): ignored
+            _ => {} // `id`, `retry` and unknown fields: ignored
         }
         Ok(())
     }
@@ -414,20 +392,6 @@ impl Fields {
         self.data.push(b'\n');
         Ok(())
     }
-}
-
-/// A `retry` value: one or more ASCII digits that fit in a `u64`.
-fn parse_retry(value: &[u8]) -> Option<u64> {
-    if value.is_empty() {
-        return None;
-    }
-    value.iter().try_fold(0u64, |acc, &b| {
-        if b.is_ascii_digit() {
-            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-        } else {
-            None
-        }
-    })
 }
 
 /// Makes room for `additional` more bytes, growing geometrically like `Vec`
@@ -459,8 +423,6 @@ mod tests {
     struct Owned {
         event: String,
         data: Vec<u8>,
-        id: Option<String>,
-        retry: Option<u64>,
     }
 
     impl From<Event<'_>> for Owned {
@@ -468,24 +430,20 @@ mod tests {
             Self {
                 event: ev.event.to_owned(),
                 data: ev.data.to_vec(),
-                id: ev.id.map(str::to_owned),
-                retry: ev.retry,
             }
         }
     }
 
-    fn ev(event: &str, data: &[u8], id: Option<&str>, retry: Option<u64>) -> Owned {
+    fn ev(event: &str, data: &[u8]) -> Owned {
         Owned {
             event: event.to_owned(),
             data: data.to_vec(),
-            id: id.map(str::to_owned),
-            retry,
         }
     }
 
     /// A plain `message` event with only data.
     fn msg(data: &[u8]) -> Owned {
-        ev("", data, None, None)
+        ev("", data)
     }
 
     fn collect<R: BufRead>(reader: R) -> Vec<Owned> {
@@ -560,7 +518,7 @@ mod tests {
     }
 
     /// A realistic OpenAI(-compatible) stream: comments, multi-byte UTF-8,
-    /// tool calls, mixed line endings, an id and retry, `[DONE]`.
+    /// tool calls, mixed line endings, an id and retry (ignored), `[DONE]`.
     const OPENAI_STREAM: &[u8] = b": OPENROUTER PROCESSING\n\n\
 retry: 3000\n\
 data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n\
@@ -581,11 +539,7 @@ data: [DONE]\n\n";
             b"{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":5,\"total_tokens\":15}}",
             b"[DONE]",
         ];
-        datas
-            .into_iter()
-            .enumerate()
-            .map(|(i, d)| ev("", d, (i >= 2).then_some("42"), Some(3000)))
-            .collect()
+        datas.into_iter().map(msg).collect()
     }
 
     // ---- whole streams and chunking ----
@@ -636,10 +590,7 @@ data: [DONE]\n\n";
     #[test]
     fn invalid_utf8_data_passed_through_and_small_fields_lossy() {
         let got = parse(b"event: a\xffb\nid: x\xfe\ndata: \xff\xfe\x00z\n\n");
-        assert_eq!(
-            got,
-            vec![ev("a\u{FFFD}b", b"\xff\xfe\x00z", Some("x\u{FFFD}"), None)]
-        );
+        assert_eq!(got, vec![ev("a\u{FFFD}b", b"\xff\xfe\x00z")]);
     }
 
     // ---- line endings ----
@@ -754,14 +705,7 @@ data: [DONE]\n\n";
     #[test]
     fn event_type_set_and_reset() {
         let got = parse(b"event: delta\ndata: a\n\ndata: b\n\nevent: x\nevent: y\ndata: c\n\n");
-        assert_eq!(
-            got,
-            vec![
-                ev("delta", b"a", None, None),
-                msg(b"b"),
-                ev("y", b"c", None, None)
-            ]
-        );
+        assert_eq!(got, vec![ev("delta", b"a"), msg(b"b"), ev("y", b"c")]);
         // A blank line with no data resets the event type without dispatching.
         assert_eq!(parse(b"event: foo\n\ndata: x\n\n"), vec![msg(b"x")]);
     }
@@ -773,50 +717,12 @@ data: [DONE]\n\n";
     }
 
     #[test]
-    fn id_persists_and_can_be_emptied() {
-        let got =
-            parse(b"data: a\n\nid: 1\ndata: b\n\ndata: c\n\nid\ndata: d\n\nid: 2\n\ndata: e\n\n");
-        assert_eq!(
-            got,
-            vec![
-                msg(b"a"),
-                ev("", b"b", Some("1"), None),
-                ev("", b"c", Some("1"), None),
-                ev("", b"d", Some(""), None),
-                ev("", b"e", Some("2"), None),
-            ]
-        );
-    }
-
-    #[test]
-    fn id_with_nul_ignored() {
-        let got = parse(b"id: 7\n\nid: a\x00b\ndata: x\n\nid: \x00\ndata: y\n\n");
-        assert_eq!(
-            got,
-            vec![ev("", b"x", Some("7"), None), ev("", b"y", Some("7"), None)]
-        );
-    }
-
-    #[test]
-    fn retry_valid_and_invalid_values() {
+    fn id_and_retry_are_ignored() {
+        // No reconnection, so nothing reads them: they change no event.
         let got = parse(
-            b"retry: 3000\ndata: a\n\n\
-              retry: 10x\ndata: b\n\n\
-              retry:\nretry: -5\nretry:  7\nretry: 1.5\nretry: +5\ndata: c\n\n\
-              retry: 99999999999999999999999\ndata: d\n\n\
-              retry:0\ndata: e\n\n",
+            b"data: a\n\nid: 1\ndata: b\n\nid\nretry: 3000\ndata: c\n\nid: a\x00b\nretry: x\ndata: d\n\n",
         );
-        assert_eq!(
-            got,
-            vec![
-                ev("", b"a", None, Some(3000)),
-                ev("", b"b", None, Some(3000)),
-                ev("", b"c", None, Some(3000)),
-                ev("", b"d", None, Some(3000)),
-                ev("", b"e", None, Some(0)),
-            ]
-        );
-        assert_eq!(parse(b"retry: 10x\ndata: a\n\n"), vec![msg(b"a")]);
+        assert_eq!(got, vec![msg(b"a"), msg(b"b"), msg(b"c"), msg(b"d")]);
     }
 
     // ---- end of stream ----
@@ -834,14 +740,8 @@ data: [DONE]\n\n";
     fn final_line_without_terminator_is_processed() {
         assert_eq!(parse(b"data: a"), vec![msg(b"a")]);
         assert_eq!(parse(b"data: a\n\ndata: b"), vec![msg(b"a"), msg(b"b")]);
-        assert_eq!(
-            parse(b"data: x\nevent: last"),
-            vec![ev("last", b"x", None, None)]
-        );
-        assert_eq!(
-            parse_chunked(b"data: x\nid: 9", 1),
-            vec![ev("", b"x", Some("9"), None)]
-        );
+        assert_eq!(parse(b"data: x\nevent: last"), vec![ev("last", b"x")]);
+        assert_eq!(parse_chunked(b"data: x\nid: 9", 1), vec![msg(b"x")]);
         // Comment as final unterminated line.
         assert_eq!(parse(b"data: x\n: bye"), vec![msg(b"x")]);
     }
@@ -855,25 +755,15 @@ data: [DONE]\n\n";
         let mut input = b"error: ".to_vec();
         input.extend_from_slice(body);
         input.extend_from_slice(b"\n\n");
-        assert_eq!(parse(&input), vec![ev("error", body, None, None)]);
+        assert_eq!(parse(&input), vec![ev("error", body)]);
         // Also without the blank line (connection closed right after).
-        assert_eq!(
-            parse(&input[..input.len() - 2]),
-            vec![ev("error", body, None, None)]
-        );
+        assert_eq!(parse(&input[..input.len() - 2]), vec![ev("error", body)]);
     }
 
     #[test]
     fn error_line_overrides_event_type_and_resets_after() {
         let got = parse(b"event: delta\ndata: a\nerror: b\n\ndata: c\n\nerror\n\n");
-        assert_eq!(
-            got,
-            vec![
-                ev("error", b"a\nb", None, None),
-                msg(b"c"),
-                ev("error", b"", None, None)
-            ]
-        );
+        assert_eq!(got, vec![ev("error", b"a\nb"), msg(b"c"), ev("error", b"")]);
     }
 
     #[test]
@@ -881,12 +771,7 @@ data: [DONE]\n\n";
         let got = parse(b"event: error\ndata: {\"error\":{\"message\":\"boom\"}}\n\n");
         assert_eq!(
             got,
-            vec![ev(
-                "error",
-                b"{\"error\":{\"message\":\"boom\"}}",
-                None,
-                None
-            )]
+            vec![ev("error", b"{\"error\":{\"message\":\"boom\"}}")]
         );
     }
 
@@ -1099,34 +984,21 @@ data: [DONE]\n\n";
         let mut sse = SseReader::new(BufReader::new(events));
         let mut count = 0;
         let mut after_tenth = 0;
-        let mut last_id = String::new();
         while let Some(event) = sse.next_event().unwrap() {
             let expected_prefix = format!("{{\"id\":\"chatcmpl-{count:08}\"");
             assert!(event.data.starts_with(expected_prefix.as_bytes()));
             assert_eq!(event.data.ends_with(b"\nsecond line"), count % 3 == 0);
-            last_id.clear();
-            last_id.push_str(event.id.unwrap());
             count += 1;
             if count == 10 {
                 after_tenth = sse.buffered_capacity();
             }
         }
         assert_eq!(count, TOTAL);
-        assert_eq!(last_id, format!("{:08}", TOTAL - 1));
         assert!(after_tenth > 0);
         let at_end = sse.buffered_capacity();
         assert!(
             at_end <= after_tenth,
             "capacity grew from {after_tenth} to {at_end}"
         );
-    }
-
-    #[test]
-    fn parse_retry_values() {
-        assert_eq!(parse_retry(b"0"), Some(0));
-        assert_eq!(parse_retry(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_retry(b"18446744073709551616"), None);
-        assert_eq!(parse_retry(b""), None);
-        assert_eq!(parse_retry(b"1 "), None);
     }
 }

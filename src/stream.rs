@@ -1,4 +1,7 @@
-//! `ChatCompletionStream`: streamed chunks over SSE, read from a body it is handed.
+//! Streamed answers: [`ChatCompletionStream`] (the chunks of
+//! [`ChatApi::create_chat_completion_stream`](crate::ChatApi::create_chat_completion_stream),
+//! read from a body it is handed), [`ContentDeltas`] (just the text) and
+//! [`ChunkAccumulator`] (chunks folded into one completion).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,7 +10,7 @@ use std::iter::FusedIterator;
 
 use serde_json::Value;
 
-use crate::accumulate::ChunkAccumulator;
+pub use crate::accumulate::ChunkAccumulator;
 use crate::config::{Config, DEFAULT_MAX_RESPONSE_BYTES};
 use crate::connection;
 use crate::error::{DecodeError, Error, StreamError, StreamErrorKind};

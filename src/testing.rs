@@ -75,7 +75,8 @@ const CREATED: u64 = 1_700_000_000;
 ///
 /// ```
 /// use sync_openai::testing::{MockServer, Reply};
-/// use sync_openai::{ApiErrorKind, ChatApi, Error};
+/// use sync_openai::error::ApiErrorKind;
+/// use sync_openai::{ChatApi, Error};
 /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
 ///
 /// let server = MockServer::start();
@@ -87,7 +88,7 @@ const CREATED: u64 = 1_700_000_000;
 /// let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hi")]);
 /// let Err(Error::Api(e)) = api.create_chat_completion(&req) else { panic!("expected a 500") };
 /// assert_eq!(e.status, 500);
-/// assert!(e.message.contains("no reply was scripted"));
+/// assert!(e.message().contains("no reply was scripted"));
 /// ```
 pub struct MockServer {
     addr: Option<SocketAddr>,
@@ -486,7 +487,8 @@ impl Reply {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{ApiErrorKind, ChatApi, Error};
+    /// use sync_openai::error::ApiErrorKind;
+    /// use sync_openai::{ChatApi, Error};
     ///
     /// let server = MockServer::start();
     /// server.reply(Reply::error(429, "Rate limit reached").header("retry-after", "1"));
@@ -501,8 +503,8 @@ impl Reply {
     /// server.reply(Reply::error(401, "Incorrect API key provided"));
     /// let Err(Error::Api(e)) = api.create_chat_completion(&req) else { panic!() };
     /// assert_eq!(e.kind(), ApiErrorKind::Authentication);
-    /// assert_eq!(e.message, "Incorrect API key provided");
-    /// assert_eq!(e.code.as_deref(), Some("invalid_api_key"));
+    /// assert_eq!(e.message(), "Incorrect API key provided");
+    /// assert_eq!(e.code(), Some("invalid_api_key"));
     /// # Ok::<(), sync_openai::Error>(())
     /// ```
     pub fn error(status: u16, message: impl Into<String>) -> Reply {
@@ -524,7 +526,8 @@ impl Reply {
     /// ```
     /// use sync_openai::testing::{MockServer, Reply};
     /// use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-    /// use sync_openai::{ChatApi, Error, StreamErrorKind};
+    /// use sync_openai::error::StreamErrorKind;
+    /// use sync_openai::{ChatApi, Error};
     ///
     /// let server = MockServer::start();
     /// server.reply(Reply::truncated_stream("one two three four", 2));

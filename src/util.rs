@@ -51,6 +51,33 @@ pub(crate) fn secret_value(text: &str) -> Option<HeaderValue> {
     Some(value)
 }
 
+/// Whether a header's value is a secret, by the header's name: the one policy of the log, the
+/// events, `curl` export and the response cache.
+///
+/// Secret: credentials (`authorization`, `proxy-authorization`, `api-key`, `x-api-key`,
+/// `x-goog-api-key`), cookies (`cookie`, `set-cookie`), and any name with `auth`, `key`,
+/// `secret`, `password`, `credential`, `signature` or `session` in it, or `token` as one of
+/// its words (`x-auth-token`, `x-amz-security-token`, `access_token`). Not secret: rate-limit
+/// headers (`x-ratelimit-remaining-tokens`, `anthropic-ratelimit-tokens-limit`), which are
+/// counts a server reports, and everything else (`x-request-id`, `openai-organization`).
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "auth",
+        "cookie",
+        "secret",
+        "key",
+        "session",
+        "password",
+        "credential",
+        "signature",
+    ];
+    let name = name.to_ascii_lowercase();
+    if name.contains("ratelimit") || name.contains("rate-limit") {
+        return false;
+    }
+    WORDS.iter().any(|w| name.contains(w)) || name.split(['-', '_']).any(|word| word == "token")
+}
+
 /// Lossy UTF-8 of the first `max` bytes of `bytes`, never splitting a character, and
 /// itself at most `max` bytes long plus a closing `…` when anything was cut (each invalid
 /// byte becomes a 3-byte U+FFFD, so the text can outgrow its source).
@@ -280,6 +307,13 @@ fn percent_encode(s: &str, keep: impl Fn(u8) -> bool) -> String {
     out
 }
 
+/// Sets `key` to `value` in a list of pairs, replacing a pair of the same key: the one rule
+/// for merging a query parameter (the client's, a call's options).
+pub(crate) fn set_pair(pairs: &mut Vec<(String, String)>, key: String, value: String) {
+    pairs.retain(|(k, _)| *k != key);
+    pairs.push((key, value));
+}
+
 /// `url?k=v&k=v` with every key and value percent-encoded.
 pub(crate) fn with_query(mut url: String, pairs: &[(String, String)]) -> String {
     for (k, v) in pairs {
@@ -308,6 +342,44 @@ mod tests {
         // An empty one is skipped.
         headers.insert("x-request-id", HeaderValue::from_static(" "));
         assert_eq!(request_id(&headers), Some("id-1"));
+    }
+
+    #[test]
+    fn secret_headers() {
+        for name in [
+            "Authorization",
+            "Proxy-Authorization",
+            "api-key",
+            "x-api-key",
+            "x-goog-api-key",
+            "cf-aig-authorization",
+            "cookie",
+            "set-cookie",
+            "x-session-id",
+            "x-auth-token",
+            "x-amz-security-token",
+            "access_token",
+            "token",
+            "x-goog-signature",
+            "x-client-credential",
+        ] {
+            assert!(is_secret_header(name), "{name}");
+        }
+        for name in [
+            "x-ratelimit-remaining-tokens",
+            "x-ratelimit-limit-tokens",
+            "x-ratelimit-reset-requests",
+            "anthropic-ratelimit-tokens-remaining",
+            "openai-organization",
+            "openai-project",
+            "openai-processing-ms",
+            "x-request-id",
+            "content-type",
+            "content-length",
+            "x-team",
+        ] {
+            assert!(!is_secret_header(name), "{name}");
+        }
     }
 
     #[test]

@@ -14,11 +14,13 @@ mod completions;
 
 use completions::{chunks, completion, sse, Pieces, SplitMix};
 use serde_json::{json, Value};
+use sync_openai::error::StreamErrorKind;
+use sync_openai::stream::ChunkAccumulator;
 use sync_openai::types::{
     ChatCompletionMessageToolCalls, CreateChatCompletionResponse,
     CreateChatCompletionStreamResponse, FinishReason, MAX_CHOICES, MAX_TOOL_CALLS,
 };
-use sync_openai::{ChatCompletionStream, ChunkAccumulator, Error, StreamErrorKind};
+use sync_openai::{ChatCompletionStream, Error};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)

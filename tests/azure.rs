@@ -14,11 +14,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use httpmock::MockServer;
+use sync_openai::config::AZURE_DEFAULT_API_VERSION;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ContentFilterSeverity, CreateChatCompletionRequest,
     FinishReason,
 };
-use sync_openai::{ChatApi, Config, Error, AZURE_DEFAULT_API_VERSION};
+use sync_openai::{ChatApi, Config, Error};
 
 fn request() -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new("gpt-4o", vec![Message::user("Hi")])
@@ -344,8 +345,8 @@ fn content_filter_error_is_typed() {
         panic!("{err:?}")
     };
     assert_eq!(api_error.status, 400);
-    assert_eq!(api_error.code.as_deref(), Some("content_filter"));
-    assert!(api_error.message.contains("content management policy"));
+    assert_eq!(api_error.code(), Some("content_filter"));
+    assert!(api_error.message().contains("content management policy"));
     let filter = api_error.content_filter().unwrap();
     assert_eq!(filter.code.as_deref(), Some("ResponsibleAIPolicyViolation"));
     let results = filter.results.unwrap();
@@ -368,4 +369,33 @@ fn empty_or_dot_deployment_is_a_config_error() {
         assert!(err.to_string().contains("deployment"), "{err}");
     }
     mock.assert_calls(0);
+}
+
+#[test]
+fn an_options_api_version_replaces_the_configs() {
+    // `RequestOptions::query` follows the rule of `Config::query_param`: a parameter of
+    // the same name is replaced, so Azure's `api-version` is sent once, with the
+    // override's value.
+    let server = sync_openai::testing::MockServer::start();
+    server
+        .reply(sync_openai::testing::Reply::text("ok"))
+        .reply(sync_openai::testing::Reply::text("ok"));
+    let api = ChatApi::new(Config::azure(server.url(""), "d").azure_api_key("k")).with_options(
+        sync_openai::RequestOptions::new()
+            .query("api-version", "2025-04-01-preview")
+            .query("trace", "1")
+            .query("trace", "2"),
+    );
+    api.create_chat_completion(&request()).unwrap();
+    api.get_chat_completion("chatcmpl-1").unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert_eq!(
+            request.query(),
+            Some("api-version=2025-04-01-preview&trace=2"),
+            "{}",
+            request.path()
+        );
+    }
 }

@@ -16,12 +16,14 @@ use std::time::{Duration, Instant};
 
 use common::{Request, Response, Server};
 use serde_json::{json, Value};
+use sync_openai::batch::{BatchFile, WaitOptions};
+use sync_openai::clock::Clock;
 use sync_openai::types::{
     BatchRequestInput, BatchStatus, ChatCompletionRequestMessage as Message,
     CreateChatCompletionRequest, CreateFileRequest, FilePurpose, ListBatchesParams,
     ListFilesParams,
 };
-use sync_openai::{BatchFile, ChatApi, Clock, Config, Error, WaitOptions};
+use sync_openai::{BatchApi, Config, Error, FilesApi};
 
 #[derive(Default)]
 struct Fake {
@@ -288,7 +290,7 @@ fn parse_multipart(req: &Request) -> BTreeMap<String, (Option<String>, Vec<u8>)>
     fields
 }
 
-fn start(script: &[&'static str], extra_output: &[String]) -> (Server, Arc<Mutex<Fake>>, ChatApi) {
+fn start(script: &[&'static str], extra_output: &[String]) -> (Server, Arc<Mutex<Fake>>, BatchApi) {
     let fake = Arc::new(Mutex::new(Fake {
         script: script.to_vec(),
         extra_output: extra_output.to_vec(),
@@ -296,7 +298,7 @@ fn start(script: &[&'static str], extra_output: &[String]) -> (Server, Arc<Mutex
     }));
     let shared = Arc::clone(&fake);
     let server = Server::handler(move |req| shared.lock().unwrap().handle(req));
-    let api = ChatApi::new(
+    let api = BatchApi::new(
         Config::new()
             .api_key("sk-test")
             .base_url(server.base_url())
@@ -346,7 +348,7 @@ impl Clock for FakeClock {
 }
 
 fn content(
-    result: &Result<sync_openai::types::CreateChatCompletionResponse, sync_openai::ApiError>,
+    result: &Result<sync_openai::types::CreateChatCompletionResponse, sync_openai::error::ApiError>,
 ) -> String {
     result.as_ref().unwrap().choices[0]
         .message
@@ -361,7 +363,9 @@ fn upload_sends_a_multipart_form() {
     let (_server, fake, api) = start(&[], &[]);
     let upload = CreateFileRequest::new("input.jsonl", b"{\"a\":1}\n".to_vec(), FilePurpose::Batch)
         .expires_after_seconds(3600);
-    let file = api.upload_file_with_http_info(&upload).unwrap();
+    let file = FilesApi::from(&api)
+        .upload_file_with_http_info(&upload)
+        .unwrap();
     assert_eq!(file.status, 200);
     assert_eq!(file.data.filename, "input.jsonl");
     assert_eq!(file.data.bytes, 8);
@@ -453,14 +457,11 @@ fn completed_batch_with_partial_failures_a_broken_line_and_an_unknown_id() {
     assert_eq!(content(&results.results["ok-5"]), "echo: prompt ok-5");
     let failed = results.results["fail-3"].as_ref().unwrap_err();
     assert_eq!(failed.status, 400);
-    assert_eq!(failed.message, "Invalid 'messages': empty.");
-    assert_eq!(failed.param.as_deref(), Some("messages"));
+    assert_eq!(failed.message(), "Invalid 'messages': empty.");
+    assert_eq!(failed.param(), Some("messages"));
     assert_eq!(failed.request_id(), Some("req_2"));
     let late = results.results["late-4"].as_ref().unwrap_err();
-    assert_eq!(
-        (late.status, late.code.as_deref()),
-        (0, Some("batch_expired"))
-    );
+    assert_eq!((late.status, late.code()), (0, Some("batch_expired")));
     assert_eq!(results.results.len(), 5);
     assert!(results.missing.is_empty());
     assert_eq!(results.problems.len(), 2, "{:?}", results.problems);
@@ -532,8 +533,8 @@ fn expired_batch_has_partial_output_and_expired_requests() {
     assert_eq!(content(&results.results["b"]), "echo: prompt b");
     for id in ["c", "d"] {
         let e = results.results[id].as_ref().unwrap_err();
-        assert_eq!(e.code.as_deref(), Some("batch_expired"));
-        assert!(e.message.contains("completion window expired"));
+        assert_eq!(e.code(), Some("batch_expired"));
+        assert!(e.message().contains("completion window expired"));
     }
 }
 
@@ -561,7 +562,7 @@ fn cancelled_batch_goes_through_cancelling() {
     let results = api.batch_results(&done, &["a", "b", "c"]).unwrap();
     assert!(results.results["a"].is_ok() && results.results["b"].is_ok());
     assert_eq!(
-        results.results["c"].as_ref().unwrap_err().code.as_deref(),
+        results.results["c"].as_ref().unwrap_err().code(),
         Some("batch_expired")
     );
 }
@@ -622,16 +623,17 @@ fn batches_and_files_list_across_pages() {
             Some(format!("after={}&limit=2", ids[3]))
         ]
     );
-    let files: Vec<_> = api
+    let file_api = FilesApi::from(&api);
+    let files: Vec<_> = file_api
         .iter_files(ListFilesParams::new().purpose("batch"))
         .map(|f| f.unwrap())
         .collect();
     assert_eq!(files.len(), 5);
     assert_eq!(
-        api.get_file(&files[0].id).unwrap().filename,
+        file_api.get_file(&files[0].id).unwrap().filename,
         "batch-input.jsonl"
     );
-    assert!(api
+    assert!(file_api
         .file_content(&files[0].id)
         .unwrap()
         .starts_with(b"{\"custom_id\":\"r0\""));
@@ -649,7 +651,10 @@ fn bad_input_is_refused_before_anything_is_sent() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(api.get_batch(".."), Err(Error::InvalidRequest(_))));
-    assert!(matches!(api.delete_file(""), Err(Error::InvalidRequest(_))));
+    assert!(matches!(
+        FilesApi::from(&api).delete_file(""),
+        Err(Error::InvalidRequest(_))
+    ));
     assert!(fake.lock().unwrap().requests.is_empty());
     // An id with a slash stays one path segment.
     let e = api.get_batch("batch/../files").unwrap_err();

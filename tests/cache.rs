@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use common::{text_chunk, After, Server, SSE_HEAD};
 use serde_json::Value;
+use sync_openai::cache::CacheMode;
+use sync_openai::error::{CacheErrorKind, StreamErrorKind};
 use sync_openai::testing::{MockServer, Reply};
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, CreateChatCompletionRequest, ListChatCompletionsParams,
 };
-use sync_openai::{
-    CacheErrorKind, CacheMode, ChatApi, ChatCompletionStream, Config, Error, StreamErrorKind,
-};
+use sync_openai::{ChatApi, ChatCompletionStream, Config, Error};
 
 /// A fresh, empty directory under the target directory, unique to the test.
 fn fresh_dir(name: &str) -> PathBuf {
@@ -656,4 +656,55 @@ fn two_processes_recording_at_once_leave_only_valid_entries() {
             .cache_mode(CacheMode::ReadOnly),
     );
     assert_eq!(text(&replay, &request("second 9")), "from a process");
+}
+
+#[test]
+fn the_cache_curl_and_errors_agree_on_which_headers_are_secret() {
+    // One policy: rate-limit counts are not secrets; credentials are.
+    let headers = [
+        ("x-ratelimit-remaining-tokens", false),
+        ("x-ratelimit-limit-tokens", false),
+        ("x-ratelimit-reset-requests", false),
+        ("openai-processing-ms", false),
+        ("x-api-key", true),
+        ("proxy-authorization", true),
+        ("x-session-id", true),
+        ("x-auth-token", true),
+        ("cookie", true),
+    ];
+    let dir = fresh_dir("secret-policy");
+    let server = MockServer::start();
+    let mut reply = Reply::text("ok");
+    let mut config = server.config().cache_dir(&dir);
+    for (i, (name, _)) in headers.iter().enumerate() {
+        reply = reply.header(name, format!("value-{i}-abcdefgh"));
+        config = config.header(name, format!("value-{i}-abcdefgh"));
+    }
+    server.reply(reply);
+    let api = ChatApi::new(config);
+    api.create_chat_completion(&request("Hi")).unwrap();
+    let entry: Value =
+        serde_json::from_str(&fs::read_to_string(&entries(&dir)[0]).unwrap()).unwrap();
+    let kept = entry["response"]["headers"].as_array().unwrap();
+    let command = api.curl(&request("Hi"));
+    // A server that echoes every header it was sent in its error message: the error (whose
+    // text the log line and the events carry, redacted with the same secrets) keeps what is
+    // not secret.
+    let values: Vec<String> = (0..headers.len())
+        .map(|i| format!("value-{i}-abcdefgh"))
+        .collect();
+    server.reply(Reply::error(400, values.join(" ")));
+    let failed = api
+        .create_chat_completion(&request("echo"))
+        .unwrap_err()
+        .to_string();
+    for (i, (name, secret)) in headers.iter().enumerate() {
+        let value = &values[i];
+        let in_cache = kept.contains(&serde_json::json!([name, value]));
+        let in_curl = command.contains(&format!("{name}: {value}"));
+        let in_error = failed.contains(value.as_str());
+        assert_eq!(in_cache, !secret, "{name} in the cache entry");
+        assert_eq!(in_curl, !secret, "{name} in the curl command:\n{command}");
+        assert_eq!(in_error, !secret, "{name} in the error: {failed}");
+    }
 }

@@ -11,9 +11,11 @@
 use std::fs;
 use std::path::Path;
 
+use sync_openai::cache::CacheMode;
+use sync_openai::error::CacheErrorKind;
 use sync_openai::testing::{MockServer, Reply};
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::{CacheErrorKind, CacheMode, ChatApi, Config, Error};
+use sync_openai::{ChatApi, Config, Error};
 
 #[test]
 fn cache_variables_choose_the_directory_and_the_mode() {

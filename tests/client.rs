@@ -8,11 +8,12 @@
 
 use crate::common;
 
-use common::{api, config, COMPLETION, KEY};
+use common::{api, config, Response, Server, COMPLETION, KEY};
 use httpmock::MockServer;
 use serde_json::json;
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::{ChatApi, Config, Error};
+use sync_openai::types::{ListBatchesParams, ListFilesParams};
+use sync_openai::{BatchApi, ChatApi, Config, Error, FilesApi, ModelsApi, RequestOptions};
 
 fn hello() -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new(
@@ -192,6 +193,60 @@ fn one_pool_shared_by_clones_across_threads() {
 }
 
 #[test]
+fn handles_made_from_one_client_share_its_pool_and_options() {
+    // Each answer names the `x-trace` header it saw; one connection for all proves one pool.
+    let server = Server::handler(|req| {
+        let trace = req.header("x-trace").unwrap_or("none").to_owned();
+        match req.path() {
+            "/v1/models" => Response::json(200, format!(r#"{{"data":[{{"id":"{trace}"}}]}}"#)),
+            "/v1/files" => Response::json(200, format!(r#"{{"data":[],"first_id":"{trace}"}}"#)),
+            "/v1/batches" => Response::json(200, format!(r#"{{"data":[],"first_id":"{trace}"}}"#)),
+            _ => Response::json(200, COMPLETION).header("x-request-id", &trace),
+        }
+    });
+    let chat = ChatApi::new(Config::new().api_key(KEY).base_url(server.base_url()))
+        .with_options(RequestOptions::new().header("X-Trace", "t1"));
+    let models = ModelsApi::from(&chat);
+    let files = FilesApi::from(&models);
+    let batches = BatchApi::from(&files);
+    let back = ChatApi::from(&batches);
+
+    let resp = chat
+        .create_chat_completion_with_http_info(&hello())
+        .unwrap();
+    assert_eq!(resp.request_id(), Some("t1"));
+    let ids: Vec<String> = models
+        .list_models()
+        .unwrap()
+        .ids()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(ids, ["t1"]);
+    let page = files.list_files(&ListFilesParams::new()).unwrap();
+    assert_eq!(page.first_id.as_deref(), Some("t1"));
+    let page = batches.list_batches(&ListBatchesParams::new()).unwrap();
+    assert_eq!(page.first_id.as_deref(), Some("t1"));
+    let resp = back
+        .create_chat_completion_with_http_info(&hello())
+        .unwrap();
+    assert_eq!(resp.request_id(), Some("t1"));
+    assert_eq!(server.requests(), 5);
+    assert_eq!(server.connections(), 1, "every handle used the same pool");
+
+    // Each handle's Debug names it and shows the configuration, never the key.
+    for shown in [
+        format!("{chat:?}"),
+        format!("{models:?}"),
+        format!("{files:?}"),
+        format!("{batches:?}"),
+    ] {
+        assert!(shown.contains("Api { config: Config {"), "{shown}");
+        assert!(!shown.contains(KEY), "{shown}");
+    }
+    assert!(format!("{batches:?}").starts_with("BatchApi {"));
+}
+
+#[test]
 fn invalid_header_is_an_error_and_nothing_is_sent() {
     let server = MockServer::start();
     let mock = server.mock(|when, then| {
@@ -254,9 +309,9 @@ fn key_never_in_debug_or_display() {
         panic!("{err:?}")
     };
     assert!(
-        api_err.message.contains("<redacted>"),
+        api_err.message().contains("<redacted>"),
         "{}",
-        api_err.message
+        api_err.message()
     );
     assert!(!api_err.body.contains(KEY));
 }

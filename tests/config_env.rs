@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-use sync_openai::{ChatApi, Config, Error};
+use sync_openai::{ChatApi, Config, Error, ModelsApi};
 
 #[test]
 fn from_env_reads_the_variables() {
@@ -81,7 +81,7 @@ fn from_env_reads_the_variables() {
     // SAFETY: the only test of this binary, so no other thread reads the environment.
     unsafe { std::env::remove_var("OPENAI_LOG") }; // the log would go to the real stderr
     let config = Config::from_env().header("X-Trace", "code");
-    ChatApi::new(config).list_models().unwrap();
+    ModelsApi::new(config).list_models().unwrap();
     mock.assert();
     // SAFETY: the only test of this binary, so no other thread reads the environment.
     unsafe { std::env::set_var("OPENAI_LOG", "warn") };
@@ -96,7 +96,7 @@ fn from_env_reads_the_variables() {
         )
     };
     let api = ChatApi::new(Config::from_env());
-    let err = api.list_models().unwrap_err();
+    let err = ModelsApi::from(&api).list_models().unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert_eq!(
         err.to_string(),

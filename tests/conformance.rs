@@ -45,7 +45,7 @@ use sync_openai::types::{
     Verbosity, Voice, VoiceIdsOrCustomVoice, WebSearchContextSize, WebSearchLocation,
     WebSearchOptions,
 };
-use sync_openai::{ChatApi, Config, Error, RequestOptions};
+use sync_openai::{ChatApi, Config, Error, ModelsApi, RequestOptions};
 
 use crate::common;
 use common::prism::{
@@ -912,7 +912,10 @@ fn every_request_shape_is_valid_under_the_spec() {
     }
 
     // Models: the listing, and ids with slashes and colons, each sent as one path segment.
-    tally.check("list models", api.list_models_with_http_info());
+    tally.check(
+        "list models",
+        ModelsApi::from(&api).list_models_with_http_info(),
+    );
     for id in [
         "gpt-4o-mini",
         "meta-llama/Llama-3.1-8B",
@@ -922,7 +925,7 @@ fn every_request_shape_is_valid_under_the_spec() {
     ] {
         tally.check(
             &format!("retrieve model {id:?}"),
-            api.retrieve_model_with_http_info(id),
+            ModelsApi::from(&api).retrieve_model_with_http_info(id),
         );
     }
     tally.finish("request shapes");
@@ -987,7 +990,7 @@ fn prism_rejects_what_the_spec_forbids() {
     );
     // The models routes exist in the spec Prism serves: a path that is not one is a 404,
     // and a listing without a key is refused, so the 2xx answers above mean something.
-    let unknown = ChatApi::new(
+    let unknown = ModelsApi::new(
         Config::new()
             .api_key("sk-prism-dummy")
             .base_url(format!("{url}/models/meta-llama"))
@@ -1000,7 +1003,7 @@ fn prism_rejects_what_the_spec_forbids() {
         }
         other => panic!("/models/meta-llama/models/Llama-3.1-8B: expected 404, got {other:?}"),
     }
-    let keyless = ChatApi::new(Config::new().base_url(&url).max_retries(0)).list_models();
+    let keyless = ModelsApi::new(Config::new().base_url(&url).max_retries(0)).list_models();
     match keyless {
         Err(Error::Api(e)) if e.status == 401 => println!("models without a key: 401 as expected"),
         other => panic!("models without a key: expected 401, got {other:?}"),
@@ -1146,7 +1149,7 @@ fn random_schema_valid_responses_decode() {
         decode_many(
             "listModels",
             n,
-            || api.list_models(),
+            || ModelsApi::from(&api).list_models(),
             |l: &ModelList| {
                 if l.object != "list" {
                     return Err(format!("object {:?}", l.object));
@@ -1157,7 +1160,7 @@ fn random_schema_valid_responses_decode() {
         decode_many(
             "retrieveModel",
             n,
-            || api.retrieve_model("meta-llama/Llama-3.1-8B"),
+            || ModelsApi::from(&api).retrieve_model("meta-llama/Llama-3.1-8B"),
             check_model,
         ),
     ];

@@ -30,7 +30,7 @@ use sync_openai::types::{
     CreateBatchRequest, CreateChatCompletionRequest, CreateFileRequest, FilePurpose, FileStatus,
     ListBatchesParams, ListFilesParams, OpenAIFile, Order,
 };
-use sync_openai::{Error, RequestOptions};
+use sync_openai::{BatchApi, Error, FilesApi, RequestOptions};
 
 use crate::common;
 use common::prism::{
@@ -49,9 +49,9 @@ fn every_files_and_batches_request_is_valid_under_the_spec() {
     let Some(url) = prism_url("every_files_and_batches_request_is_valid_under_the_spec") else {
         return;
     };
-    let api = client(&url);
+    let api = BatchApi::from(&client(&url));
     let mut t = Tally::default();
-    let jsonl = sync_openai::batch_jsonl(&[hello("a"), hello("b")]).unwrap();
+    let jsonl = sync_openai::batch::batch_jsonl(&[hello("a"), hello("b")]).unwrap();
     for purpose in [
         "assistants",
         "batch",
@@ -64,14 +64,14 @@ fn every_files_and_batches_request_is_valid_under_the_spec() {
             CreateFileRequest::new("input.jsonl", jsonl.clone(), FilePurpose::from(purpose));
         t.check(
             &format!("upload_file purpose {purpose}"),
-            api.upload_file_with_http_info(&upload),
+            FilesApi::from(&api).upload_file_with_http_info(&upload),
         );
     }
     let upload = CreateFileRequest::new("input.jsonl", jsonl.clone(), FilePurpose::Batch)
         .expires_after_seconds(3600);
     t.check(
         "upload_file with expires_after",
-        api.upload_file_with_http_info(&upload),
+        FilesApi::from(&api).upload_file_with_http_info(&upload),
     );
     let upload = CreateFileRequest::new(
         "notes \"2025\".txt",
@@ -80,17 +80,23 @@ fn every_files_and_batches_request_is_valid_under_the_spec() {
     );
     t.check(
         "upload_file with a quoted file name",
-        api.upload_file_with_http_info(&upload),
+        FilesApi::from(&api).upload_file_with_http_info(&upload),
     );
-    t.check("get_file", api.get_file_with_http_info("file-abc123"));
+    t.check(
+        "get_file",
+        FilesApi::from(&api).get_file_with_http_info("file-abc123"),
+    );
     t.check(
         "file_content",
-        api.file_content_with_http_info("file-abc123"),
+        FilesApi::from(&api).file_content_with_http_info("file-abc123"),
     );
-    t.check("delete_file", api.delete_file_with_http_info("file-abc123"));
+    t.check(
+        "delete_file",
+        FilesApi::from(&api).delete_file_with_http_info("file-abc123"),
+    );
     t.check(
         "list_files",
-        api.list_files_with_http_info(&ListFilesParams::new()),
+        FilesApi::from(&api).list_files_with_http_info(&ListFilesParams::new()),
     );
     let params = ListFilesParams::new()
         .purpose("batch")
@@ -99,12 +105,12 @@ fn every_files_and_batches_request_is_valid_under_the_spec() {
         .after("file-abc123");
     t.check(
         "list_files with every parameter",
-        api.list_files_with_http_info(&params),
+        FilesApi::from(&api).list_files_with_http_info(&params),
     );
     let params = ListFilesParams::new().order(Order::Desc);
     t.check(
         "list_files order desc",
-        api.list_files_with_http_info(&params),
+        FilesApi::from(&api).list_files_with_http_info(&params),
     );
 
     let create = CreateBatchRequest::chat_completions("file-abc123");
@@ -154,7 +160,7 @@ fn prism_rejects_what_the_files_and_batches_spec_forbids() {
     let Some(url) = prism_url("prism_rejects_what_the_files_and_batches_spec_forbids") else {
         return;
     };
-    let api = client(&url);
+    let api = BatchApi::from(&client(&url));
     let expect_422 = |what: &str, result: Result<(), Error>, field: &str| match result {
         Err(Error::Api(e)) if e.status == 422 => {
             let list = violations(&e.body);
@@ -180,7 +186,7 @@ fn prism_rejects_what_the_files_and_batches_spec_forbids() {
     );
     expect_422(
         "purpose nonsense",
-        api.upload_file(&upload).map(drop),
+        FilesApi::from(&api).upload_file(&upload).map(drop),
         "purpose",
     );
 }
@@ -209,7 +215,8 @@ fn random_batch_and_file_bodies_decode() {
         return;
     };
     let n = dynamic_per_operation();
-    let api = client(&url).with_options(RequestOptions::new().header("Prefer", "dynamic=true"));
+    let api = BatchApi::from(&client(&url))
+        .with_options(RequestOptions::new().header("Prefer", "dynamic=true"));
     let mut failures = Vec::new();
     failures.extend(
         decode_many(
@@ -229,12 +236,20 @@ fn random_batch_and_file_bodies_decode() {
         )
         .1,
     );
-    failures.extend(decode_many("get_file", n, || api.get_file("file-abc123"), check_file).1);
+    failures.extend(
+        decode_many(
+            "get_file",
+            n,
+            || FilesApi::from(&api).get_file("file-abc123"),
+            check_file,
+        )
+        .1,
+    );
     failures.extend(
         decode_many(
             "list_files",
             n,
-            || api.list_files(&ListFilesParams::new()),
+            || FilesApi::from(&api).list_files(&ListFilesParams::new()),
             |page| page.data.iter().try_for_each(check_file),
         )
         .1,
@@ -243,7 +258,7 @@ fn random_batch_and_file_bodies_decode() {
         decode_many(
             "delete_file",
             n,
-            || api.delete_file("file-abc123"),
+            || FilesApi::from(&api).delete_file("file-abc123"),
             |d| match d.object.as_str() {
                 "file" => Ok(()),
                 other => Err(format!("object {other:?}")),

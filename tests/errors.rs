@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::{api, closed_port, Server, COMPLETION};
 use httpmock::MockServer;
+use sync_openai::error::{ApiError, ApiErrorKind, TransportErrorKind};
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::{ApiError, ApiErrorKind, ChatApi, Config, Error, TransportErrorKind};
+use sync_openai::{ChatApi, Config, Error};
 
 fn req() -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hi")])
@@ -44,10 +45,10 @@ fn openai_error_object() {
     );
     assert_eq!(e.status, 401);
     assert_eq!(e.kind(), ApiErrorKind::Authentication);
-    assert_eq!(e.message, "Incorrect API key provided: sk-abc***xyz.");
-    assert_eq!(e.error_type.as_deref(), Some("invalid_request_error"));
-    assert_eq!(e.code.as_deref(), Some("invalid_api_key"));
-    assert_eq!(e.param, None);
+    assert_eq!(e.message(), "Incorrect API key provided: sk-abc***xyz.");
+    assert_eq!(e.error_type(), Some("invalid_request_error"));
+    assert_eq!(e.code(), Some("invalid_api_key"));
+    assert_eq!(e.param(), None);
     assert_eq!(e.request_id(), Some("req_err"));
     assert_eq!(
         e.to_string(),
@@ -65,7 +66,7 @@ fn bad_request_with_param() {
         r#"{"error":{"message":"Invalid value for 'temperature'","type":"invalid_request_error","param":"temperature","code":"invalid_value"}}"#,
     );
     assert_eq!(e.kind(), ApiErrorKind::BadRequest);
-    assert_eq!(e.param.as_deref(), Some("temperature"));
+    assert_eq!(e.param(), Some("temperature"));
 }
 
 #[test]
@@ -76,9 +77,9 @@ fn vllm_flat_error() {
         r#"{"object":"error","message":"The model `foo` does not exist.","type":"NotFoundError","param":null,"code":404}"#,
     );
     assert_eq!(e.kind(), ApiErrorKind::NotFound);
-    assert_eq!(e.message, "The model `foo` does not exist.");
-    assert_eq!(e.error_type.as_deref(), Some("NotFoundError"));
-    assert_eq!(e.code.as_deref(), Some("404"));
+    assert_eq!(e.message(), "The model `foo` does not exist.");
+    assert_eq!(e.error_type(), Some("NotFoundError"));
+    assert_eq!(e.code(), Some("404"));
 }
 
 #[test]
@@ -89,8 +90,8 @@ fn array_wrapped_error() {
         r#"[{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED"}}]"#,
     );
     assert_eq!(e.kind(), ApiErrorKind::RateLimit);
-    assert_eq!(e.message, "Resource has been exhausted");
-    assert_eq!(e.code.as_deref(), Some("429"));
+    assert_eq!(e.message(), "Resource has been exhausted");
+    assert_eq!(e.code(), Some("429"));
 }
 
 #[test]
@@ -101,7 +102,7 @@ fn plain_string_error() {
         r#"{"error":"model 'llama9' not found"}"#,
     );
     assert_eq!(e.kind(), ApiErrorKind::NotFound);
-    assert_eq!(e.message, "model 'llama9' not found");
+    assert_eq!(e.message(), "model 'llama9' not found");
 }
 
 #[test]
@@ -112,8 +113,8 @@ fn message_that_is_an_object() {
         r#"{"error":{"message":{"field":"messages","problem":"empty"},"code":null}}"#,
     );
     assert_eq!(e.kind(), ApiErrorKind::Unprocessable);
-    assert_eq!(e.message, r#"{"field":"messages","problem":"empty"}"#);
-    assert_eq!(e.code, None);
+    assert_eq!(e.message(), r#"{"field":"messages","problem":"empty"}"#);
+    assert_eq!(e.code(), None);
 }
 
 #[test]
@@ -123,7 +124,7 @@ fn fastapi_detail() {
         "application/json",
         r#"{"detail":"Field required: messages"}"#,
     );
-    assert_eq!(e.message, "Field required: messages");
+    assert_eq!(e.message(), "Field required: messages");
 }
 
 #[test]
@@ -151,7 +152,7 @@ fn html_page_from_a_proxy() {
         "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
     );
     assert_eq!(e.kind(), ApiErrorKind::Server);
-    assert_eq!(e.message, "502 Bad Gateway");
+    assert_eq!(e.message(), "502 Bad Gateway");
     assert!(e.body.contains("nginx"));
     assert!(Error::Api(e).is_retryable());
 }
@@ -160,7 +161,7 @@ fn html_page_from_a_proxy() {
 fn empty_body_uses_the_reason_phrase() {
     let e = api_error(503, "text/plain", "");
     assert_eq!(e.kind(), ApiErrorKind::Server);
-    assert_eq!(e.message, "Service Unavailable");
+    assert_eq!(e.message(), "Service Unavailable");
     assert_eq!(e.body, "");
 }
 
@@ -184,8 +185,8 @@ fn permission_conflict_and_other_statuses() {
 fn huge_error_body_is_bounded() {
     let body = "x".repeat(1_000_000);
     let e = api_error(500, "text/plain", &body);
-    assert!(e.body.len() <= sync_openai::MAX_ERROR_BODY_BYTES + '…'.len_utf8());
-    assert!(e.message.len() < 1_000);
+    assert!(e.body.len() <= sync_openai::error::MAX_ERROR_BODY_BYTES + '…'.len_utf8());
+    assert!(e.message().len() < 1_000);
 }
 
 #[test]
@@ -205,7 +206,7 @@ fn redirect_is_not_followed() {
         panic!("{err:?}")
     };
     assert_eq!(e.status, 307);
-    assert!(e.message.contains("/elsewhere"), "{}", e.message);
+    assert!(e.message().contains("/elsewhere"), "{}", e.message());
     assert!(
         err.to_string().contains("redirects are not followed"),
         "{err}"

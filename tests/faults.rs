@@ -23,7 +23,8 @@ use common::{
     closed_port, complete, stream_items, text_chunk, transport_kind, After, Server, COMPLETION,
     LIMIT, NGINX_502, SSE_HEAD,
 };
-use sync_openai::{ApiErrorKind, ChatApi, Config, Error, StreamErrorKind, TransportErrorKind};
+use sync_openai::error::{ApiErrorKind, StreamErrorKind, TransportErrorKind};
+use sync_openai::{ChatApi, Config, Error};
 
 // ----- connection-level faults -----------------------------------------------------
 
@@ -410,7 +411,7 @@ fn html_502_from_a_proxy_is_retried_then_an_api_error() {
     };
     assert_eq!(e.status, 502);
     assert_eq!(e.kind(), ApiErrorKind::Server);
-    assert_eq!(e.message, "502 Bad Gateway");
+    assert_eq!(e.message(), "502 Bad Gateway");
     assert!(e.body.contains("nginx/1.25.3"));
     let shown = err.to_string();
     assert!(
@@ -529,8 +530,8 @@ fn insufficient_quota_is_not_retried() {
     };
     assert_eq!(e.status, 429);
     assert_eq!(e.kind(), ApiErrorKind::InsufficientQuota);
-    assert_eq!(e.code.as_deref(), Some("insufficient_quota"));
-    assert_eq!(e.error_type.as_deref(), Some("insufficient_quota"));
+    assert_eq!(e.code(), Some("insufficient_quota"));
+    assert_eq!(e.error_type(), Some("insufficient_quota"));
     assert!(!err.is_retryable());
     assert_eq!(err.retries(), 0);
     assert_eq!(server.requests(), 1);
@@ -550,7 +551,7 @@ fn bad_request_is_not_retried() {
         panic!("expected Error::Api, got {err:?}")
     };
     assert_eq!(e.kind(), ApiErrorKind::BadRequest);
-    assert_eq!(e.param.as_deref(), Some("temperature"));
+    assert_eq!(e.param(), Some("temperature"));
     assert!(!err.is_retryable());
     assert_eq!(server.requests(), 1);
     assert!(server.sleeps().is_empty());

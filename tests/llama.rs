@@ -13,6 +13,7 @@
 )] // tests fail by panicking
 
 use serde_json::{json, Value};
+use sync_openai::error::{ApiError, ApiErrorKind};
 use sync_openai::types::{
     ChatCompletionMessageToolCall, ChatCompletionMessageToolCalls,
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestMessage as Message,
@@ -20,7 +21,7 @@ use sync_openai::types::{
     ChatCompletionStreamOptions, ChatCompletionTool, ChatCompletionToolChoiceOption,
     CreateChatCompletionRequest, CreateChatCompletionResponse, FinishReason, ResponseFormat, Role,
 };
-use sync_openai::{ApiError, ApiErrorKind, ChatApi, Config, Error};
+use sync_openai::{ChatApi, Config, Error, ModelsApi};
 
 /// llama-server serves the one model it loaded, whatever name is asked for.
 const MODEL: &str = "tiny";
@@ -256,10 +257,10 @@ fn n_beyond_the_server_slots_is_a_bad_request() {
     assert_eq!(e.status, 400);
     assert_eq!(e.kind(), ApiErrorKind::BadRequest);
     let server = body_error(&e);
-    assert_eq!(e.message, server["message"].as_str().unwrap());
-    assert!(e.message.contains("'n'"), "{}", e.message);
-    assert_eq!(e.code.as_deref(), Some("400"));
-    assert_eq!(e.error_type.as_deref(), Some("invalid_request_error"));
+    assert_eq!(e.message(), server["message"].as_str().unwrap());
+    assert!(e.message().contains("'n'"), "{}", e.message());
+    assert_eq!(e.code(), Some("400"));
+    assert_eq!(e.error_type(), Some("invalid_request_error"));
 }
 
 #[test]
@@ -338,20 +339,20 @@ fn a_prompt_longer_than_the_context_is_an_api_error_with_the_servers_code() {
     eprintln!("context too long: {e}");
     assert_eq!(e.status, 400);
     assert_eq!(e.kind(), ApiErrorKind::BadRequest);
-    assert_eq!(e.code.as_deref(), Some("400"), "the numeric code as text");
-    assert_eq!(e.error_type.as_deref(), Some("exceed_context_size_error"));
+    assert_eq!(e.code(), Some("400"), "the numeric code as text");
+    assert_eq!(e.error_type(), Some("exceed_context_size_error"));
     let server = body_error(&e);
     assert_eq!(server["code"], 400);
-    assert_eq!(e.message, server["message"].as_str().unwrap());
-    assert!(e.message.contains("context size"), "{}", e.message);
-    assert!(e.to_string().contains(&e.message), "{e}");
+    assert_eq!(e.message(), server["message"].as_str().unwrap());
+    assert!(e.message().contains("context size"), "{}", e.message());
+    assert!(e.to_string().contains(e.message()), "{e}");
     assert!(!Error::Api(e).is_retryable());
 
     // Streamed, llama-server answers the same error before the stream starts.
     let e = api_error(api.create_chat_completion_stream(&req).map(|_| ()));
     assert_eq!(e.status, 400);
-    assert_eq!(e.error_type.as_deref(), Some("exceed_context_size_error"));
-    assert!(e.message.contains("context size"), "{}", e.message);
+    assert_eq!(e.error_type(), Some("exceed_context_size_error"));
+    assert!(e.message().contains("context size"), "{}", e.message());
 }
 
 #[test]
@@ -362,10 +363,10 @@ fn an_invalid_parameter_is_a_bad_request_with_the_servers_message() {
     eprintln!("top_logprobs alone: {e}");
     assert_eq!(e.status, 400);
     assert_eq!(e.kind(), ApiErrorKind::BadRequest);
-    assert_eq!(e.code.as_deref(), Some("400"));
-    assert_eq!(e.error_type.as_deref(), Some("invalid_request_error"));
-    assert_eq!(e.message, body_error(&e)["message"].as_str().unwrap());
-    assert!(e.message.contains("logprobs"), "{}", e.message);
+    assert_eq!(e.code(), Some("400"));
+    assert_eq!(e.error_type(), Some("invalid_request_error"));
+    assert_eq!(e.message(), body_error(&e)["message"].as_str().unwrap());
+    assert!(e.message().contains("logprobs"), "{}", e.message());
 }
 
 #[test]
@@ -546,13 +547,13 @@ fn stored_completion_operations_are_not_found() {
     eprintln!("get stored: {e}");
     assert_eq!(e.status, 404);
     assert_eq!(e.kind(), ApiErrorKind::NotFound);
-    assert!(!e.message.is_empty());
+    assert!(!e.message().is_empty());
 }
 
 #[test]
 fn the_server_lists_the_one_model_it_loaded() {
     let api = server_or_skip!();
-    let resp = api.list_models_with_http_info().unwrap();
+    let resp = ModelsApi::from(&api).list_models_with_http_info().unwrap();
     let list = &resp.data;
     assert_eq!(list.object, "list");
     let [model] = &list.data[..] else {
@@ -587,6 +588,6 @@ fn the_server_lists_the_one_model_it_loaded() {
 
     // llama-server has no `GET /v1/models/{model}`: the id goes as one percent-encoded
     // segment and gets a 404, an error with the status.
-    let err = api.retrieve_model(&model.id).unwrap_err();
+    let err = ModelsApi::from(&api).retrieve_model(&model.id).unwrap_err();
     assert_eq!(err.status(), Some(404), "{err:?}");
 }

@@ -19,11 +19,12 @@ use std::cell::Cell;
 use std::io::Read;
 
 use httpmock::prelude::*;
+use sync_openai::error::{StreamErrorKind, TransportErrorKind};
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, CreateChatCompletionRequest,
     CreateChatCompletionResponse, MAX_CHOICES, MAX_TOOL_CALLS,
 };
-use sync_openai::{ChatCompletionStream, Error, StreamErrorKind, TransportErrorKind};
+use sync_openai::{ChatCompletionStream, Error};
 
 /// Counts the live bytes of threads that opted in.
 ///

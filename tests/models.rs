@@ -11,8 +11,14 @@ use crate::common;
 use common::{api, KEY};
 use httpmock::MockServer;
 use serde_json::json;
+use sync_openai::error::ApiErrorKind;
 use sync_openai::types::{Date, ModelList};
-use sync_openai::{ApiErrorKind, Error};
+use sync_openai::{Error, ModelsApi};
+
+/// The Models API on the shared test client.
+fn models(server: &MockServer) -> ModelsApi {
+    ModelsApi::from(&api(server))
+}
 
 /// Serves `body` at `GET /v1/models` and lists the models through the client.
 fn listed(body: &str) -> ModelList {
@@ -25,7 +31,7 @@ fn listed(body: &str) -> ModelList {
             .header("content-type", "application/json")
             .body(body);
     });
-    let list = api(&server).list_models().unwrap();
+    let list = models(&server).list_models().unwrap();
     mock.assert();
     list
 }
@@ -211,7 +217,7 @@ fn a_body_that_is_no_list_is_a_decode_error() {
             .header("x-litellm-call-id", "call-9")
             .body(r#""not a list""#);
     });
-    let err = api(&server).list_models().unwrap_err();
+    let err = models(&server).list_models().unwrap_err();
     let Error::Decode(_) = &err else {
         panic!("{err:?}")
     };
@@ -229,7 +235,7 @@ fn retrieve_encodes_an_id_with_slashes_as_one_segment() {
             .header("apim-request-id", "apim-7")
             .body(r#"{"id": "meta-llama/Llama-3.1-8B", "object": "model", "created": 1, "owned_by": "vllm"}"#);
     });
-    let resp = api(&server)
+    let resp = models(&server)
         .retrieve_model_with_http_info("meta-llama/Llama-3.1-8B")
         .unwrap();
     mock.assert();
@@ -242,7 +248,7 @@ fn retrieve_encodes_an_id_with_slashes_as_one_segment() {
         then.status(200)
             .body(r#"{"id": "models/gemini-2.5-flash", "object": "model", "owned_by": "google"}"#);
     });
-    let m = api(&server)
+    let m = models(&server)
         .retrieve_model("models/gemini-2.5-flash")
         .unwrap();
     gemini.assert();
@@ -261,12 +267,12 @@ fn retrieve_an_unknown_model_is_not_found() {
             .header("x-request-id", "req_404")
             .body(r#"{"error": {"message": "The model 'gpt-9' does not exist", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}}"#);
     });
-    let err = api(&server).retrieve_model("gpt-9").unwrap_err();
+    let err = models(&server).retrieve_model("gpt-9").unwrap_err();
     let Error::Api(e) = &err else {
         panic!("{err:?}")
     };
     assert_eq!(e.kind(), ApiErrorKind::NotFound);
-    assert_eq!(e.code.as_deref(), Some("model_not_found"));
+    assert_eq!(e.code(), Some("model_not_found"));
     assert_eq!(err.request_id(), Some("req_404"));
 }
 
@@ -277,7 +283,7 @@ fn retrieve_refuses_ids_that_name_another_path() {
         then.status(200).body("{}");
     });
     for id in ["", ".", ".."] {
-        let err = api(&server).retrieve_model(id).unwrap_err();
+        let err = models(&server).retrieve_model(id).unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{id:?}: {err:?}");
         assert!(
             err.to_string().contains("would not name one model"),

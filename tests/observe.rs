@@ -20,8 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::COMPLETION;
+use sync_openai::observe::{Event, LogLevel, StreamEnd};
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::{ChatApi, Config, Error, Event, LogLevel, StreamEnd};
+use sync_openai::{ChatApi, Config, Error, ModelsApi};
 
 /// A real-looking key: what must never show.
 const SECRET_KEY: &str = "sk-proj-9fQ2xLmN4vB7tR1cZ8wK3yH6jD0sA5eGuP";
@@ -184,7 +185,7 @@ fn child_process_entry() {
                 _ => SECRET_TOKEN,
             };
             assert!(content.contains(credential) && content.contains(SECRET_HEADER));
-            let err = api.list_models().unwrap_err();
+            let err = ModelsApi::from(&api).list_models().unwrap_err();
             assert!(matches!(&err, Error::Api(e) if e.status == 401), "{err:?}");
             let mut stream = api.create_chat_completion_stream(&hello()).unwrap();
             assert!(stream.next().unwrap().is_ok());
@@ -451,7 +452,7 @@ fn events_without_logging_name_failures_and_backoff() {
             .retry_sleep(|_| {})
             .on_event(move |e| seen.lock().unwrap().push(e.clone())),
     );
-    api.list_models().unwrap_err();
+    ModelsApi::from(&api).list_models().unwrap_err();
     let events = events.lock().unwrap();
     let failed: Vec<(u32, &str)> = events
         .iter()

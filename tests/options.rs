@@ -157,3 +157,91 @@ fn invalid_option_header_is_a_config_error() {
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     mock.assert_calls(0);
 }
+
+/// A server that answers every request with a 503, with these headers.
+fn overloaded(headers: &'static [(&'static str, &'static str)]) -> Server {
+    let body = r#"{"error":{"message":"overloaded","type":"server_error"}}"#;
+    let mut all = vec![("content-type", "application/json")];
+    all.extend_from_slice(headers);
+    Server::always("503 Service Unavailable", &all, body)
+}
+
+#[test]
+fn retry_backoff_keeps_every_wait_within_its_max() {
+    let server = overloaded(&[]);
+    let api = server.api(|c| {
+        c.max_retries(6)
+            .retry_backoff(Duration::from_millis(10), Duration::from_millis(25))
+    });
+    let err = api.create_chat_completion(&req()).unwrap_err();
+    assert_eq!((err.status(), err.retries()), (Some(503), 6));
+    let waits = server.sleeps();
+    assert_eq!(waits.len(), 6);
+    let ms = |n: f64| Duration::from_secs_f64(n / 1000.0);
+    // 10 ms, 20 ms, then 25 ms, each less up to 25 % jitter.
+    let bases = [10.0, 20.0, 25.0, 25.0, 25.0, 25.0];
+    for (wait, base) in waits.iter().zip(bases) {
+        assert!(*wait >= ms(base * 0.75) && *wait <= ms(base), "{waits:?}");
+    }
+    assert_eq!(server.requests(), 7);
+}
+
+#[test]
+fn retry_backoff_through_request_options() {
+    let server = overloaded(&[]);
+    let api = server.api(|c| c.max_retries(3));
+    let scoped = api.with_options(
+        RequestOptions::new().retry_backoff(Duration::from_millis(1), Duration::from_millis(2)),
+    );
+    scoped.create_chat_completion(&req()).unwrap_err();
+    let waits = server.sleeps();
+    assert_eq!(waits.len(), 3);
+    assert!(
+        waits
+            .iter()
+            .all(|w| !w.is_zero() && *w <= Duration::from_millis(2)),
+        "{waits:?}"
+    );
+}
+
+#[test]
+fn a_servers_delay_within_max_wins_and_a_longer_one_is_returned() {
+    let server = overloaded(&[("retry-after-ms", "20")]);
+    let max = Duration::from_millis(25);
+    let api = server.api(|c| {
+        c.max_retries(2)
+            .retry_backoff(Duration::from_millis(1), max)
+    });
+    api.create_chat_completion(&req()).unwrap_err();
+    assert_eq!(server.sleeps(), [Duration::from_millis(20); 2]);
+
+    // Asked for 1 s with a 25 ms max: not waited, the error says how long was asked.
+    let server = overloaded(&[("retry-after", "1")]);
+    let api = server.api(|c| {
+        c.max_retries(2)
+            .retry_backoff(Duration::from_millis(1), max)
+    });
+    let err = api.create_chat_completion(&req()).unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
+    assert_eq!((err.retries(), server.requests()), (0, 1));
+    assert!(server.sleeps().is_empty());
+}
+
+#[test]
+fn an_invalid_retry_backoff_is_a_config_error_naming_the_setter() {
+    let server = overloaded(&[]);
+    let zero = server.api(|c| c.retry_backoff(Duration::ZERO, Duration::from_secs(1)));
+    let err = zero.create_chat_completion(&req()).unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "retry_backoff(0ns, 1s): the first wait must be above zero and no longer than the longest: give 0 < initial <= max"
+    );
+    let api = server.api(|c| c);
+    let inverted = api.with_options(
+        RequestOptions::new().retry_backoff(Duration::from_secs(2), Duration::from_secs(1)),
+    );
+    let err = inverted.create_chat_completion(&req()).unwrap_err();
+    assert!(err.to_string().contains("retry_backoff(2s, 1s)"), "{err}");
+    assert_eq!(server.requests(), 0, "nothing is sent");
+}

@@ -12,7 +12,7 @@ use sync_openai::{ChatApi, Config, RequestOptions};
 
 const KEY: &str = "sk-proj-SECRET0123456789abcdefSECRET";
 
-fn api_error_details(err: &sync_openai::Error) -> Option<&sync_openai::ApiError> {
+fn api_error_details(err: &sync_openai::Error) -> Option<&sync_openai::error::ApiError> {
     match err {
         sync_openai::Error::Api(e) => Some(e),
         _ => None,
@@ -117,7 +117,7 @@ fn azure_credentials_are_hidden_too() {
             panic!("{err:?}")
         };
         assert_hidden("ApiError body", &e.body);
-        assert!(e.message.contains("<redacted>"), "{}", e.message);
+        assert!(e.message().contains("<redacted>"), "{}", e.message());
     }
 }
 
@@ -366,6 +366,6 @@ fn control_characters_are_escaped_the_same_way_everywhere() {
     let sync_openai::Error::Api(e) = &api_err else {
         panic!("{api_err:?}")
     };
-    assert_eq!(e.message, clean);
-    assert_eq!(e.code.as_deref(), Some(clean));
+    assert_eq!(e.message(), clean);
+    assert_eq!(e.code(), Some(clean));
 }

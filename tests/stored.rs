@@ -134,7 +134,7 @@ fn get_of_an_unknown_id_is_a_not_found_api_error() {
     let Error::Api(api_err) = &err else {
         panic!("expected an API error, got {err:?}")
     };
-    assert_eq!(api_err.kind(), sync_openai::ApiErrorKind::NotFound);
+    assert_eq!(api_err.kind(), sync_openai::error::ApiErrorKind::NotFound);
     assert!(
         err.to_string().contains("No chat completion found"),
         "{err}"

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use common::{api, chunk, sse, Server, KEY};
 use httpmock::MockServer;
 use serde_json::json;
+use sync_openai::error::{ApiErrorKind, StreamErrorKind};
 use sync_openai::types::{
     ChatCompletionMessageToolCalls, ChatCompletionRequestMessage as Message,
     ChatCompletionStreamOptions, CreateChatCompletionRequest, FinishReason,
 };
-use sync_openai::{ApiErrorKind, ChatApi, ChatCompletionStream, Error, StreamErrorKind};
+use sync_openai::{ChatApi, ChatCompletionStream, Error};
 
 fn req() -> CreateChatCompletionRequest {
     CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hi")])
@@ -366,7 +367,7 @@ fn error_status_on_open_is_an_api_error() {
         };
         assert_eq!(e.status, status);
         assert_eq!(e.kind(), kind);
-        assert_eq!(e.message, "nope");
+        assert_eq!(e.message(), "nope");
         assert_eq!(e.request_id(), Some("req_open"));
     }
 }

@@ -12,10 +12,11 @@ use crate::common;
 use httpmock::MockServer;
 use serde::Deserialize;
 use serde_json::json;
+use sync_openai::error::ParseError;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, CreateChatCompletionRequest, ResponseFormat,
 };
-use sync_openai::{Error, ParseError};
+use sync_openai::Error;
 
 #[derive(Debug, Deserialize, PartialEq)]
 struct CalendarEvent {

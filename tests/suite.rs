@@ -38,6 +38,7 @@ mod curl;
 mod decode_quirks;
 mod errors;
 mod faults;
+mod local_servers;
 mod models;
 mod observe;
 mod options;

@@ -96,7 +96,7 @@ fn keep_alive_serves_many_requests_and_the_empty_script_says_so() {
     };
     assert_eq!(e.status, 500);
     assert_eq!(
-        e.message,
+        e.message(),
         "no reply was scripted for this request (POST /v1/chat/completions): call MockServer::reply before sending it"
     );
     assert_eq!(server.requests().len(), 21);
@@ -186,7 +186,7 @@ fn reply_always_answers_after_the_script_from_every_thread_and_can_be_replaced()
     let Err(Error::Api(e)) = api.create_chat_completion(&request("last")) else {
         panic!("expected the 429 fallback");
     };
-    assert_eq!((e.status, e.message.as_str()), (429, "slow down"));
+    assert_eq!((e.status, e.message()), (429, "slow down"));
     assert_eq!(server.requests().len(), 43);
 }
 

@@ -9,8 +9,9 @@ mod common;
 
 use std::sync::{Mutex, MutexGuard};
 
+use sync_openai::error::TransportErrorKind;
 use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
-use sync_openai::{ChatApi, Config, Error, TransportErrorKind};
+use sync_openai::{ChatApi, Config, Error};
 
 /// Tests here change process-wide environment variables (SSL_CERT_FILE, ALL_PROXY, …) that the
 /// TLS stacks and ureq read when a client is made: they run one at a time.

@@ -15,11 +15,12 @@ use std::sync::{Arc, Mutex};
 use httpmock::{HttpMockRequest, MockServer};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sync_openai::error::ParseError;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, ChatCompletionTool, CreateChatCompletionRequest,
     FinishReason,
 };
-use sync_openai::{Error, ParseError};
+use sync_openai::Error;
 
 #[derive(Debug, Deserialize, PartialEq)]
 struct WeatherArgs {

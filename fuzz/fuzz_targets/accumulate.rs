@@ -13,7 +13,8 @@ mod completions;
 use completions::{chunks, completion, sse, Bytes, Pieces};
 use libfuzzer_sys::fuzz_target;
 use sync_openai::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse};
-use sync_openai::{ChatCompletionStream, ChunkAccumulator};
+use sync_openai::stream::ChunkAccumulator;
+use sync_openai::ChatCompletionStream;
 
 fuzz_target!(|data: &[u8]| {
     let mut e = Bytes { data };

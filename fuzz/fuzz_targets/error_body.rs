@@ -14,7 +14,8 @@ use std::error::Error as _;
 
 use libfuzzer_sys::fuzz_target;
 use sync_openai::http::{HeaderMap, HeaderName, HeaderValue};
-use sync_openai::{ApiError, ApiResponse, ChatCompletionStream, Error, StreamErrorKind};
+use sync_openai::error::{ApiError, StreamErrorKind};
+use sync_openai::{ApiResponse, ChatCompletionStream, Error};
 
 fn headers_from(head: &[u8]) -> HeaderMap {
     let mut headers = HeaderMap::new();

@@ -19,7 +19,8 @@ use std::io::{self, Read};
 
 use libfuzzer_sys::fuzz_target;
 use sync_openai::types::CreateChatCompletionStreamResponse;
-use sync_openai::{ChatCompletionStream, ChunkAccumulator, Error};
+use sync_openai::stream::ChunkAccumulator;
+use sync_openai::{ChatCompletionStream, Error};
 
 /// The largest event the fuzzed streams accept (the client's default is 32 MiB).
 const EVENT_LIMIT: u64 = 4096;

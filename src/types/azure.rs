@@ -274,7 +274,7 @@ pub struct PromptFilterResult {
 }
 
 /// The content-filter details of an Azure error (a prompt was filtered, status 400, code
-/// `content_filter`), read with [`ApiError::content_filter`](crate::ApiError::content_filter).
+/// `content_filter`), read with [`ApiError::content_filter`](crate::error::ApiError::content_filter).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ContentFilterError {
@@ -291,7 +291,7 @@ impl ApiError {
     /// # Examples
     ///
     /// ```
-    /// use sync_openai::ApiError;
+    /// use sync_openai::error::ApiError;
     /// use sync_openai::http::HeaderMap;
     ///
     /// let body = br#"{"error":{"code":"content_filter","status":400,"message":"filtered",

@@ -107,6 +107,7 @@ macro_rules! open_enum {
 }
 
 /// Lets the other type modules (files, batches) declare open enums the same way.
+#[cfg(feature = "files")]
 pub(crate) use open_enum;
 
 open_enum! {

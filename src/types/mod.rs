@@ -25,9 +25,11 @@
 //! `as_str()` for values this crate may add as variants later.
 
 mod azure;
+#[cfg(feature = "batch")]
 mod batch;
 mod de;
 mod enums;
+#[cfg(feature = "files")]
 mod files;
 mod message;
 mod models;
@@ -42,6 +44,8 @@ pub use azure::{
     ContentFilterCitation, ContentFilterDetectedResult, ContentFilterError, ContentFilterResults,
     ContentFilterRunError, ContentFilterSeverityResult, PromptFilterResult,
 };
+#[cfg(feature = "batch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "batch")))]
 pub use batch::{
     Batch, BatchError, BatchErrors, BatchRequestCounts, BatchRequestInput, BatchRequestOutput,
     BatchResponse, BatchStatus, CreateBatchRequest, ListBatchesParams, ListBatchesResponse,
@@ -54,6 +58,8 @@ pub use enums::{
     Order, PromptCacheMode, PromptCacheRetention, PromptCacheTtl, ReasoningEffort, Role,
     ServiceTier, ToolChoiceMode, ToolType, Verbosity, Voice, WebSearchContextSize,
 };
+#[cfg(feature = "files")]
+#[cfg_attr(docsrs, doc(cfg(feature = "files")))]
 pub use files::{
     CreateFileRequest, DeleteFileResponse, FileExpirationAfter, FilePurpose, FileStatus,
     ListFilesParams, ListFilesResponse, OpenAIFile,

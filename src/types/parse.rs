@@ -142,7 +142,8 @@ impl CreateChatCompletionResponse {
     /// ```
     /// use serde::Deserialize;
     /// use sync_openai::types::CreateChatCompletionResponse;
-    /// use sync_openai::{Error, ParseError};
+    /// use sync_openai::error::ParseError;
+    /// use sync_openai::Error;
     ///
     /// #[derive(Debug, Deserialize)]
     /// struct Answer { value: u32 }

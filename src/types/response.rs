@@ -79,6 +79,30 @@ pub struct CreateChatCompletionResponse {
     pub extra: Map<String, Value>,
 }
 
+impl CreateChatCompletionResponse {
+    /// The text of the first choice's message: what most callers want from a completion.
+    ///
+    /// `None` when there is no choice (`choices: []`, as some servers send for a filtered
+    /// prompt) or when the first choice's content is `null` (an answer that is only tool
+    /// calls or a refusal). For the other choices, read [`choices`](Self::choices).
+    ///
+    /// ```
+    /// use sync_openai::types::CreateChatCompletionResponse;
+    ///
+    /// let resp: CreateChatCompletionResponse = serde_json::from_str(
+    ///     r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"Hello!"},"finish_reason":"stop"}]}"#,
+    /// )?;
+    /// assert_eq!(resp.text(), Some("Hello!"));
+    ///
+    /// let empty: CreateChatCompletionResponse = serde_json::from_str(r#"{"choices":[]}"#)?;
+    /// assert_eq!(empty.text(), None);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn text(&self) -> Option<&str> {
+        self.choices.first()?.message.content.as_deref()
+    }
+}
+
 /// A chat completion choice.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionChoice {

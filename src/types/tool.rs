@@ -459,6 +459,15 @@ impl<'de> Deserialize<'de> for ChatCompletionMessageToolCalls {
                 .map(Self::Custom)
                 .map_err(D::Error::custom)
         } else {
+            // `"id": null` would go back to the server as it came; absent, as a stream's
+            // accumulated call of this kind has it, it is never sent as `null`.
+            let mut value = value;
+            if let Some(call) = value
+                .as_object_mut()
+                .filter(|c| c.get("id") == Some(&Value::Null))
+            {
+                call.remove("id");
+            }
             Ok(Self::Other(value))
         }
     }
@@ -714,6 +723,14 @@ mod tests {
         assert_eq!(c.custom.input, "SELECT 1");
         assert_eq!(serde_json::to_value(&call).unwrap(), wire);
 
+        // A `null` id of an unknown kind is dropped, so it is never sent back as `null`.
+        let nulled: ChatCompletionMessageToolCalls =
+            serde_json::from_value(json!({"id": null, "type": "mcp", "mcp": {}})).unwrap();
+        assert_eq!(nulled.id(), None);
+        assert_eq!(
+            serde_json::to_value(&nulled).unwrap(),
+            json!({"type": "mcp", "mcp": {}})
+        );
         let wire = json!({"id": "m1", "type": "mcp", "mcp": {"server": "x"}});
         let call: ChatCompletionMessageToolCalls = serde_json::from_value(wire.clone()).unwrap();
         assert_eq!(call, ChatCompletionMessageToolCalls::Other(wire.clone()));

@@ -5,6 +5,7 @@
 
 mod fixtures;
 pub mod prism;
+pub mod ratelimit;
 mod run;
 mod server;
 mod sse;

@@ -5,11 +5,12 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use sync_openai::error::TransportErrorKind;
 use sync_openai::types::{
     ChatCompletionRequestMessage as Message, CreateChatCompletionRequest,
     CreateChatCompletionResponse, CreateChatCompletionStreamResponse,
 };
-use sync_openai::{ApiResponse, ChatApi, Error, TransportErrorKind};
+use sync_openai::{ApiResponse, ChatApi, Error};
 
 /// How long a single call may take before it counts as a hang.
 pub const LIMIT: Duration = Duration::from_secs(10);

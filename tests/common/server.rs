@@ -273,7 +273,15 @@ pub struct Server {
 impl Server {
     /// Runs `script` once per accepted connection, with the connection's index (0-based).
     pub fn per_connection(script: impl Fn(usize, &mut Conn) + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Server::per_connection_on(TcpListener::bind("127.0.0.1:0").unwrap(), script)
+    }
+
+    /// [`Server::per_connection`] on a listener the test bound (a port chosen before the
+    /// server existed).
+    pub fn per_connection_on(
+        listener: TcpListener,
+        script: impl Fn(usize, &mut Conn) + Send + Sync + 'static,
+    ) -> Server {
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared::default());
         let script = Arc::new(script);
@@ -342,7 +350,15 @@ impl Server {
     /// Answers each request with what `handler` makes of it, keeping connections alive:
     /// for fakes with state or logic (counting, timing, a state machine).
     pub fn handler(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Server {
-        Server::per_connection(move |_, conn| {
+        Server::handler_on(TcpListener::bind("127.0.0.1:0").unwrap(), handler)
+    }
+
+    /// [`Server::handler`] on a listener the test bound.
+    pub fn handler_on(
+        listener: TcpListener,
+        handler: impl Fn(&Request) -> Response + Send + Sync + 'static,
+    ) -> Server {
+        Server::per_connection_on(listener, move |_, conn| {
             while let Some(request) = conn.next_request() {
                 let response = handler(&request);
                 let headers: Vec<(&str, &str)> = response

@@ -2,7 +2,7 @@
 //! would write by hand, over loopback.
 //!
 //! ```text
-//! cargo run --release --example bench
+//! cargo bench --bench bench
 //! scripts/bench-nginx.sh        # the same, against nginx as well as the in-process server
 //! ```
 //!
@@ -27,8 +27,8 @@
 //! `BENCH_NGINX` (`http://127.0.0.1:PORT` of a server that answers
 //! `POST /json/v1/chat/completions` and `POST /sse/v1/chat/completions` with the bodies
 //! `--write-fixtures DIR` writes: every round then also runs every row against it, and a
-//! second table shows it). `bench --write-fixtures DIR` writes those two bodies under
-//! `DIR` and exits.
+//! second table shows it). `cargo bench --bench bench -- --write-fixtures DIR` writes those
+//! two bodies under `DIR` and exits.
 
 // The counting global allocator below cannot be written without `unsafe`; the library
 // itself stays `#![forbid(unsafe_code)]`.
@@ -1054,7 +1054,8 @@ fn main() {
 
     let (json_body, json_content) = completion_body();
     let (events, stream_content) = stream_events(sse_chunks);
-    let args: Vec<String> = std::env::args().collect();
+    // `cargo bench` passes `--bench`; the only other argument is `--write-fixtures DIR`.
+    let args: Vec<String> = std::env::args().filter(|a| a != "--bench").collect();
     if let [_, flag, dir] = args.as_slice() {
         assert_eq!(
             flag, "--write-fixtures",
