@@ -342,9 +342,9 @@ impl Sender {
         Error::Decode(Box::new(error))
     }
 
-    /// Sends a call and returns its 2xx body as bytes (a file's content), read inside the
-    /// retry loop and bounded by `max_response_bytes` like a JSON body.
-    #[cfg(feature = "files")]
+    /// Sends a call and returns its 2xx body as bytes (a file's content, a health probe's
+    /// answer), read inside the retry loop and bounded by `max_response_bytes` like a JSON
+    /// body.
     pub(crate) fn call_bytes(&self, call: Call) -> Result<ApiResponse<Vec<u8>>, Error> {
         let (parts, bytes, retries) = self.fetch(&call)?;
         Ok(response_from(parts, bytes, retries))
