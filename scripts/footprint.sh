@@ -6,24 +6,33 @@
 # Prints
 #   - unique crates in `cargo tree -e normal` (default features, --no-default-features),
 #     for sync-openai and for the plain-ureq program;
-#   - clean release build time of the quickstart (scripts/footprint/sync-openai: the
-#     quickstart example without its httpmock-based offline mock) and of the same two
-#     requests written against ureq + serde_json (scripts/footprint/plain-ureq), each in a
-#     fresh target directory, same profile (release), one after the other;
-#   - the stripped binary size of both;
+#   - the WALL and CPU time of clean builds, release and debug, of the quickstart
+#     (scripts/footprint/sync-openai: the quickstart example without its httpmock-based
+#     offline mock) and of the same two requests written against ureq + serde_json
+#     (scripts/footprint/plain-ureq), each in a fresh target directory, one after the
+#     other, and their ratios. The wall time is what a user waits: this crate's own unit
+#     comes last in the build, after every dependency, and runs mostly on one core;
+#   - from `cargo build --timings` of the same builds: the sync-openai library unit's own
+#     time (its front end and codegen parts), and the program's unit, per profile;
+#   - the stripped binary size of both (release);
 #   - peak RSS (/usr/bin/time -v) and start-to-exit time of one run of each (one chat
 #     completion and one streamed completion) against a local std-only server
 #     (scripts/footprint/mock-server) started by this script.
 #
-# Environment: FOOTPRINT_BUILDS (clean builds per program, alternating; default 1),
-# FOOTPRINT_RUNS (runs per program for RSS and time; default 20), FOOTPRINT_DEBUG=1 (also
-# time clean debug builds, each in a fresh target directory, and print their ratios).
+# Environment: FOOTPRINT_BUILDS (clean builds per program and profile, alternating; default
+# 1), FOOTPRINT_PROFILES (default "release debug"), FOOTPRINT_RUNS (runs per program for RSS
+# and time; default 20), FOOTPRINT_FEATURES (e.g. "files batch bulk": also a clean release
+# build of the sync-openai program with each of these features added, one at a time, and
+# with all of them, in the same run: the build seconds and crates of the README's features
+# table). FOOTPRINT_DEBUG=1 is accepted for older notes (debug is measured by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 fp=$root/scripts/footprint
 builds=${FOOTPRINT_BUILDS:-1}
 runs=${FOOTPRINT_RUNS:-20}
+profiles=${FOOTPRINT_PROFILES:-release debug}
+features=${FOOTPRINT_FEATURES:-}
 
 if [ ! -x /usr/bin/time ]; then
     echo "installing GNU time for peak RSS" >&2
@@ -62,39 +71,55 @@ printf '%-28s %10s %22s\n' "sync-openai" "$(count_crates "$root")" "$(count_crat
 printf '%-28s %10s %22s\n' "plain ureq + serde_json" "$(count_crates "$fp/plain-ureq")" "-"
 echo
 
-echo "== clean release builds, fresh target directories, one after the other"
+echo "== clean builds, fresh target directories, one after the other ($profiles)"
 # Download first so that only compiling is timed.
 for p in sync-openai plain-ureq mock-server; do
     (cd "$fp/$p" && cargo fetch --quiet)
 done
-declare -A build_times build_cpu debug_times debug_cpu
+# wall[profile,program], cpu[…], lib[…] (the sync-openai unit), own[…] (the program's unit):
+# space-separated samples.
+declare -A b_wall b_cpu b_lib b_own
+clean_build() { # program, profile, target dir, extra cargo flags...: times one clean build
+    local p=$1 profile=$2 target=$3
+    shift 3
+    local flags=(--locked --quiet --timings)
+    [ "$profile" = release ] && flags+=(--release)
+    (cd "$fp/$p" && CARGO_TARGET_DIR=$target /usr/bin/time -f '%e %U %S' -o "$work/build-time.txt" \
+        cargo build "${flags[@]}" "$@")
+    read -r t user sys <"$work/build-time.txt"
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.1f", u+s}')
+    read -r _ lib lib_front lib_codegen < <(python3 "$fp/unit-times.py" "$target/cargo-timings/cargo-timing.html" sync-openai)
+    read -r _ own _ _ < <(python3 "$fp/unit-times.py" "$target/cargo-timings/cargo-timing.html" "footprint-$p")
+}
 for i in $(seq "$builds"); do
-    for p in sync-openai plain-ureq; do
-        target=$work/target-$p-$i
-        (cd "$fp/$p" && CARGO_TARGET_DIR=$target /usr/bin/time -f '%e %U %S' -o "$work/build-time.txt" cargo build --release --locked --quiet)
-        read -r t user sys <"$work/build-time.txt"
-        cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.1f", u+s}')
-        build_times[$p]="${build_times[$p]:-} $t"
-        build_cpu[$p]="${build_cpu[$p]:-} $cpu"
-        echo "build $i $p: ${t} s wall, ${cpu} s CPU (load $(cut -d' ' -f1 /proc/loadavg))"
-        cp "$target/release/footprint-$p" "$work/$p"
-        [ "$i" = "$builds" ] || rm -rf "$target"
-        if [ "${FOOTPRINT_DEBUG:-0}" = 1 ]; then
-            dtarget=$work/target-debug-$p-$i
-            (cd "$fp/$p" && CARGO_TARGET_DIR=$dtarget /usr/bin/time -f '%e %U %S' -o "$work/build-time.txt" cargo build --locked --quiet)
-            read -r t user sys <"$work/build-time.txt"
-            cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.1f", u+s}')
-            debug_times[$p]="${debug_times[$p]:-} $t"
-            debug_cpu[$p]="${debug_cpu[$p]:-} $cpu"
-            echo "debug build $i $p: ${t} s wall, ${cpu} s CPU (load $(cut -d' ' -f1 /proc/loadavg))"
-            rm -rf "$dtarget"
-        fi
+    for profile in $profiles; do
+        for p in sync-openai plain-ureq; do
+            target=$work/target-$profile-$p-$i
+            clean_build "$p" "$profile" "$target"
+            key="$profile,$p"
+            b_wall[$key]="${b_wall[$key]:-} $t"
+            b_cpu[$key]="${b_cpu[$key]:-} $cpu"
+            b_lib[$key]="${b_lib[$key]:-} $lib"
+            b_own[$key]="${b_own[$key]:-} $own"
+            unit=""
+            [ "$lib" = - ] || unit=", sync-openai unit ${lib} s (front end ${lib_front} s, codegen ${lib_codegen} s)"
+            echo "$profile build $i $p: ${t} s wall, ${cpu} s CPU${unit}, program unit ${own} s (load $(cut -d' ' -f1 /proc/loadavg))"
+            if [ "$profile" = release ] && [ "$i" = "$builds" ]; then
+                cp "$target/release/footprint-$p" "$work/$p"
+            fi
+            rm -rf "$target"
+        done
     done
 done
-b_sync=$(echo "${build_times[sync-openai]}" | tr ' ' '\n' | grep . | median)
-b_plain=$(echo "${build_times[plain-ureq]}" | tr ' ' '\n' | grep . | median)
-c_sync=$(echo "${build_cpu[sync-openai]}" | tr ' ' '\n' | grep . | median)
-c_plain=$(echo "${build_cpu[plain-ureq]}" | tr ' ' '\n' | grep . | median)
+if [ ! -e "$work/sync-openai" ]; then
+    # The binary and memory rows need a release build even when only debug was timed.
+    clean_build sync-openai release "$work/target-bin-sync"
+    cp "$work/target-bin-sync/release/footprint-sync-openai" "$work/sync-openai"
+    clean_build plain-ureq release "$work/target-bin-plain"
+    cp "$work/target-bin-plain/release/footprint-plain-ureq" "$work/plain-ureq"
+    rm -rf "$work/target-bin-sync" "$work/target-bin-plain"
+fi
+med() { echo "$1" | tr ' ' '\n' | grep . | grep -v '^-$' | median; }
 
 for p in sync-openai plain-ureq; do
     strip -o "$work/$p.stripped" "$work/$p"
@@ -132,17 +157,34 @@ w_plain=$(echo "${wall[plain-ureq]}" | tr ' ' '\n' | grep . | median)
 echo
 echo "== quickstart (sync-openai) vs the same requests on plain ureq + serde_json"
 echo "(build: median of $builds clean build(s); RSS and start-to-exit: median of $runs runs, each one completion + one stream against a local server)"
-printf '%-34s %14s %14s %8s\n' "" "sync-openai" "plain ureq" "ratio"
-printf '%-34s %14s %14s %8s\n' "clean release build, wall (s)" "$b_sync" "$b_plain" "$(ratio "$b_sync" "$b_plain")"
-printf '%-34s %14s %14s %8s\n' "clean release build, CPU (s)" "$c_sync" "$c_plain" "$(ratio "$c_sync" "$c_plain")"
-if [ "${FOOTPRINT_DEBUG:-0}" = 1 ]; then
-    d_sync=$(echo "${debug_times[sync-openai]}" | tr ' ' '\n' | grep . | median)
-    d_plain=$(echo "${debug_times[plain-ureq]}" | tr ' ' '\n' | grep . | median)
-    dc_sync=$(echo "${debug_cpu[sync-openai]}" | tr ' ' '\n' | grep . | median)
-    dc_plain=$(echo "${debug_cpu[plain-ureq]}" | tr ' ' '\n' | grep . | median)
-    printf '%-34s %14s %14s %8s\n' "clean debug build, wall (s)" "$d_sync" "$d_plain" "$(ratio "$d_sync" "$d_plain")"
-    printf '%-34s %14s %14s %8s\n' "clean debug build, CPU (s)" "$dc_sync" "$dc_plain" "$(ratio "$dc_sync" "$dc_plain")"
+row() { printf '%-40s %12s %12s %8s\n' "$1" "$2" "$3" "$4"; }
+row "" "sync-openai" "plain ureq" "ratio"
+for profile in $profiles; do
+    ws=$(med "${b_wall[$profile,sync-openai]}")
+    wp=$(med "${b_wall[$profile,plain-ureq]}")
+    cs=$(med "${b_cpu[$profile,sync-openai]}")
+    cp_=$(med "${b_cpu[$profile,plain-ureq]}")
+    row "clean $profile build, wall (s)" "$ws" "$wp" "$(ratio "$ws" "$wp")"
+    row "clean $profile build, CPU (s)" "$cs" "$cp_" "$(ratio "$cs" "$cp_")"
+    row "  sync-openai unit, --timings (s)" "$(med "${b_lib[$profile,sync-openai]}")" "-" ""
+    row "  the program's unit, --timings (s)" "$(med "${b_own[$profile,sync-openai]}")" "$(med "${b_own[$profile,plain-ureq]}")" ""
+done
+row "stripped binary (KiB)" "$((s_sync / 1024))" "$((s_plain / 1024))" "$(ratio "$s_sync" "$s_plain")"
+row "peak RSS (KiB)" "$r_sync" "$r_plain" "$(ratio "$r_sync" "$r_plain")"
+row "start-to-exit (ms)" "$(awk -v u="$w_sync" 'BEGIN {printf "%.2f", u/1000}')" "$(awk -v u="$w_plain" 'BEGIN {printf "%.2f", u/1000}')" "$(ratio "$w_sync" "$w_plain")"
+
+if [ -n "$features" ]; then
+    echo
+    echo "== the sync-openai program with features added: clean release build, one after the other"
+    row "features" "wall (s)" "lib unit (s)" "crates"
+    sets=("" $features "$(echo "$features" | tr ' ' ',')")
+    for set in "${sets[@]}"; do
+        flags=()
+        [ -n "$set" ] && flags=(--features "$(echo "$set" | sed 's/\([^,]*\)/sync-openai\/\1/g')")
+        clean_build sync-openai release "$work/target-feature" "${flags[@]}"
+        crates=$(count_crates "$fp/sync-openai" "${flags[@]}")
+        row "${set:-default}" "$t" "$lib" "$crates"
+        rm -rf "$work/target-feature"
+    done
 fi
-printf '%-34s %14s %14s %8s\n' "stripped binary (KiB)" "$((s_sync / 1024))" "$((s_plain / 1024))" "$(ratio "$s_sync" "$s_plain")"
-printf '%-34s %14s %14s %8s\n' "peak RSS (KiB)" "$r_sync" "$r_plain" "$(ratio "$r_sync" "$r_plain")"
-printf '%-34s %14s %14s %8s\n' "start-to-exit (ms)" "$(awk -v u="$w_sync" 'BEGIN {printf "%.2f", u/1000}')" "$(awk -v u="$w_plain" 'BEGIN {printf "%.2f", u/1000}')" "$(ratio "$w_sync" "$w_plain")"
+echo done

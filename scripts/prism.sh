@@ -97,9 +97,9 @@ listening || {
 }
 step "Prism is up (pid $PRISM_PID)"
 
-step "cargo test --test conformance --test conformance_batches against Prism"
+step "cargo test --test suite conformance:: conformance_batches:: against Prism"
 status=0
-PRISM_URL="http://127.0.0.1:$PORT" cargo test --test conformance --test conformance_batches -- --nocapture --test-threads=1 "$@" || status=$?
+PRISM_URL="http://127.0.0.1:$PORT" cargo test --test suite -- --nocapture --test-threads=1 conformance:: conformance_batches:: "$@" || status=$?
 
 if [ "$status" -ne 0 ]; then
     echo "--- last lines of the Prism log ---"

@@ -37,13 +37,14 @@ use serde_json::{Map, Value};
 use crate::error::{Error, StreamError, StreamErrorKind};
 use crate::think::ThinkTags;
 use crate::types::{
-    ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionMessageCustomToolCall,
-    ChatCompletionMessageToolCall, ChatCompletionMessageToolCallChunk,
-    ChatCompletionMessageToolCalls, ChatCompletionModeration, ChatCompletionResponseMessage,
-    ChatCompletionResponseMessageAnnotation, ChatCompletionResponseMessageAudio,
-    ChatCompletionStreamChoice, ChatCompletionStreamResponseDeltaAudio, CompletionUsage,
-    CreateChatCompletionResponse, CreateChatCompletionStreamResponse, CustomToolCall, FinishReason,
-    FunctionCall, ResponseContent, Role, ServiceTier, ToolType, MAX_CHOICES, MAX_TOOL_CALLS,
+    metadata_from_value, ChatCompletionChoice, ChatCompletionChoiceLogprobs,
+    ChatCompletionMessageCustomToolCall, ChatCompletionMessageToolCall,
+    ChatCompletionMessageToolCallChunk, ChatCompletionMessageToolCalls, ChatCompletionModeration,
+    ChatCompletionResponseMessage, ChatCompletionResponseMessageAnnotation,
+    ChatCompletionResponseMessageAudio, ChatCompletionStreamChoice,
+    ChatCompletionStreamResponseDeltaAudio, CompletionUsage, CreateChatCompletionResponse,
+    CreateChatCompletionStreamResponse, CustomToolCall, FinishReason, FunctionCall,
+    ResponseContent, Role, ServiceTier, ToolType, MAX_CHOICES, MAX_TOOL_CALLS,
 };
 
 /// Folds stream chunks into one completion, for code that looks at each chunk as it
@@ -472,17 +473,13 @@ impl ChunkAccumulator {
             .collect();
         // Stored completions have typed metadata; a stream carries it as a vendor key.
         let metadata = match self.extra.remove("metadata") {
-            Some(value) => {
-                match serde_json::from_value::<CreateChatCompletionResponse>(
-                    serde_json::json!({ "metadata": value }),
-                ) {
-                    Ok(parsed) => parsed.metadata,
-                    Err(_) => {
-                        self.extra.insert("metadata".to_owned(), value);
-                        None
-                    }
+            Some(value) => match metadata_from_value(value) {
+                Ok(metadata) => metadata,
+                Err(value) => {
+                    self.extra.insert("metadata".to_owned(), value);
+                    None
                 }
-            }
+            },
             None => None,
         };
         CreateChatCompletionResponse {

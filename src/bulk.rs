@@ -424,6 +424,8 @@ struct Shared {
     tokens: AtomicU64,
     rate_limited: AtomicU64,
     max_retries: u32,
+    /// The client's waits between attempts (`Config::retry_backoff`).
+    backoff: retry::Backoff,
     /// When the run began, on its clock.
     started: Instant,
     deadline: Option<Instant>,
@@ -439,7 +441,9 @@ impl Shared {
     ) -> Shared {
         let clock = Arc::clone(&options.clock);
         let started = clock.now();
+        let backoff = api.config().retry_backoff;
         Shared {
+            backoff,
             api,
             sent: requests.iter().map(|_| AtomicBool::new(false)).collect(),
             requests,
@@ -618,6 +622,7 @@ fn retry_after_failure(
     let remaining = shared.deadline.map(|d| d.saturating_duration_since(now));
     let Some(server_delay) = slow_down else {
         let decision = decide(
+            &shared.backoff,
             error,
             retries.counted,
             shared.max_retries,
@@ -634,7 +639,7 @@ fn retry_after_failure(
     };
     // Rate limited: retried for as long as the run has time, after the server's delay
     // (at most a minute at a time) or a backoff, with every worker waiting at the gate.
-    let backoff = || retry::Backoff::DEFAULT.delay(retries.all.min(4), jitter.next_f64());
+    let backoff = || shared.backoff.delay(retries.all.min(4), jitter.next_f64());
     let delay = server_delay.map_or_else(backoff, |d| d.min(retry::MAX_SERVER_DELAY));
     if remaining.is_some_and(|left| delay >= left) {
         return None;
@@ -662,6 +667,7 @@ fn slow_down(error: &Error) -> Option<Option<Duration>> {
 
 /// The client's retry policy applied to a failed attempt.
 fn decide(
+    backoff: &retry::Backoff,
     error: &Error,
     retries: u32,
     max_retries: u32,
@@ -671,7 +677,8 @@ fn decide(
     let Some(outcome) = error.retry_outcome() else {
         return Decision::GiveUp { retry_after: None };
     };
-    retry::decide(
+    retry::decide_with(
+        backoff,
         &outcome,
         retries,
         max_retries,

@@ -3,12 +3,14 @@
 //! DeepSeek, …), for code that wants an answer without an async runtime. It stands on
 //! [`ureq`] 3, [`serde`] and [`serde_json`], and nothing else.
 //!
-//! ```
+//! ```standalone_crate
 //! use sync_openai::ChatApi;
 //! use sync_openai::types::{ChatCompletionRequestMessage as Message, CreateChatCompletionRequest};
+//! # // Its own process (it sets a variable): the other doctests are threads of one binary.
 //! # let server = sync_openai::testing::MockServer::start();
 //! # server.reply(sync_openai::testing::Reply::text("Hello!").header("x-request-id", "req_1"));
-//! # std::env::set_var("OPENAI_BASE_URL", server.base_url());
+//! # // SAFETY: no other thread of this doctest reads the environment.
+//! # unsafe { std::env::set_var("OPENAI_BASE_URL", server.base_url()) };
 //!
 //! let api = ChatApi::from_env()?; // OPENAI_API_KEY, OPENAI_BASE_URL, …
 //! let req = CreateChatCompletionRequest::new("gpt-4o-mini", vec![Message::user("Hello")])
@@ -41,9 +43,9 @@
 //! | `native-tls` | no | TLS through the platform's library and the operating system's trust store |
 //! | `platform-verifier` | no | TLS through rustls, trusting the operating system's certificate store |
 //! | `gzip` | yes | accept gzip-compressed responses |
-//! | `files` | yes | [`FilesApi`]: upload, list, download and delete files |
-//! | `batch` | yes | [`BatchApi`] and [`batch`] (implies `files`) |
-//! | `bulk` | yes | [`ChatApi::run_many`] and [`bulk`] |
+//! | `files` | no | [`FilesApi`]: upload, list, download and delete files |
+//! | `batch` | no | [`BatchApi`] and [`batch`] (implies `files`) |
+//! | `bulk` | no | [`ChatApi::run_many`] and [`bulk`] |
 //! | `testing` | no | [`testing`]: a local mock server for your own tests |
 //! | `tools` | no | `tools`: the tool runner, `ChatApi::run_tools` and `run_tools_streamed` |
 //! | `schemars` | no | `schema`: strict-mode JSON Schemas from `schemars` types, for `response_format` and `Tool::typed` |

@@ -157,6 +157,55 @@ impl Call {
     }
 }
 
+/// A 2xx response as the retry loop hands it back: its body unread (a stream, or a
+/// cache hit), or read whole inside the attempt.
+enum Answer {
+    Unread(http::Response<ureq::Body>),
+    Read(http::response::Parts, Vec<u8>),
+}
+
+impl Answer {
+    /// The last step of an attempt: with `read`, the body is read within `limit`.
+    fn finish(
+        response: http::Response<ureq::Body>,
+        read: bool,
+        limit: u64,
+    ) -> Result<Answer, ureq::Error> {
+        match read {
+            true => read_whole(response, limit).map(|(parts, bytes)| Answer::Read(parts, bytes)),
+            false => Ok(Answer::Unread(response)),
+        }
+    }
+
+    /// The response, its body unread (or the bytes already read, as its body).
+    fn into_response(self) -> http::Response<ureq::Body> {
+        match self {
+            Answer::Unread(response) => response,
+            Answer::Read(parts, bytes) => {
+                http::Response::from_parts(parts, ureq::Body::builder().data(bytes))
+            }
+        }
+    }
+
+    /// The head and whole body (read now, within `limit`, if it was not yet).
+    fn read(self, limit: u64) -> Result<(http::response::Parts, Vec<u8>), Error> {
+        match self {
+            Answer::Read(parts, bytes) => Ok((parts, bytes)),
+            Answer::Unread(response) => read_whole(response, limit).map_err(transport_error),
+        }
+    }
+}
+
+/// A response's head and its whole body, read within `limit`.
+fn read_whole(
+    response: http::Response<ureq::Body>,
+    limit: u64,
+) -> Result<(http::response::Parts, Vec<u8>), ureq::Error> {
+    let (parts, body) = response.into_parts();
+    let bytes = body.into_with_config().limit(limit).read_to_vec()?;
+    Ok((parts, bytes))
+}
+
 impl Sender {
     /// The sender for a client with this configuration.
     pub(crate) fn new(config: Config) -> Sender {
@@ -269,22 +318,35 @@ impl Sender {
         &self,
         call: Call,
     ) -> Result<ApiResponse<T>, Error> {
+        // A thin generic shell: sending, reading and the error are one non-generic copy.
         let (parts, bytes, retries) = self.fetch(&call)?;
-        let status = parts.status.as_u16();
-        let data = serde_json::from_slice::<T>(&bytes).map_err(|e| {
-            let request_id = request_id(&parts.headers).map(str::to_owned);
-            let mut error = DecodeError::new(e, &bytes, status, type_label::<T>(), request_id);
-            for secret in self.secrets() {
-                error.redact(secret);
-            }
-            Error::Decode(Box::new(error))
-        })?;
-        Ok(response_from(parts, data, retries))
+        match serde_json::from_slice::<T>(&bytes) {
+            Ok(data) => Ok(response_from(parts, data, retries)),
+            Err(e) => Err(self.decode_error(e, &parts, &bytes, std::any::type_name::<T>())),
+        }
     }
 
-    /// Sends a call and returns its 2xx body as bytes (a file's content), read inside the
-    /// retry loop and bounded by `max_response_bytes` like a JSON body.
-    #[cfg(feature = "files")]
+    /// The [`Error::Decode`] of a 2xx body that is not the JSON of `type_name`, with the
+    /// client's secrets redacted.
+    fn decode_error(
+        &self,
+        e: serde_json::Error,
+        parts: &http::response::Parts,
+        bytes: &[u8],
+        type_name: &str,
+    ) -> Error {
+        let request_id = request_id(&parts.headers).map(str::to_owned);
+        let status = parts.status.as_u16();
+        let mut error = DecodeError::new(e, bytes, status, type_label(type_name), request_id);
+        for secret in self.secrets() {
+            error.redact(secret);
+        }
+        Error::Decode(Box::new(error))
+    }
+
+    /// Sends a call and returns its 2xx body as bytes (a file's content, a health probe's
+    /// answer), read inside the retry loop and bounded by `max_response_bytes` like a JSON
+    /// body.
     pub(crate) fn call_bytes(&self, call: Call) -> Result<ApiResponse<Vec<u8>>, Error> {
         let (parts, bytes, retries) = self.fetch(&call)?;
         Ok(response_from(parts, bytes, retries))
@@ -294,12 +356,8 @@ impl Sender {
     /// retry loop, and the retries taken. Not generic, so one copy serves every
     /// response type.
     fn fetch(&self, call: &Call) -> Result<(http::response::Parts, Vec<u8>, u32), Error> {
-        let limit = self.config.max_response_bytes;
-        let ((parts, bytes), retries) = self.execute_then(call, |response| {
-            let (parts, body) = response.into_parts();
-            let bytes = body.into_with_config().limit(limit).read_to_vec()?;
-            Ok((parts, bytes))
-        })?;
+        let (answer, retries) = self.execute_then(call, true)?;
+        let (parts, bytes) = answer.read(self.config.max_response_bytes)?;
         // At `debug`, the body, redacted with the secrets of the attempt that got it.
         if let Some(o) = parts.extensions.get::<Observer>() {
             let url = call.url(&self.config.base_url);
@@ -311,22 +369,25 @@ impl Sender {
     /// Sends a call, retrying where the policy says it may help, and returns the first
     /// 2xx response with its body unread, and the number of retries taken.
     pub(crate) fn execute(&self, call: &Call) -> Result<(http::Response<ureq::Body>, u32), Error> {
-        self.execute_then(call, Ok)
+        let (answer, retries) = self.execute_then(call, false)?;
+        Ok((answer.into_response(), retries))
     }
 
-    /// Like [`execute`](Sender::execute), with `finish` applied to the 2xx response
-    /// inside the retry loop: a transport failure in `finish` (reading the body) counts
-    /// as a failed attempt and is retried by the same policy as one before the headers.
+    /// Like [`execute`](Sender::execute); with `read`, the 2xx body is read (within
+    /// `max_response_bytes`) inside the retry loop: a transport failure while reading it
+    /// counts as a failed attempt and is retried by the same policy as one before the
+    /// headers.
     ///
-    /// With a response cache, a hit is handed to `finish` without sending anything, and
-    /// a 2xx answer is recorded before `finish` reads it (a stream as the caller reads it).
-    fn execute_then<R>(
-        &self,
-        call: &Call,
-        mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,
-    ) -> Result<(R, u32), Error> {
+    /// With a response cache, a hit is answered without sending anything, and a 2xx
+    /// answer is recorded before it is read (a stream as the caller reads it).
+    ///
+    /// Not generic (neither are [`attempts`](Sender::attempts) and [`Answer`]), so one
+    /// copy serves every call.
+    fn execute_then(&self, call: &Call, read: bool) -> Result<(Answer, u32), Error> {
+        let limit = self.config.max_response_bytes;
+        let finish = |response| Answer::finish(response, read, limit);
         let Some(cache) = &self.cache else {
-            return self.attempts(call, finish);
+            return self.attempts(call, &mut |response| finish(response));
         };
         let query = with_query(
             String::new(),
@@ -348,9 +409,8 @@ impl Sender {
             return finish(hit).map(|value| (value, 0)).map_err(transport_error);
         }
         let secrets: Vec<&str> = self.secrets().collect();
-        let limit = self.config.max_response_bytes;
         let mut unwritten = None;
-        let result = self.attempts(call, |response| {
+        let result = self.attempts(call, &mut |response| {
             let observer = response.extensions().get::<Observer>().cloned();
             let mut recorded =
                 slot.record(response, call.stream, limit, &secrets, &mut unwritten)?;
@@ -367,11 +427,11 @@ impl Sender {
 
     /// The attempts of one call, as the retry policy allows, until `finish` succeeds on a
     /// 2xx response or the policy gives up.
-    fn attempts<R>(
+    fn attempts(
         &self,
         call: &Call,
-        mut finish: impl FnMut(http::Response<ureq::Body>) -> Result<R, ureq::Error>,
-    ) -> Result<(R, u32), Error> {
+        finish: &mut dyn FnMut(http::Response<ureq::Body>) -> Result<Answer, ureq::Error>,
+    ) -> Result<(Answer, u32), Error> {
         self.config.validate()?;
         let deadline = agent::deadline(self.config.total_timeout);
         let max_retries = self.config.max_retries;
@@ -580,9 +640,9 @@ impl Sender {
 }
 
 /// The name of the type a body decodes into, for a [`DecodeError`], without module paths:
-/// `CreateChatCompletionResponse`, `List<ChatCompletionMessageListData>`.
-fn type_label<T>() -> String {
-    let full = std::any::type_name::<T>();
+/// `CreateChatCompletionResponse`, `List<ChatCompletionMessageListData>`, from its
+/// `std::any::type_name`.
+fn type_label(full: &str) -> String {
     let last = |path: &str| path.rsplit("::").next().unwrap_or_default().to_owned();
     let mut label = String::with_capacity(full.len());
     let mut path = String::new();
@@ -665,15 +725,15 @@ mod tests {
     #[test]
     fn decode_targets_are_short_type_names() {
         assert_eq!(
-            type_label::<CreateChatCompletionResponse>(),
+            type_label(std::any::type_name::<CreateChatCompletionResponse>()),
             "CreateChatCompletionResponse"
         );
         assert_eq!(
-            type_label::<ChatCompletionList>(),
+            type_label(std::any::type_name::<ChatCompletionList>()),
             "List<CreateChatCompletionResponse>"
         );
         assert_eq!(
-            type_label::<Vec<Option<(u8, String)>>>(),
+            type_label(std::any::type_name::<Vec<Option<(u8, String)>>>()),
             "Vec<Option<(u8, String)>>"
         );
     }

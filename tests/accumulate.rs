@@ -9,8 +9,7 @@
 // Tests may unwrap, index and panic: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
-#[path = "common/completions.rs"]
-mod completions;
+use crate::completions;
 
 use completions::{chunks, completion, sse, Pieces, SplitMix};
 use serde_json::{json, Value};
@@ -583,4 +582,32 @@ fn think_tags_setting_leaves_other_content_as_received() {
     ]);
     assert_eq!(done.choices[0].message.content.as_deref(), Some(" <thi"));
     assert_eq!(done.choices[0].message.reasoning(), None);
+}
+
+#[test]
+fn stream_metadata_becomes_the_typed_map_or_stays_a_vendor_key() {
+    let finish = |metadata: Value| {
+        let chunk: CreateChatCompletionStreamResponse =
+            serde_json::from_value(json!({"id": "c", "choices": [], "metadata": metadata}))
+                .unwrap();
+        let mut acc = ChunkAccumulator::new();
+        acc.add(chunk).unwrap();
+        acc.finish()
+    };
+    // As a stored completion's metadata decodes: strings kept, null dropped, other JSON as text.
+    let done = finish(json!({"user": "u1", "run": 7, "tags": ["a"], "gone": null}));
+    let metadata = done.metadata.unwrap();
+    assert_eq!(
+        metadata.into_iter().collect::<Vec<_>>(),
+        [
+            ("run".to_owned(), "7".to_owned()),
+            ("tags".to_owned(), r#"["a"]"#.to_owned()),
+            ("user".to_owned(), "u1".to_owned()),
+        ]
+    );
+    assert_eq!(done.extra.get("metadata"), None);
+    // Not a map: no typed metadata, the value stays as received.
+    let done = finish(json!("free text"));
+    assert_eq!(done.metadata, None);
+    assert_eq!(done.extra.get("metadata"), Some(&json!("free text")));
 }

@@ -1,5 +1,6 @@
 //! Azure OpenAI: deployment and v1 URLs, `api-version`, `api-key` versus bearer tokens, a
 //! token provider asked once per attempt, and the content-filter data Azure adds.
+#![allow(unsafe_code)] // edition 2024: std::env::set_var and remove_var are unsafe
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -184,19 +185,24 @@ fn azure_from_env() {
         "AZURE_OPENAI_AD_TOKEN",
     ];
     for var in vars {
-        std::env::remove_var(var);
+        // SAFETY: the one test here that uses the environment; the others set no variable and read none.
+        unsafe { std::env::remove_var(var) };
     }
     let err = Config::azure_from_env().unwrap_err();
     assert!(err.to_string().contains("AZURE_OPENAI_ENDPOINT"), "{err}");
 
     let server = MockServer::start();
-    std::env::set_var("AZURE_OPENAI_ENDPOINT", server.base_url());
+    // SAFETY: the one test here that uses the environment; the others set no variable and read none.
+    unsafe { std::env::set_var("AZURE_OPENAI_ENDPOINT", server.base_url()) };
     let err = Config::azure_from_env().unwrap_err();
     assert!(err.to_string().contains("AZURE_OPENAI_API_KEY"), "{err}");
 
-    std::env::set_var("AZURE_OPENAI_DEPLOYMENT", "dep");
-    std::env::set_var("OPENAI_API_VERSION", "2024-06-01");
-    std::env::set_var("AZURE_OPENAI_API_KEY", "env-key");
+    // SAFETY: the one test here that uses the environment; the others set no variable and read none.
+    unsafe { std::env::set_var("AZURE_OPENAI_DEPLOYMENT", "dep") };
+    // SAFETY: the one test here that uses the environment; the others set no variable and read none.
+    unsafe { std::env::set_var("OPENAI_API_VERSION", "2024-06-01") };
+    // SAFETY: the one test here that uses the environment; the others set no variable and read none.
+    unsafe { std::env::set_var("AZURE_OPENAI_API_KEY", "env-key") };
     let deployment = server.mock(|when, then| {
         when.path("/openai/deployments/dep/chat/completions")
             .query_param("api-version", "2024-06-01")
@@ -210,9 +216,12 @@ fn azure_from_env() {
         .unwrap();
     deployment.assert();
 
-    std::env::remove_var("AZURE_OPENAI_DEPLOYMENT");
-    std::env::remove_var("AZURE_OPENAI_API_KEY");
-    std::env::set_var("AZURE_OPENAI_AD_TOKEN", "env-token");
+    // SAFETY: the one test here that uses the environment; the others set no variable and read none.
+    unsafe { std::env::remove_var("AZURE_OPENAI_DEPLOYMENT") };
+    // SAFETY: the one test here that uses the environment; the others set no variable and read none.
+    unsafe { std::env::remove_var("AZURE_OPENAI_API_KEY") };
+    // SAFETY: the one test here that uses the environment; the others set no variable and read none.
+    unsafe { std::env::set_var("AZURE_OPENAI_AD_TOKEN", "env-token") };
     let v1 = server.mock(|when, then| {
         when.path("/openai/v1/chat/completions")
             .query_param_missing("api-version")
@@ -224,7 +233,8 @@ fn azure_from_env() {
         .unwrap();
     v1.assert();
     for var in vars {
-        std::env::remove_var(var);
+        // SAFETY: the one test here that uses the environment; the others set no variable and read none.
+        unsafe { std::env::remove_var(var) };
     }
 }
 

@@ -8,7 +8,7 @@
 //! batch walks through a scripted list of statuses, one step per poll, and writes its
 //! output and error files when it ends).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -13,7 +13,7 @@
 //! written, adds a line a time-limited run would have left (a retryable 429) and one cut
 //! short as a kill mid-write would, reruns it on the same output, and checks the output.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;

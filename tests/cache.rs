@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -627,7 +627,8 @@ fn two_processes_recording_at_once_leave_only_valid_entries() {
         .into_iter()
         .map(|name| {
             std::process::Command::new(std::env::current_exe().unwrap())
-                .args([TEST, "--exact", "--test-threads=1"])
+                .arg(common::test_path(module_path!(), TEST))
+                .args(["--exact", "--test-threads=1"])
                 .env("CACHE_TEST_CHILD", name)
                 .env("CACHE_TEST_URL", server.base_url())
                 .env("CACHE_TEST_DIR", &dir)

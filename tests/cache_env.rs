@@ -1,5 +1,6 @@
 //! The response cache's environment variables. One test only: the environment is
 //! process-wide.
+#![allow(unsafe_code)] // edition 2024: std::env::set_var and remove_var are unsafe
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -27,7 +28,8 @@ fn cache_variables_choose_the_directory_and_the_mode() {
         "DOCS_RS",
         "OPENAI_API_KEY",
     ] {
-        std::env::remove_var(v);
+        // SAFETY: the only test of this binary, so no other thread reads the environment.
+        unsafe { std::env::remove_var(v) };
     }
     let server = MockServer::start();
     server.reply(Reply::text("recorded"));
@@ -39,8 +41,10 @@ fn cache_variables_choose_the_directory_and_the_mode() {
     };
 
     // SYNC_OPENAI_CACHE_DIR, read by from_env.
-    std::env::set_var("OPENAI_BASE_URL", server.base_url());
-    std::env::set_var("SYNC_OPENAI_CACHE_DIR", &dir);
+    // SAFETY: the only test of this binary, so no other thread reads the environment.
+    unsafe { std::env::set_var("OPENAI_BASE_URL", server.base_url()) };
+    // SAFETY: the only test of this binary, so no other thread reads the environment.
+    unsafe { std::env::set_var("SYNC_OPENAI_CACHE_DIR", &dir) };
     let api = ChatApi::new(Config::from_env());
     assert!(!api
         .create_chat_completion_with_http_info(&req)
@@ -53,7 +57,8 @@ fn cache_variables_choose_the_directory_and_the_mode() {
     assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
 
     // SYNC_OPENAI_CACHE_MODE=read-only: a miss is an error, nothing is sent.
-    std::env::set_var("SYNC_OPENAI_CACHE_MODE", "read-only");
+    // SAFETY: the only test of this binary, so no other thread reads the environment.
+    unsafe { std::env::set_var("SYNC_OPENAI_CACHE_MODE", "read-only") };
     let api = ChatApi::new(Config::from_env());
     let Err(Error::Cache(e)) = api.create_chat_completion(&other) else {
         panic!("expected a miss");
@@ -71,7 +76,8 @@ fn cache_variables_choose_the_directory_and_the_mode() {
     );
 
     // A mode that does not exist: every call says which values do.
-    std::env::set_var("SYNC_OPENAI_CACHE_MODE", "sometimes");
+    // SAFETY: the only test of this binary, so no other thread reads the environment.
+    unsafe { std::env::set_var("SYNC_OPENAI_CACHE_MODE", "sometimes") };
     let err = ChatApi::new(Config::from_env())
         .create_chat_completion(&req)
         .unwrap_err();
@@ -80,12 +86,14 @@ fn cache_variables_choose_the_directory_and_the_mode() {
         err.to_string(),
         r#"SYNC_OPENAI_CACHE_MODE is "sometimes": set it to read-write, read-only or refresh"#
     );
-    std::env::remove_var("SYNC_OPENAI_CACHE_MODE");
+    // SAFETY: the only test of this binary, so no other thread reads the environment.
+    unsafe { std::env::remove_var("SYNC_OPENAI_CACHE_MODE") };
 
     // Offline (CARGO_NET_OFFLINE=true) or on docs.rs, read-write acts as read-only: a hit
     // replays, a miss sends nothing.
     for (name, value) in [("CARGO_NET_OFFLINE", "true"), ("DOCS_RS", "1")] {
-        std::env::set_var(name, value);
+        // SAFETY: the only test of this binary, so no other thread reads the environment.
+        unsafe { std::env::set_var(name, value) };
         for config in [
             Config::from_env(),
             Config::from_env().cache_mode(CacheMode::ReadWrite),
@@ -97,9 +105,11 @@ fn cache_variables_choose_the_directory_and_the_mode() {
                 .is_replay());
             assert!(miss(&api), "{name}");
         }
-        std::env::remove_var(name);
+        // SAFETY: the only test of this binary, so no other thread reads the environment.
+        unsafe { std::env::remove_var(name) };
     }
-    std::env::set_var("CARGO_NET_OFFLINE", "false");
+    // SAFETY: the only test of this binary, so no other thread reads the environment.
+    unsafe { std::env::set_var("CARGO_NET_OFFLINE", "false") };
     server.reply(Reply::text("online again"));
     let api = ChatApi::new(Config::from_env());
     assert!(api.create_chat_completion(&other).is_ok());

@@ -47,7 +47,7 @@ use sync_openai::types::{
 };
 use sync_openai::{ChatApi, Config, Error, ModelsApi, RequestOptions};
 
-mod common;
+use crate::common;
 use common::prism::{
     client, decode_many, describe, dynamic_per_operation, prism_url, violations, Tally,
 };

@@ -32,7 +32,7 @@ use sync_openai::types::{
 };
 use sync_openai::{BatchApi, Error, FilesApi, RequestOptions};
 
-mod common;
+use crate::common;
 use common::prism::{
     client, decode_many, describe, dynamic_per_operation, prism_url, violations, Tally,
 };

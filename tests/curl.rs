@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

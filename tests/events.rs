@@ -7,8 +7,7 @@
 // Tests may unwrap, index and panic: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
-#[path = "common/completions.rs"]
-mod completions;
+use crate::completions;
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -13,7 +13,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-mod common;
+use crate::common;
 
 use std::sync::{mpsc, Mutex};
 use std::thread;

@@ -14,7 +14,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-mod common;
+use crate::common;
 
 use std::error::Error as _;
 use std::net::TcpListener;

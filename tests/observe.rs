@@ -11,7 +11,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -127,12 +127,8 @@ fn hello() -> CreateChatCompletionRequest {
 fn run_child(scenario: &str, env: &[(&str, &str)]) -> (String, String) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args([
-            "child_process_entry",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .arg(common::test_path(module_path!(), "child_process_entry"))
+        .args(["--exact", "--nocapture", "--test-threads=1"])
         .env("OBSERVE_CHILD", scenario)
         .env_remove("OPENAI_LOG")
         .env_remove("OPENAI_CUSTOM_HEADERS");

@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -7,7 +7,7 @@
 //! `ChatApi::run_many`: order, failures, the shared 429 gate, throttling, time limit,
 //! cancellation and abandoning, against a counting server in `tests/common/server.rs`.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,5 @@
 //! Strict-mode schemas from `schemars` types (feature `schemars`):
-//! `cargo test --features schemars --test schema`.
+//! `cargo test --features schemars --test suite schema::`.
 //!
 //! A rule checker written here from the structured-outputs guide (every object has
 //! `additionalProperties: false` and all its properties required, only supported keywords,

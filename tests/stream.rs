@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
@@ -526,8 +526,7 @@ fn a_json_answer_to_a_stream_is_one_chunk_whatever_its_json_media_type() {
 
 // ----- stream transport: create_chat_completion sent streamed (issue 26) --------------
 
-#[path = "common/completions.rs"]
-mod completions;
+use crate::completions;
 
 /// A server answering each request by its body: a plain call with `whole` after `delay`,
 /// a streamed one with `events` (each a `data:` payload), `gap` apart, then `[DONE]`.

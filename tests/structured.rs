@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-mod common;
+use crate::common;
 
 use httpmock::MockServer;
 use serde::Deserialize;

@@ -2,6 +2,7 @@
 //! certificates generated at test time, a silent server, an HTTP CONNECT proxy and a SOCKS5
 //! proxy. Runs under every feature set (`scripts/tls-matrix.sh`, `.ci/run`): with
 //! `native-tls` the client side is OpenSSL, with `platform-verifier` rustls with the OS store.
+#![allow(unsafe_code)] // edition 2024: std::env::set_var and remove_var are unsafe
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // a failed unwrap or index is a failed test
 
 mod common;
@@ -111,16 +112,22 @@ mod with_tls {
         std::fs::create_dir_all(&dir).unwrap();
         let bundle = dir.join("ca.pem");
         std::fs::write(&bundle, &pki().ca_pem).unwrap();
-        std::env::set_var("SSL_CERT_FILE", &bundle);
-        std::env::set_var("OPENAI_BASE_URL", server.base_url());
-        std::env::set_var("OPENAI_API_KEY", common::KEY);
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("SSL_CERT_FILE", &bundle) };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("OPENAI_BASE_URL", server.base_url()) };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("OPENAI_API_KEY", common::KEY) };
         let result = ChatApi::from_env().map(|api| {
             let api = ChatApi::new(api.config().clone().max_retries(0).no_proxy());
             assert_both_calls_work(&api);
         });
-        std::env::remove_var("SSL_CERT_FILE");
-        std::env::remove_var("OPENAI_BASE_URL");
-        std::env::remove_var("OPENAI_API_KEY");
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("SSL_CERT_FILE") };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("OPENAI_BASE_URL") };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("OPENAI_API_KEY") };
         let _ = std::fs::remove_dir_all(&dir);
         result.unwrap();
         assert_eq!(server.request_count(), 2);
@@ -322,17 +329,23 @@ mod with_tls {
         std::fs::write(&ca, &pki().ca_pem).unwrap();
         std::fs::write(&cert, &pki().client.cert_pem).unwrap();
         std::fs::write(&key, &pki().client.key_pem).unwrap();
-        std::env::set_var("SSL_CERT_FILE", &ca);
-        std::env::set_var("OPENAI_MTLS_CLIENT_CERT_FILE", &cert);
-        std::env::set_var("OPENAI_MTLS_CLIENT_KEY_FILE", &key);
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("SSL_CERT_FILE", &ca) };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("OPENAI_MTLS_CLIENT_CERT_FILE", &cert) };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("OPENAI_MTLS_CLIENT_KEY_FILE", &key) };
         let config = Config::from_env()
             .api_key(common::KEY)
             .base_url(server.base_url())
             .max_retries(0)
             .no_proxy();
-        std::env::remove_var("SSL_CERT_FILE");
-        std::env::remove_var("OPENAI_MTLS_CLIENT_CERT_FILE");
-        std::env::remove_var("OPENAI_MTLS_CLIENT_KEY_FILE");
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("SSL_CERT_FILE") };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("OPENAI_MTLS_CLIENT_CERT_FILE") };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("OPENAI_MTLS_CLIENT_KEY_FILE") };
         let _ = std::fs::remove_dir_all(&dir);
         assert_both_calls_work(&ChatApi::new(config));
         assert_eq!(server.request_count(), 2);
@@ -400,9 +413,11 @@ mod with_tls {
     fn unreadable_or_invalid_files_name_the_variable_and_path() {
         let _env = env_lock();
         let missing = std::env::temp_dir().join("sync-openai-no-such-dir/ca.pem");
-        std::env::set_var("SSL_CERT_FILE", &missing);
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("SSL_CERT_FILE", &missing) };
         let message = config_message(Config::from_env().validate().unwrap_err());
-        std::env::remove_var("SSL_CERT_FILE");
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("SSL_CERT_FILE") };
         assert!(
             message.starts_with(&format!(
                 "SSL_CERT_FILE={}: the file cannot be read",
@@ -415,9 +430,11 @@ mod with_tls {
         std::fs::create_dir_all(&dir).unwrap();
         let not_pem = dir.join("not.pem");
         std::fs::write(&not_pem, "hello").unwrap();
-        std::env::set_var("SSL_CERT_FILE", &not_pem);
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("SSL_CERT_FILE", &not_pem) };
         let message = config_message(Config::from_env().validate().unwrap_err());
-        std::env::remove_var("SSL_CERT_FILE");
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("SSL_CERT_FILE") };
         assert!(
             message.starts_with(&format!(
                 "SSL_CERT_FILE={}: no certificate",
@@ -428,13 +445,17 @@ mod with_tls {
 
         let cert = dir.join("client.pem");
         std::fs::write(&cert, &pki().client.cert_pem).unwrap();
-        std::env::set_var("OPENAI_MTLS_CLIENT_CERT_FILE", &cert);
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("OPENAI_MTLS_CLIENT_CERT_FILE", &cert) };
         let message = config_message(Config::from_env().validate().unwrap_err());
         assert!(message.contains("OPENAI_MTLS_CLIENT_KEY_FILE"), "{message}");
-        std::env::set_var("OPENAI_MTLS_CLIENT_KEY_FILE", &not_pem);
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("OPENAI_MTLS_CLIENT_KEY_FILE", &not_pem) };
         let message = config_message(Config::from_env().validate().unwrap_err());
-        std::env::remove_var("OPENAI_MTLS_CLIENT_CERT_FILE");
-        std::env::remove_var("OPENAI_MTLS_CLIENT_KEY_FILE");
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("OPENAI_MTLS_CLIENT_CERT_FILE") };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("OPENAI_MTLS_CLIENT_KEY_FILE") };
         let _ = std::fs::remove_dir_all(&dir);
         assert!(
             message.starts_with(&format!(
@@ -561,7 +582,8 @@ mod with_tls {
         let _env = env_lock();
         let server = TlsServer::start(&pki().server, None);
         let proxy = Socks5Proxy::start();
-        std::env::set_var("ALL_PROXY", proxy.url());
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("ALL_PROXY", proxy.url()) };
         let through = ChatApi::new(
             Config::new()
                 .api_key(common::KEY)
@@ -570,7 +592,8 @@ mod with_tls {
                 .ca_certificates_pem(&pki().ca_pem),
         );
         let direct = ChatApi::new(config(server.base_url()).ca_certificates_pem(&pki().ca_pem));
-        std::env::set_var("NO_PROXY", "127.0.0.1");
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::set_var("NO_PROXY", "127.0.0.1") };
         let bypassed = ChatApi::new(
             Config::new()
                 .api_key(common::KEY)
@@ -578,8 +601,10 @@ mod with_tls {
                 .max_retries(0)
                 .ca_certificates_pem(&pki().ca_pem),
         );
-        std::env::remove_var("ALL_PROXY");
-        std::env::remove_var("NO_PROXY");
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("ALL_PROXY") };
+        // SAFETY: under env_lock(), held by every test here that reads the environment.
+        unsafe { std::env::remove_var("NO_PROXY") };
         through.create_chat_completion(&request()).unwrap();
         assert_eq!(proxy.targets().len(), 1);
         // Config::no_proxy ignores ALL_PROXY; NO_PROXY lists hosts reached directly.

@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )] // tests fail by panicking
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

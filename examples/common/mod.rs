@@ -18,9 +18,8 @@ use sync_openai::{ChatApi, Error, ModelsApi};
 /// answers with `replies` in order, with `OPENAI_BASE_URL` set to it for this process (and
 /// a line saying so). Keep it alive (`let _mock = …`) as long as the client is used.
 ///
-/// Call it first thing in `main`: `std::env::set_var` is safe to call in edition 2021, but
-/// a write to the environment races with any other thread reading it (edition 2024 makes
-/// it `unsafe` for that reason). Here no other thread reads it: the mock's own threads
+/// Call it first thing in `main`: a write to the environment races with any other thread
+/// reading it (which is why edition 2024 makes `std::env::set_var` `unsafe`). Here no other thread reads it: the mock's own threads
 /// only accept and answer connections, and the client is built afterwards.
 pub fn offline_mock(replies: impl IntoIterator<Item = Reply>) -> Option<MockServer> {
     mock_unless_set(&["OPENAI_API_KEY", "OPENAI_BASE_URL"], replies)
@@ -28,6 +27,7 @@ pub fn offline_mock(replies: impl IntoIterator<Item = Reply>) -> Option<MockServ
 
 /// Like [`offline_mock`], when none of `vars` is set: for an example meant for a local
 /// server, the mock stands in unless `OPENAI_BASE_URL` is set.
+#[allow(unsafe_code)] // edition 2024: std::env::set_var is unsafe
 pub fn mock_unless_set(
     vars: &[&str],
     replies: impl IntoIterator<Item = Reply>,
@@ -36,7 +36,8 @@ pub fn mock_unless_set(
         return None;
     }
     let mock = mock(replies);
-    std::env::set_var("OPENAI_BASE_URL", mock.base_url());
+    // SAFETY: called first thing in `main`; the mock's threads read no environment variable.
+    unsafe { std::env::set_var("OPENAI_BASE_URL", mock.base_url()) };
     let url = mock.base_url();
     println!(
         "{} not set: using a local mock server at {url} (no network needed)\n",
@@ -50,14 +51,18 @@ pub fn mock_unless_set(
 /// `AZURE_OPENAI_DEPLOYMENT` and `AZURE_OPENAI_API_KEY` set to it for this process, so
 /// that `Config::azure_from_env()` reaches it. Call it first thing in `main`, as
 /// [`offline_mock`].
+#[allow(unsafe_code)] // edition 2024: std::env::set_var is unsafe
 pub fn offline_azure_mock(replies: impl IntoIterator<Item = Reply>) -> Option<MockServer> {
     if is_set("AZURE_OPENAI_ENDPOINT") {
         return None;
     }
     let mock = mock(replies);
-    std::env::set_var("AZURE_OPENAI_ENDPOINT", mock.url(""));
-    std::env::set_var("AZURE_OPENAI_DEPLOYMENT", "gpt-4o-mock");
-    std::env::set_var("AZURE_OPENAI_API_KEY", "mock-azure-key");
+    // SAFETY: called first thing in `main`; the mock's threads read no environment variable.
+    unsafe {
+        std::env::set_var("AZURE_OPENAI_ENDPOINT", mock.url(""));
+        std::env::set_var("AZURE_OPENAI_DEPLOYMENT", "gpt-4o-mock");
+        std::env::set_var("AZURE_OPENAI_API_KEY", "mock-azure-key");
+    }
     println!("AZURE_OPENAI_ENDPOINT is not set: using a local mock of an Azure deployment\n");
     Some(mock)
 }

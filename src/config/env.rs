@@ -32,13 +32,15 @@ impl Config {
     /// number. Headers set with [`header`](Config::header) afterwards replace those of
     /// the same name.
     ///
-    /// ```
-    /// # std::env::set_var("OPENAI_CUSTOM_HEADERS", "X-Team: search\nX-Trace: on");
+    /// ```standalone_crate
+    /// # // Its own process: the other doctests run as threads of one binary.
+    /// # // SAFETY: no other thread of this doctest reads the environment.
+    /// # unsafe { std::env::set_var("OPENAI_CUSTOM_HEADERS", "X-Team: search\nX-Trace: on") };
     /// // OPENAI_CUSTOM_HEADERS="X-Team: search
     /// // X-Trace: on"
     /// let config = sync_openai::Config::from_env().header("X-Trace", "off");
     /// assert!(format!("{config:?}").contains(r#"headers: ["x-team", "x-trace"]"#));
-    /// # std::env::remove_var("OPENAI_CUSTOM_HEADERS");
+    /// # unsafe { std::env::remove_var("OPENAI_CUSTOM_HEADERS") };
     /// ```
     pub fn from_env() -> Config {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());

@@ -256,6 +256,7 @@ pub(crate) fn backoff(retries_taken: u32, r: f64) -> Duration {
 /// Gives up when the failure is not retryable, when `retries_taken >=
 /// max_retries`, when the server asks for more than 60 s, or when the delay is
 /// `>= remaining`.
+#[cfg(test)]
 pub(crate) fn decide(
     outcome: &Outcome<'_>,
     retries_taken: u32,

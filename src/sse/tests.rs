@@ -559,13 +559,13 @@ impl Read for EventGen {
 #[test]
 fn memory_stays_constant_over_200k_events() {
     const TOTAL: usize = 200_000;
-    let gen = EventGen {
+    let events = EventGen {
         next: 0,
         total: TOTAL,
         pending: Vec::new(),
         pos: 0,
     };
-    let mut sse = SseReader::new(BufReader::new(gen));
+    let mut sse = SseReader::new(BufReader::new(events));
     let mut count = 0;
     let mut after_tenth = 0;
     while let Some(event) = sse.next_event().unwrap() {

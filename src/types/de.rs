@@ -350,14 +350,8 @@ pub(crate) fn lenient_metadata<'de, D: Deserializer<'de>>(
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                match value {
-                    Value::Null => {}
-                    Value::String(s) => {
-                        out.insert(key, s);
-                    }
-                    other => {
-                        out.insert(key, other.to_string());
-                    }
+                if let Some(text) = metadata_text(value) {
+                    out.insert(key, text);
                 }
             }
             Ok(Some(out))
@@ -365,6 +359,35 @@ pub(crate) fn lenient_metadata<'de, D: Deserializer<'de>>(
     }
 
     d.deserialize_any(MetaVisitor)
+}
+
+/// One metadata value as [`lenient_metadata`] keeps it: a string as is, `null` dropped,
+/// anything else as its JSON text.
+fn metadata_text(value: Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    }
+}
+
+/// [`lenient_metadata`] of a value already decoded (a stream's `metadata` vendor key):
+/// `null` is `None`, an object its map; anything else is handed back. Not generic, and it
+/// decodes no type from a `Value`.
+pub(crate) fn metadata_from_value(value: Value) -> Result<Option<BTreeMap<String, String>>, Value> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Object(map) => {
+            let mut out = BTreeMap::new();
+            for (key, value) in map {
+                if let Some(text) = metadata_text(value) {
+                    out.insert(key, text);
+                }
+            }
+            Ok(Some(out))
+        }
+        other => Err(other),
+    }
 }
 
 /// Visits a string, or a number or bool as its text; `null` is `None`. With `json_text`, an

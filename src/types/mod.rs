@@ -52,7 +52,7 @@ pub use batch::{
     BatchResponse, BatchStatus, BatchesFilter, CreateBatchRequest, ListBatchesParams,
     ListBatchesResponse,
 };
-pub(crate) use de::too_many_choices;
+pub(crate) use de::{metadata_from_value, too_many_choices};
 pub use de::{MAX_CHOICES, MAX_TOOL_CALLS};
 pub use enums::{
     AllowedToolsMode, AudioFormat, ContentFilterSeverity, FinishReason, FunctionCallMode,

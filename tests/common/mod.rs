@@ -34,3 +34,13 @@ pub fn api(server: &MockServer) -> ChatApi {
 pub fn config(server: &MockServer) -> Config {
     Config::new().api_key(KEY).base_url(server.url("/v1"))
 }
+
+/// The name the test harness knows a test by, for running it again in a child process
+/// with `--exact`: `cache::name` when its file is a module of tests/suite.rs. Pass
+/// `module_path!()` of the test's file.
+pub fn test_path(module: &str, name: &str) -> String {
+    match module.split_once("::") {
+        Some((_, path)) => format!("{path}::{name}"),
+        None => name.to_owned(),
+    }
+}
