@@ -500,6 +500,7 @@ impl ChunkAccumulator {
 
 /// What one choice holds so far, as the typed stream events (`events.rs`) read it after
 /// each chunk: they are the growth of these values, so the events follow these merge rules.
+#[cfg(feature = "events")]
 pub(crate) struct ChoiceSoFar<'a> {
     pub(crate) content: Option<&'a str>,
     pub(crate) refusal: Option<&'a str>,
@@ -510,6 +511,7 @@ pub(crate) struct ChoiceSoFar<'a> {
 }
 
 /// One tool call so far; see [`ChoiceSoFar`].
+#[cfg(feature = "events")]
 pub(crate) struct ToolCallSoFar<'a> {
     /// The call's place among the choice's calls in the order they first came (of every
     /// type; for a stream whose calls come in index order, the place in the finished
@@ -522,6 +524,7 @@ pub(crate) struct ToolCallSoFar<'a> {
     pub(crate) custom: bool,
 }
 
+#[cfg(feature = "events")]
 impl ChunkAccumulator {
     /// What choice `index` holds so far; `None` before any chunk had it.
     pub(crate) fn choice_so_far(&self, index: u32) -> Option<ChoiceSoFar<'_>> {

@@ -47,6 +47,7 @@
 //! | `batch` | no | [`BatchApi`] and [`batch`] (implies `files`) |
 //! | `bulk` | no | [`ChatApi::run_many`] and [`bulk`] |
 //! | `testing` | no | [`testing`]: a local mock server for your own tests |
+//! | `events` | no | [`ChatCompletionStream::events`]: typed stream events, and `stream::parse_partial_json` |
 //! | `tools` | no | `tools`: the tool runner, `ChatApi::run_tools` and `run_tools_streamed` |
 //! | `schemars` | no | `schema`: strict-mode JSON Schemas from `schemars` types, for `response_format` and `Tool::typed` |
 //!
@@ -71,6 +72,7 @@ mod connection;
 mod curl;
 pub mod error;
 mod error_body;
+#[cfg(feature = "events")]
 mod events;
 #[cfg(feature = "files")]
 mod files;
@@ -82,6 +84,7 @@ mod multipart;
 pub mod observe;
 mod options;
 mod pages;
+#[cfg(feature = "events")]
 mod partial_json;
 mod ready;
 mod record;

@@ -1,10 +1,10 @@
 //! Streamed answers: [`ChatCompletionStream`] (the chunks of
 //! [`ChatApi::create_chat_completion_stream`](crate::ChatApi::create_chat_completion_stream),
 //! read from a body it is handed), [`ContentDeltas`] (just the text),
-//! [`ChunkAccumulator`] (chunks folded into one completion), [`Events`] (typed
-//! [`StreamEvent`]s: deltas, done moments, tool calls with their arguments parsed),
-//! [`ContentReader`] (the text as an `io::Read`) and [`parse_partial_json`] (the value
-//! unfinished JSON will become).
+//! [`ChunkAccumulator`] (chunks folded into one completion), [`ContentReader`] (the text
+//! as an `io::Read`), and with the `events` feature `Events` (typed `StreamEvent`s:
+//! deltas, done moments, tool calls with their arguments parsed) and
+//! `parse_partial_json` (the value unfinished JSON will become).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,8 +27,13 @@ use crate::transport_error::transport_error;
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
 use crate::util::{bounded_text, clean_text, header_str, is_json};
 
+#[cfg(feature = "events")]
 use crate::events::EventQueue;
+#[cfg(feature = "events")]
+#[cfg_attr(docsrs, doc(cfg(feature = "events")))]
 pub use crate::events::{StreamEvent, ToolCallDelta, ToolCallDone};
+#[cfg(feature = "events")]
+#[cfg_attr(docsrs, doc(cfg(feature = "events")))]
 pub use crate::partial_json::{parse_partial_json, PartialJsonError};
 
 /// Bytes read from the socket per `read` call while streaming.
@@ -895,6 +900,8 @@ impl ChatCompletionStream {
     /// assert_eq!(shown, [Some(serde_json::json!({"city": "Pa"})), Some(serde_json::json!({"city": "Paris"}))]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg(feature = "events")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "events")))]
     pub fn events(self) -> Events {
         Events {
             stream: self,
@@ -939,6 +946,8 @@ impl ChatCompletionStream {
 }
 
 /// The typed events of a stream: see [`ChatCompletionStream::events`].
+#[cfg(feature = "events")]
+#[cfg_attr(docsrs, doc(cfg(feature = "events")))]
 pub struct Events {
     stream: ChatCompletionStream,
     acc: Accumulating,
@@ -948,6 +957,7 @@ pub struct Events {
     partial: Option<CreateChatCompletionResponse>,
 }
 
+#[cfg(feature = "events")]
 impl Events {
     /// The stream underneath: its status, headers and request id.
     pub fn stream(&self) -> &ChatCompletionStream {
@@ -983,6 +993,7 @@ impl Events {
     }
 }
 
+#[cfg(feature = "events")]
 impl Iterator for Events {
     type Item = Result<StreamEvent, Error>;
 
@@ -1012,8 +1023,10 @@ impl Iterator for Events {
     }
 }
 
+#[cfg(feature = "events")]
 impl FusedIterator for Events {}
 
+#[cfg(feature = "events")]
 impl fmt::Debug for Events {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Events")

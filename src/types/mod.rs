@@ -87,6 +87,7 @@ pub use request::{
     PromptCacheOptionsParam, ResponseFormat, ResponseFormatJsonSchema, StopConfiguration,
     VoiceIdsOrCustomVoice, WebSearchLocation, WebSearchOptions, WebSearchUserLocation,
 };
+#[cfg(feature = "events")]
 pub(crate) use response::reasoning_of;
 pub use response::{
     ChatCompletionChoice, ChatCompletionChoiceLogprobs, ChatCompletionModeration,
