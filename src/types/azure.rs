@@ -6,12 +6,16 @@
 //! names; the accessors never fail: a part that does not have the expected shape is `None`,
 //! and the raw JSON stays in `extra`.
 
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
 use super::enums::ContentFilterSeverity;
+use super::lenient::{decode_with, lenient_struct, Decode, NullDefault, U32};
 use super::response::{ChatCompletionChoice, CreateChatCompletionResponse};
 use super::stream::{ChatCompletionStreamChoice, CreateChatCompletionStreamResponse};
 
@@ -22,7 +26,7 @@ where
     T: serde::de::DeserializeOwned,
 {
     let value = Value::deserialize(deserializer)?;
-    Ok(T::deserialize(&value).ok())
+    Ok(T::deserialize(value).ok())
 }
 
 /// `true`, `false`, or anything else as `false`.
@@ -31,6 +35,23 @@ fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::E
         Value::deserialize(deserializer)?,
         Value::Bool(true)
     ))
+}
+
+/// [`lossy`] as a field decoder.
+struct Lossy<T>(PhantomData<T>);
+
+impl<T: DeserializeOwned> Decode for Lossy<T> {
+    type Out = Option<T>;
+    fn decode<'de, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+        lossy(d)
+    }
+}
+
+decode_with! {
+    /// [`lenient_bool`].
+    Bool: bool = lenient_bool;
+    /// [`code_text`].
+    CodeText: Option<String> = code_text;
 }
 
 /// Azure's content-filter verdicts for a prompt or a choice, one field per category.
@@ -51,82 +72,55 @@ fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::E
 /// let prompt = &resp.prompt_filter_results()[0];
 /// assert!(!prompt.content_filter_results.is_filtered());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ContentFilterResults {
     /// Hateful content.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hate: Option<ContentFilterSeverityResult>,
     /// Self-harm content.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub self_harm: Option<ContentFilterSeverityResult>,
     /// Sexual content.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sexual: Option<ContentFilterSeverityResult>,
     /// Violent content.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub violence: Option<ContentFilterSeverityResult>,
     /// A jailbreak attempt in the prompt.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jailbreak: Option<ContentFilterDetectedResult>,
     /// An indirect attack in documents given with the prompt.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub indirect_attack: Option<ContentFilterDetectedResult>,
     /// Profanity.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub profanity: Option<ContentFilterDetectedResult>,
     /// Known text, such as song lyrics, in the completion.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protected_material_text: Option<ContentFilterDetectedResult>,
     /// Known source code in the completion, with its citation when found.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protected_material_code: Option<ContentFilterDetectedResult>,
     /// The filter could not run; the content was not checked.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ContentFilterRunError>,
     /// Other categories (`custom_blocklists`, new ones), kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+lenient_struct!(ContentFilterResults {
+    hate: Lossy<ContentFilterSeverityResult>,
+    self_harm: Lossy<ContentFilterSeverityResult>,
+    sexual: Lossy<ContentFilterSeverityResult>,
+    violence: Lossy<ContentFilterSeverityResult>,
+    jailbreak: Lossy<ContentFilterDetectedResult>,
+    indirect_attack: Lossy<ContentFilterDetectedResult>,
+    profanity: Lossy<ContentFilterDetectedResult>,
+    protected_material_text: Lossy<ContentFilterDetectedResult>,
+    protected_material_code: Lossy<ContentFilterDetectedResult>,
+    error: Lossy<ContentFilterRunError>,
+});
 
 impl ContentFilterResults {
     /// Whether any category filtered the content, custom blocklists included.
@@ -160,49 +154,49 @@ impl ContentFilterResults {
         if !value.is_object() {
             return None;
         }
-        ContentFilterResults::deserialize(value).ok()
+        ContentFilterResults::deserialize(value.clone()).ok()
     }
 }
 
 /// The verdict of a category graded by severity (`hate`, `self_harm`, `sexual`, `violence`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ContentFilterSeverityResult {
     /// Whether the content was filtered (`false` when missing).
-    #[serde(default, deserialize_with = "lenient_bool")]
     pub filtered: bool,
     /// The severity found: `safe`, `low`, `medium` or `high`.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<ContentFilterSeverity>,
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+lenient_struct!(ContentFilterSeverityResult {
+    filtered: Bool,
+    severity: Lossy<ContentFilterSeverity>,
+});
+
 /// The verdict of a category that is detected or not (`jailbreak`, `profanity`, protected
 /// material).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ContentFilterDetectedResult {
     /// Whether the content was filtered (`false` when missing).
-    #[serde(default, deserialize_with = "lenient_bool")]
     pub filtered: bool,
     /// Whether the category was detected (`false` when missing).
-    #[serde(default, deserialize_with = "lenient_bool")]
     pub detected: bool,
     /// For protected code: where it comes from.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub citation: Option<ContentFilterCitation>,
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+lenient_struct!(ContentFilterDetectedResult {
+    filtered: Bool,
+    detected: Bool,
+    citation: Lossy<ContentFilterCitation>,
+});
 
 /// The source of protected code found in a completion.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -229,26 +223,23 @@ pub struct ContentFilterCitation {
 }
 
 /// Why the content filter could not run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ContentFilterRunError {
     /// The error code, as text (Azure sends a number or a string).
-    #[serde(
-        default,
-        deserialize_with = "code_text",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The error message.
-    #[serde(
-        default,
-        deserialize_with = "lossy",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+lenient_struct!(ContentFilterRunError {
+    code: CodeText,
+    message: Lossy<String>,
+});
 
 /// A string or a number as text.
 fn code_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
@@ -260,18 +251,21 @@ fn code_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String
 }
 
 /// The content-filter verdicts for one prompt of a request.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PromptFilterResult {
     /// Which prompt (0 for chat completions; 0 when missing).
-    #[serde(default, deserialize_with = "super::de::lenient_u32")]
     pub prompt_index: u32,
     /// The verdicts.
-    #[serde(default, deserialize_with = "super::de::null_default")]
     pub content_filter_results: ContentFilterResults,
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+lenient_struct!(PromptFilterResult {
+    prompt_index: U32,
+    content_filter_results: NullDefault<ContentFilterResults>,
+});
 
 /// The content-filter details of an Azure error (a prompt was filtered, status 400, code
 /// `content_filter`), read with [`ApiError::content_filter`](crate::error::ApiError::content_filter).
@@ -344,7 +338,7 @@ fn prompt_filter_results_of(extra: &Map<String, Value>) -> Vec<PromptFilterResul
         .map(|items| {
             items
                 .iter()
-                .filter_map(|item| PromptFilterResult::deserialize(item).ok())
+                .filter_map(|item| PromptFilterResult::deserialize(item.clone()).ok())
                 .collect()
         })
         .unwrap_or_default()

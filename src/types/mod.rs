@@ -31,6 +31,7 @@ mod de;
 mod enums;
 #[cfg(feature = "files")]
 mod files;
+mod lenient;
 mod list;
 mod message;
 mod models;

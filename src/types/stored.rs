@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::de::null_default;
+use super::lenient::{lenient_struct, NullDefault};
 use super::list::{sealed, ListFilter, ListParams, Ordered};
 use super::message::{
     ChatCompletionRequestMessageContentPartImage, ChatCompletionRequestMessageContentPartText,
@@ -44,21 +45,24 @@ pub struct List<T> {
 pub type ChatCompletionList = List<CreateChatCompletionResponse>;
 
 /// The result of deleting a stored chat completion.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChatCompletionDeleted {
     /// The type of object being deleted (`chat.completion.deleted`).
-    #[serde(default, deserialize_with = "null_default")]
     pub object: String,
     /// The ID of the chat completion that was deleted.
-    #[serde(default, deserialize_with = "null_default")]
     pub id: String,
     /// Whether the chat completion was deleted.
-    #[serde(default, deserialize_with = "null_default")]
     pub deleted: bool,
     /// Fields this crate does not model, kept as received.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+lenient_struct!(ChatCompletionDeleted {
+    object: NullDefault<String>,
+    id: NullDefault<String>,
+    deleted: NullDefault<bool>,
+});
 
 /// An object representing a list of chat completion messages.
 pub type ChatCompletionMessageList = List<ChatCompletionMessageListData>;
@@ -204,12 +208,15 @@ impl ListFilter for ChatCompletionMessagesFilter {
 }
 
 /// The body of `POST /chat/completions/{completion_id}`: new metadata for a stored completion.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct UpdateChatCompletionRequest {
     /// Set of 16 key-value pairs that can be attached to an object.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: BTreeMap<String, String>,
 }
+
+lenient_struct!(UpdateChatCompletionRequest {
+    metadata: NullDefault<BTreeMap<String, String>>,
+}; skip_unknown);
 
 impl UpdateChatCompletionRequest {
     /// A body with the given metadata pairs.
