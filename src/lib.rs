@@ -23,7 +23,7 @@
 //!
 //! | handle or module | what it is |
 //! |---|---|
-//! | [`ChatApi`] | chat completions, streams ([`ChatCompletionStream`]), stored completions, `run_many`, `curl` |
+//! | [`ChatApi`] | chat completions, streams ([`ChatCompletionStream`]), stored completions (feature `stored`), `run_many`, `curl` |
 //! | [`ModelsApi`], [`FilesApi`], [`BatchApi`] | the Models, Files and Batch APIs; `X::from(&chat_api)` shares one connection pool |
 //! | [`Config`], [`RequestOptions`] | base URL, credentials, timeouts, retries, limits; overrides per call (`with_options`) |
 //! | [`Error`], [`error`] | one error enum; what the server said, the status and the request id in [`error::ApiError`] |
@@ -83,6 +83,7 @@ mod models;
 mod multipart;
 pub mod observe;
 mod options;
+#[cfg(any(feature = "stored", feature = "files"))]
 mod pages;
 #[cfg(feature = "events")]
 mod partial_json;
@@ -96,6 +97,7 @@ pub mod schema;
 mod send;
 mod shape;
 mod sse;
+#[cfg(feature = "stored")]
 mod stored;
 pub mod stream;
 mod streamed;

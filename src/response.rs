@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use crate::http::HeaderMap;
+#[cfg(any(feature = "stored", feature = "files"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "stored", feature = "files"))))]
 pub use crate::pages::Pages;
 use crate::util::{header_str, request_id};
 

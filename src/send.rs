@@ -108,6 +108,7 @@ impl Call {
     }
 
     /// `DELETE {base_url}{path}`.
+    #[cfg(any(feature = "stored", feature = "files"))]
     pub(crate) fn delete(path: impl Into<String>) -> Call {
         Call::new(Method::DELETE, path)
     }
@@ -135,6 +136,7 @@ impl Call {
     }
 
     /// Query parameters of this call (percent-encoded when sent), before the client's.
+    #[cfg(any(feature = "stored", feature = "files"))]
     pub(crate) fn query(mut self, pairs: Vec<(String, String)>) -> Call {
         self.query = pairs;
         self
@@ -720,7 +722,7 @@ fn response_from<T>(parts: http::response::Parts, data: T, retries: u32) -> ApiR
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{ChatCompletionList, CreateChatCompletionResponse};
+    use crate::types::{CreateChatCompletionResponse, List};
 
     #[test]
     fn decode_targets_are_short_type_names() {
@@ -729,7 +731,7 @@ mod tests {
             "CreateChatCompletionResponse"
         );
         assert_eq!(
-            type_label(std::any::type_name::<ChatCompletionList>()),
+            type_label(std::any::type_name::<List<CreateChatCompletionResponse>>()),
             "List<CreateChatCompletionResponse>"
         );
         assert_eq!(

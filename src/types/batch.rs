@@ -9,9 +9,9 @@ use serde_json::{Map, Value};
 use super::de::{lenient_metadata, lenient_opt_u64, lenient_string, lenient_u64, null_default};
 use super::enums::open_enum;
 use super::files::FileExpirationAfter;
+use super::list::List;
 use super::list::{sealed, ListFilter, ListParams};
 use super::request::CreateChatCompletionRequest;
-use super::stored::List;
 
 open_enum! {
     /// The status of a batch (`Batch.status`).

@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 
 use super::de::{lenient_opt_u64, lenient_string, lenient_u64, null_default};
 use super::enums::open_enum;
+use super::list::List;
 use super::list::{sealed, ListFilter, ListParams, Ordered};
-use super::stored::List;
 
 open_enum! {
     /// The intended purpose of a file (`OpenAIFile.purpose`, `CreateFileRequest.purpose`).

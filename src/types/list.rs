@@ -1,6 +1,10 @@
 //! The query parameters every list operation shares: cursor paging (`after`, `limit`,
 //! `order`) around the operation's own filters.
 
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::de::null_default;
 use super::enums::Order;
 
 /// The query parameters of a list operation: the operation's filters `F` (model, metadata,
@@ -95,4 +99,31 @@ impl<F: Ordered> ListParams<F> {
         self.order = Some(order.into());
         self
     }
+}
+
+/// One page of a paginated list: `{"object": "list", "data": [...], "first_id", "last_id",
+/// "has_more"}`, the shape every OpenAI listing shares.
+///
+/// Follow `has_more` and `last_id` for the next page, or let an `iter_*` method do it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct List<T> {
+    /// The type of this object. It is always set to `list`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub object: String,
+    /// The items of this page.
+    #[serde(default, deserialize_with = "null_default")]
+    pub data: Vec<T>,
+    /// The identifier of the first item in `data`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_id: Option<String>,
+    /// The identifier of the last item in `data`: the cursor for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_id: Option<String>,
+    /// Whether there are more items after this page.
+    #[serde(default, deserialize_with = "null_default")]
+    pub has_more: bool,
+    /// Fields this crate does not model, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }

@@ -38,6 +38,7 @@ mod models;
 mod parse;
 mod request;
 mod response;
+#[cfg(feature = "stored")]
 mod stored;
 mod stream;
 mod tool;
@@ -67,7 +68,7 @@ pub use files::{
     CreateFileRequest, DeleteFileResponse, FileExpirationAfter, FilePurpose, FileStatus,
     FilesFilter, ListFilesParams, ListFilesResponse, OpenAIFile,
 };
-pub use list::{ListFilter, ListParams, Ordered};
+pub use list::{List, ListFilter, ListParams, Ordered};
 pub use message::{
     ChatCompletionRequestAssistantMessage, ChatCompletionRequestAssistantMessageAudio,
     ChatCompletionRequestAssistantMessageContentPart, ChatCompletionRequestDeveloperMessage,
@@ -99,10 +100,12 @@ pub use response::{
     CreateChatCompletionResponse, ModerationResultBody, PromptTokensDetails, ResponseContent,
     TopLogprob, UrlCitation,
 };
+#[cfg(feature = "stored")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stored")))]
 pub use stored::{
     ChatCompletionDeleted, ChatCompletionList, ChatCompletionMessageList,
     ChatCompletionMessageListContentPart, ChatCompletionMessageListData,
-    ChatCompletionMessagesFilter, ChatCompletionsFilter, GetChatCompletionMessagesParams, List,
+    ChatCompletionMessagesFilter, ChatCompletionsFilter, GetChatCompletionMessagesParams,
     ListChatCompletionsParams, UpdateChatCompletionRequest,
 };
 pub use stream::{
@@ -129,6 +132,12 @@ mod tests {
         assert_send_sync::<CreateChatCompletionRequest>();
         assert_send_sync::<CreateChatCompletionResponse>();
         assert_send_sync::<CreateChatCompletionStreamResponse>();
+        assert_send_sync::<List<CreateChatCompletionResponse>>();
+    }
+
+    #[cfg(feature = "stored")]
+    #[test]
+    fn stored_types_are_send_and_sync() {
         assert_send_sync::<ChatCompletionList>();
         assert_send_sync::<ChatCompletionMessageList>();
         assert_send_sync::<ChatCompletionDeleted>();
