@@ -63,58 +63,71 @@ pub struct Model {
 
 impl<'de> Deserialize<'de> for Model {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Model, D::Error> {
-        #[derive(Deserialize)]
-        struct Raw {
-            #[serde(default, deserialize_with = "lenient_opt_text")]
-            id: Option<String>,
-            #[serde(default, deserialize_with = "lenient_string")]
-            object: String,
-            #[serde(default)]
-            created: Option<Value>,
-            #[serde(default, deserialize_with = "lenient_opt_text")]
-            owned_by: Option<String>,
-            #[serde(default)]
-            shutdown_date: Option<Value>,
-            #[serde(flatten)]
-            extra: Map<String, Value>,
-        }
-        let mut raw = Raw::deserialize(d)?;
-        let id = match raw.id {
+        Model::from_value(Value::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+/// Removes `key` from `map` and decodes it with `decode` (one of the lenient helpers); `None`
+/// when the key is missing.
+fn take<T>(
+    map: &mut Map<String, Value>,
+    key: &str,
+    decode: fn(Value) -> Result<T, serde_json::Error>,
+) -> Result<Option<T>, serde_json::Error> {
+    map.remove(key).map(decode).transpose()
+}
+
+impl Model {
+    /// A model from its JSON, with no serde visitor of its own: one `Value` decoder serves
+    /// every model of a listing, whatever it was read from.
+    fn from_value(value: Value) -> Result<Model, serde_json::Error> {
+        let mut extra = match value {
+            Value::Object(map) => map,
+            other => {
+                return Err(serde_json::Error::custom(format!(
+                    "expected a model (an object), found {}",
+                    kind(&other)
+                )))
+            }
+        };
+        let id = match take(&mut extra, "id", lenient_opt_text)?.flatten() {
             Some(id) => id,
             // Ollama's and llama.cpp's native listings name a model `name` or `model`.
             None => ["name", "model"]
                 .iter()
-                .find_map(|k| raw.extra.get(*k).and_then(Value::as_str))
+                .find_map(|k| extra.get(*k).and_then(Value::as_str))
                 .unwrap_or_default()
                 .to_owned(),
         };
-        let created = match raw.created {
+        let object = take(&mut extra, "object", lenient_string)?.unwrap_or_default();
+        let owned_by = take(&mut extra, "owned_by", lenient_opt_text)?.flatten();
+        let created = match extra.remove("created") {
             None | Some(Value::Null) => None,
             Some(value) => match timestamp(&value) {
                 Some(t) => Some(t),
                 None => {
-                    raw.extra.insert("created".to_owned(), value);
+                    extra.insert("created".to_owned(), value);
                     None
                 }
             },
         };
-        let shutdown_date = match raw.shutdown_date {
+        let shutdown_date = match extra.remove("shutdown_date") {
             None | Some(Value::Null) => None,
             Some(value) => match value.as_str().and_then(|s| s.parse::<Date>().ok()) {
                 Some(date) => Some(date),
                 None => {
-                    raw.extra.insert("shutdown_date".to_owned(), value);
+                    extra.insert("shutdown_date".to_owned(), value);
                     None
                 }
             },
         };
         Ok(Model {
             id,
-            object: raw.object,
+            object,
             created,
-            owned_by: raw.owned_by,
+            owned_by,
             shutdown_date,
-            extra: raw.extra,
+            extra,
         })
     }
 }
@@ -169,51 +182,51 @@ impl ModelList {
 
 impl<'de> Deserialize<'de> for ModelList {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ModelList, D::Error> {
-        #[derive(Deserialize)]
-        struct Raw {
-            #[serde(default, deserialize_with = "lenient_string")]
-            object: String,
-            #[serde(default)]
-            data: Option<Vec<Model>>,
-            #[serde(flatten)]
-            extra: Map<String, Value>,
-        }
-        match Value::deserialize(d)? {
+        ModelList::from_value(Value::deserialize(d)?).map_err(D::Error::custom)
+    }
+}
+
+/// The models of a JSON array.
+fn models(items: Vec<Value>) -> Result<Vec<Model>, serde_json::Error> {
+    items.into_iter().map(Model::from_value).collect()
+}
+
+impl ModelList {
+    fn from_value(value: Value) -> Result<ModelList, serde_json::Error> {
+        match value {
             Value::Array(items) => Ok(ModelList {
                 object: String::new(),
-                data: items
-                    .into_iter()
-                    .map(Model::deserialize)
-                    .collect::<Result<_, _>>()
-                    .map_err(D::Error::custom)?,
+                data: models(items)?,
                 extra: Map::new(),
             }),
-            value @ Value::Object(_) => {
-                let mut raw = Raw::deserialize(value).map_err(D::Error::custom)?;
-                let data = match raw.data {
-                    Some(data) => data,
-                    // Only a `models` array (a native listing): read it, keep nothing twice.
-                    None => match raw.extra.remove("models") {
-                        Some(Value::Array(items)) => items
-                            .into_iter()
-                            .map(Model::deserialize)
-                            .collect::<Result<_, _>>()
-                            .map_err(D::Error::custom)?,
+            Value::Object(mut extra) => {
+                let object = take(&mut extra, "object", lenient_string)?.unwrap_or_default();
+                let data = match extra.remove("data") {
+                    Some(Value::Array(items)) => models(items)?,
+                    Some(Value::Null) | None => match extra.remove("models") {
+                        // Only a `models` array (a native listing): read it, keep nothing twice.
+                        Some(Value::Array(items)) => models(items)?,
                         Some(other) => {
-                            raw.extra.insert("models".to_owned(), other);
+                            extra.insert("models".to_owned(), other);
                             Vec::new()
                         }
                         None => Vec::new(),
                     },
+                    Some(other) => {
+                        return Err(serde_json::Error::custom(format!(
+                            "invalid type: {}, expected a sequence of models in `data`",
+                            kind(&other)
+                        )))
+                    }
                 };
                 Ok(ModelList {
-                    object: raw.object,
+                    object,
                     data,
-                    extra: raw.extra,
+                    extra,
                 })
             }
             Value::Null => Ok(ModelList::default()),
-            other => Err(D::Error::custom(format!(
+            other => Err(serde_json::Error::custom(format!(
                 "expected a model list (an object with `data`, or an array), found {}",
                 kind(&other)
             ))),
