@@ -226,3 +226,50 @@ macro_rules! lenient_struct {
 }
 
 pub(crate) use {decode_with, lenient_key, lenient_struct};
+
+#[cfg(test)]
+// Tests may unwrap: a panic is the failure report.
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::types::{CompletionUsage, CreateChatCompletionResponse, TopLogprob};
+
+    #[test]
+    fn known_keys_go_to_fields_and_the_rest_to_extra() {
+        // `\u0069d` is `id` with an escape: the key is not borrowed, and still matches.
+        let r: CreateChatCompletionResponse = serde_json::from_str(
+            r#"{"\u0069d":"c1","x_groq":{"id":"q"},"created":"17","choices":[],"citations":[1]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.id, "c1");
+        assert_eq!(r.created, 17);
+        assert_eq!(r.extra.keys().collect::<Vec<_>>(), ["citations", "x_groq"]);
+        assert_eq!(r.extra["x_groq"]["id"], "q");
+    }
+
+    #[test]
+    fn a_key_given_twice_keeps_its_last_value() {
+        let u: CompletionUsage =
+            serde_json::from_str(r#"{"total_tokens":1,"total_tokens":2,"odd":1,"odd":2}"#).unwrap();
+        assert_eq!(u.total_tokens, 2);
+        assert_eq!(u.extra["odd"], 2);
+    }
+
+    #[test]
+    fn a_struct_without_extra_skips_unknown_keys() {
+        let t: TopLogprob =
+            serde_json::from_str(r#"{"token":"a","logprob":"-1.5","new":{"x":[1]}}"#).unwrap();
+        assert_eq!((t.token.as_str(), t.logprob), ("a", -1.5));
+    }
+
+    #[test]
+    fn anything_but_an_object_is_an_error_naming_the_struct() {
+        let e = serde_json::from_str::<CreateChatCompletionResponse>("[1]").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("expected struct CreateChatCompletionResponse"),
+            "{e}"
+        );
+        let e = serde_json::from_str::<CompletionUsage>(r#"{"total_tokens":[]}"#).unwrap_err();
+        assert!(e.to_string().contains("invalid type: sequence"), "{e}");
+    }
+}
