@@ -176,7 +176,7 @@ fn shorter(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
 /// (sending the request, its body, waiting for the headers) is bounded by
 /// `config.timeout`, then the silence between reads by `config.stream_idle_timeout`
 /// (the stream itself counts that time from its last bytes of event data, see
-/// `stream.rs`), and all of it by `left`.
+/// `stream/body.rs`), and all of it by `left`.
 pub(crate) fn with_timeouts<'b>(
     agent: &ureq::Agent,
     request: http::Request<&'b [u8]>,
