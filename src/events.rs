@@ -5,13 +5,14 @@
 //! second reading of the chunks: the concatenated deltas are what `collect_completion`
 //! returns, by construction, whatever the accumulator's merge rules.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use serde_json::Value;
 
 use crate::accumulate::{ChoiceSoFar, ChunkAccumulator};
 use crate::partial_json::parse_partial_json;
 use crate::types::{CompletionUsage, FinishReason};
+use crate::util::ByIndex;
 
 /// One typed event of a streamed answer; see
 /// [`ChatCompletionStream::events`](crate::stream::ChatCompletionStream::events).
@@ -130,7 +131,7 @@ pub struct ToolCallDone {
 /// The events still to hand out, and what each choice's events have said so far.
 #[derive(Default)]
 pub(crate) struct EventQueue {
-    choices: BTreeMap<u32, ChoiceState>,
+    choices: ByIndex<ChoiceState>,
     pending: VecDeque<StreamEvent>,
 }
 
@@ -208,7 +209,9 @@ impl EventQueue {
             let Some(so_far) = acc.choice_so_far(index) else {
                 continue;
             };
-            let state = self.choices.entry(index).or_default();
+            let Some(state) = self.choices.entry_or_default(index) else {
+                continue;
+            };
             grow(state, &so_far, index, &mut self.pending);
             if so_far.finish_reason.is_some() && !state.finished {
                 finish(state, &so_far, index, &mut self.pending);
@@ -225,7 +228,9 @@ impl EventQueue {
             let Some(so_far) = acc.choice_so_far(index) else {
                 continue;
             };
-            let state = self.choices.entry(index).or_default();
+            let Some(state) = self.choices.entry_or_default(index) else {
+                continue;
+            };
             if !state.finished {
                 finish(state, &so_far, index, &mut self.pending);
             }

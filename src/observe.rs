@@ -11,8 +11,6 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
-
 use crate::error::Error;
 use crate::http::{HeaderMap, Method};
 use crate::retry::Decision;
@@ -403,6 +401,7 @@ impl Observer {
             started: Instant::now(),
             chunks: 0,
             ended: false,
+            data_events: 0,
         }
     }
 
@@ -578,22 +577,26 @@ pub(crate) struct StreamWatch {
     started: Instant,
     chunks: u64,
     ended: bool,
+    /// Events that decoded as chunks, for the `debug` lines.
+    data_events: u64,
 }
 
 impl StreamWatch {
-    /// Notes what the stream's iterator just returned; at `debug`, logs each chunk (as JSON
-    /// again: the same keys and values, vendor keys included, bounded and redacted).
-    pub(crate) fn saw<T: Serialize>(&mut self, item: &Option<Result<T, Error>>) {
+    /// Notes the data of an event that decoded as a chunk; at `debug`, logs it as the server
+    /// sent it (vendor keys included, bounded and redacted).
+    pub(crate) fn chunk_data(&mut self, data: &[u8]) {
+        self.data_events += 1;
+        if self.observer.level >= LogLevel::Debug {
+            let text = self.observer.body_text(data);
+            self.observer
+                .log(format!("stream chunk {}: {text}", self.data_events));
+        }
+    }
+
+    /// Notes what the stream's iterator just returned.
+    pub(crate) fn saw<T>(&mut self, item: &Option<Result<T, Error>>) {
         match item {
-            Some(Ok(chunk)) => {
-                self.chunks += 1;
-                if self.observer.level >= LogLevel::Debug {
-                    let json = serde_json::to_vec(chunk).unwrap_or_default();
-                    let text = self.observer.body_text(&json);
-                    self.observer
-                        .log(format!("stream chunk {}: {text}", self.chunks));
-                }
-            }
+            Some(Ok(_)) => self.chunks += 1,
             Some(Err(e)) => {
                 let text = self.observer.redact(&e.to_string());
                 self.end(StreamEnd::Failed(text));

@@ -9,13 +9,12 @@
 //! whitespace between `</think>` and the answer is dropped, as the servers that parse
 //! reasoning themselves do. Content sent as an array of parts is left as it came.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use crate::types::{
     ChatCompletionStreamChoice, CreateChatCompletionStreamResponse, ResponseContent,
 };
+use crate::util::ByIndex;
 
 const OPEN: &str = "<think>";
 const CLOSE: &str = "</think>";
@@ -119,7 +118,7 @@ fn partial_tag(text: &str, tag: &str) -> usize {
 /// Rewrites the chunks of one stream, choice by choice; see the module docs.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct ThinkTags {
-    choices: BTreeMap<u32, Split>,
+    choices: ByIndex<Split>,
 }
 
 impl ThinkTags {
@@ -127,7 +126,9 @@ impl ThinkTags {
     /// finishes in this chunk gets what was held back for it.
     pub(crate) fn rewrite(&mut self, chunk: &mut CreateChatCompletionStreamResponse) {
         for choice in &mut chunk.choices {
-            let split = self.choices.entry(choice.index).or_default();
+            let Some(split) = self.choices.entry_or_default(choice.index) else {
+                continue;
+            };
             let text = match &choice.delta.content {
                 Some(c) if c.parts().is_none() => Some(c.as_str().to_owned()),
                 _ => None,
@@ -154,7 +155,7 @@ impl ThinkTags {
     /// `finish_reason` for every choice; `None` when nothing is held.
     pub(crate) fn flush(&mut self) -> Option<CreateChatCompletionStreamResponse> {
         let mut chunk = CreateChatCompletionStreamResponse::default();
-        for (index, split) in &mut self.choices {
+        for (index, split) in self.choices.iter_mut() {
             let (reasoning, content) = split.flush();
             if reasoning.is_empty() && content.is_empty() {
                 continue;

@@ -354,7 +354,112 @@ pub(crate) fn with_query(mut url: String, pairs: &[(String, String)]) -> String 
     url
 }
 
+/// A map keyed by a choice or tool-call index, kept as a vector sorted by key.
+///
+/// What a stream holds per index is small (at most `MAX_CHOICES` choices, `MAX_TOOL_CALLS`
+/// calls) and iterated in order; a sorted vector does that with a fraction of the code a
+/// `BTreeMap` instantiates for each value type, which the crate's build pays for.
+#[derive(Clone, PartialEq)]
+pub(crate) struct ByIndex<V> {
+    entries: Vec<(u32, V)>,
+}
+
+impl<V> Default for ByIndex<V> {
+    fn default() -> Self {
+        ByIndex {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<V: std::fmt::Debug> std::fmt::Debug for ByIndex<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+impl<V> ByIndex<V> {
+    fn position(&self, key: u32) -> Result<usize, usize> {
+        self.entries.binary_search_by_key(&key, |(k, _)| *k)
+    }
+
+    pub(crate) fn get(&self, key: &u32) -> Option<&V> {
+        let at = self.position(*key).ok()?;
+        self.entries.get(at).map(|(_, v)| v)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &u32) -> Option<&mut V> {
+        let at = self.position(*key).ok()?;
+        self.entries.get_mut(at).map(|(_, v)| v)
+    }
+
+    /// Sets `key` to `value`, replacing what it had.
+    pub(crate) fn insert(&mut self, key: u32, value: V) {
+        match self.position(key) {
+            Ok(at) => {
+                if let Some(entry) = self.entries.get_mut(at) {
+                    entry.1 = value;
+                }
+            }
+            Err(at) => self.entries.insert(at, (key, value)),
+        }
+    }
+
+    /// The value of `key`, a default one inserted first if it had none (`None` never
+    /// happens: the type system cannot see that the position just filled holds it).
+    pub(crate) fn entry_or_default(&mut self, key: u32) -> Option<&mut V>
+    where
+        V: Default,
+    {
+        let at = match self.position(key) {
+            Ok(at) => at,
+            Err(at) => {
+                self.entries.insert(at, (key, V::default()));
+                at
+            }
+        };
+        self.entries.get_mut(at).map(|(_, v)| v)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The keys, in ascending order.
+    #[cfg(any(test, feature = "events"))]
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &u32> {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    /// The entries, in ascending order of their keys, with the values mutable.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&u32, &mut V)> {
+        self.entries.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
+    /// The values, in the order of their keys.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+}
+
+impl<V> IntoIterator for ByIndex<V> {
+    type Item = (u32, V);
+    type IntoIter = std::vec::IntoIter<(u32, V)>;
+
+    /// The entries, in ascending order of their keys.
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -515,5 +620,21 @@ mod tests {
         assert!(s.len() <= 100 + '…'.len_utf8(), "{}", s.len());
         assert!(s.ends_with('…'));
         assert!(s.starts_with('\u{FFFD}'));
+    }
+
+    #[test]
+    fn by_index_keeps_keys_sorted_and_replaces() {
+        let mut m = ByIndex::default();
+        m.insert(3, "c");
+        m.insert(1, "a");
+        *m.entry_or_default(2).unwrap() = "b";
+        m.insert(3, "C");
+        assert_eq!(m.entry_or_default(9), Some(&mut ""));
+        assert_eq!(m.keys().copied().collect::<Vec<_>>(), [1, 2, 3, 9]);
+        assert_eq!((m.get(&3), m.get(&4), m.len()), (Some(&"C"), None, 4));
+        *m.get_mut(&1).unwrap() = "A";
+        assert_eq!(format!("{m:?}"), r#"{1: "A", 2: "b", 3: "C", 9: ""}"#);
+        let v: Vec<_> = m.into_iter().collect();
+        assert_eq!(v, [(1, "A"), (2, "b"), (3, "C"), (9, "")]);
     }
 }

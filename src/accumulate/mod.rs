@@ -30,7 +30,7 @@
 //!   function call, any other type an [`Other`](ChatCompletionMessageToolCalls::Other) call
 //!   with its fields merged as fragments.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -46,6 +46,7 @@ use crate::types::{
     CreateChatCompletionStreamResponse, CustomToolCall, FinishReason, FunctionCall,
     ResponseContent, Role, ServiceTier, ToolType, MAX_CHOICES, MAX_TOOL_CALLS,
 };
+use crate::util::ByIndex;
 
 /// Folds stream chunks into one completion, for code that looks at each chunk as it
 /// arrives and wants the whole answer at the end.
@@ -108,7 +109,7 @@ pub struct ChunkAccumulator {
     usage: Option<CompletionUsage>,
     moderation: Option<ChatCompletionModeration>,
     extra: Map<String, Value>,
-    choices: BTreeMap<u32, ChoiceAccumulator>,
+    choices: ByIndex<ChoiceAccumulator>,
     /// Distinct tool calls in all choices, for the [`MAX_TOOL_CALLS`] limit.
     tool_calls: usize,
     /// Set by [`think_tags_as_reasoning`](Self::think_tags_as_reasoning).
@@ -136,7 +137,7 @@ struct ToolCalls {
     /// A delta had a `tool_calls` array (even an empty one).
     seen: bool,
     calls: Vec<ToolCallAccumulator>,
-    by_index: BTreeMap<u32, usize>,
+    by_index: ByIndex<usize>,
     by_id: HashMap<String, usize>,
 }
 
@@ -411,8 +412,9 @@ impl ChunkAccumulator {
             merge_metadata(&mut self.extra, key, value);
         }
         for choice in chunk.choices {
-            let acc = self.choices.entry(choice.index).or_default();
-            self.tool_calls += acc.add(choice);
+            if let Some(acc) = self.choices.entry_or_default(choice.index) {
+                self.tool_calls += acc.add(choice);
+            }
         }
     }
 

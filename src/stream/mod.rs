@@ -12,7 +12,6 @@
 //! replayed as events (`body.rs`); the readers over a stream, `ContentDeltas`, `Events`
 //! and `ContentReader`, and the partial completion their errors keep (`readers.rs`).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, BufReader, Read};
 use std::iter::FusedIterator;
@@ -29,6 +28,7 @@ use crate::sse::{SseError, SseReader};
 use crate::think::ThinkTags;
 use crate::transport_error::transport_error;
 use crate::types::{CreateChatCompletionResponse, CreateChatCompletionStreamResponse, MAX_CHOICES};
+use crate::util::ByIndex;
 use crate::util::{bounded_text, clean_text, header_str, is_json};
 
 #[cfg(feature = "events")]
@@ -115,7 +115,7 @@ pub struct ChatCompletionStream {
     status: u16,
     headers: HeaderMap,
     /// Each choice index seen, and whether it has had its `finish_reason`.
-    choices: BTreeMap<u32, bool>,
+    choices: ByIndex<bool>,
     done: bool,
     /// Reports the end of the stream when logging or an event hook is on.
     watch: Option<StreamWatch>,
@@ -221,7 +221,7 @@ impl ChatCompletionStream {
             events: SseReader::new(reader),
             status,
             headers,
-            choices: BTreeMap::new(),
+            choices: ByIndex::default(),
             done: false,
             watch: None,
             secrets: Vec::new(),
@@ -407,7 +407,12 @@ impl ChatCompletionStream {
                 let error = StreamError::from_server_error(data);
                 Step::Fail(self.error(error))
             }
-            Ok(chunk) => Step::Chunk(chunk),
+            Ok(chunk) => {
+                if let Some(watch) = &mut self.watch {
+                    watch.chunk_data(data);
+                }
+                Step::Chunk(chunk)
+            }
             Err(e) => {
                 let mut error = StreamError::new(
                     StreamErrorKind::InvalidData,

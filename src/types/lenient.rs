@@ -229,7 +229,7 @@ pub(crate) use {decode_with, lenient_key, lenient_struct};
 
 #[cfg(test)]
 // Tests may unwrap: a panic is the failure report.
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use crate::types::{CompletionUsage, CreateChatCompletionResponse, TopLogprob};
 
