@@ -30,7 +30,7 @@
 //!   function call, any other type an [`Other`](ChatCompletionMessageToolCalls::Other) call
 //!   with its fields merged as fragments.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -420,17 +420,20 @@ impl ChunkAccumulator {
 
     /// Refuses a chunk that would pass the limits on distinct choices and tool calls.
     fn check_limits(&self, chunk: &CreateChatCompletionStreamResponse) -> Result<(), Error> {
-        let mut new_choices = BTreeSet::new();
-        let mut new_calls = 0usize;
-        // Fragments of this chunk that open a call: (choice, index) or (choice, id); one
-        // without either opens a call only when its choice has none yet.
-        let mut opened_by_index = BTreeSet::new();
-        let mut opened_by_id = BTreeSet::new();
-        let mut opened_plain = BTreeSet::new();
+        /// What makes a fragment of this chunk open a call, within its choice.
+        #[derive(PartialEq, Eq, PartialOrd, Ord)]
+        enum Opens<'a> {
+            Index(u32),
+            Id(&'a str),
+            // No index and no id: it opens a call only when its choice has none yet.
+            Plain,
+        }
+        let mut new_choices = Vec::new();
+        let mut opened = Vec::new();
         for choice in &chunk.choices {
             let known = self.choices.get(&choice.index);
             if known.is_none() {
-                new_choices.insert(choice.index);
+                new_choices.push(choice.index);
             }
             for call in choice.delta.tool_calls.iter().flatten() {
                 let slot = known.map_or(Slot::New, |c| c.tool_calls.slot(call));
@@ -438,16 +441,20 @@ impl ChunkAccumulator {
                     continue;
                 }
                 let id = call.id.as_deref().filter(|id| !id.is_empty());
-                let first = match (call.index, id) {
-                    (Some(index), _) => opened_by_index.insert((choice.index, index)),
-                    (None, Some(id)) => opened_by_id.insert((choice.index, id)),
-                    (None, None) => opened_plain.insert(choice.index),
+                let opens = match (call.index, id) {
+                    (Some(index), _) => Opens::Index(index),
+                    (None, Some(id)) => Opens::Id(id),
+                    (None, None) => Opens::Plain,
                 };
-                if first {
-                    new_calls += 1;
-                }
+                opened.push((choice.index, opens));
             }
         }
+        // Distinct ones only: sorted, then repeats dropped.
+        new_choices.sort_unstable();
+        new_choices.dedup();
+        opened.sort_unstable();
+        opened.dedup();
+        let new_calls = opened.len();
         if self.choices.len() + new_choices.len() > MAX_CHOICES {
             return Err(stream_limit(format!(
                 "the stream has more than {MAX_CHOICES} distinct choices (the API's limit for n); a chunk with choice index {} was refused",
