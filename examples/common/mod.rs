@@ -67,6 +67,23 @@ pub fn offline_azure_mock(replies: impl IntoIterator<Item = Reply>) -> Option<Mo
     Some(mock)
 }
 
+/// Like [`offline_mock`], for a program whose stdout is its output (JSONL, a pipe): the
+/// mock answers every request with `reply`, and its notice goes to stderr. Call it first
+/// thing in `main`, as [`offline_mock`].
+#[allow(unsafe_code)] // edition 2024: std::env::set_var is unsafe
+pub fn offline_mock_always(reply: Reply) -> Option<MockServer> {
+    if is_set("OPENAI_API_KEY") || is_set("OPENAI_BASE_URL") {
+        return None;
+    }
+    let mock = MockServer::start();
+    mock.reply_always(reply);
+    // SAFETY: called first thing in `main`; the mock's threads read no environment variable.
+    unsafe { std::env::set_var("OPENAI_BASE_URL", mock.base_url()) };
+    let url = mock.base_url();
+    eprintln!("OPENAI_API_KEY and OPENAI_BASE_URL not set: using a local mock server at {url}");
+    Some(mock)
+}
+
 /// The configured server, or a local mock that answers with `replies` in order. Keep the
 /// mock alive (bind it to a variable) as long as the client is used.
 pub fn client_or_mock(
@@ -74,19 +91,6 @@ pub fn client_or_mock(
 ) -> Result<(ChatApi, Option<MockServer>), Error> {
     let mock = offline_mock(replies);
     Ok((ChatApi::from_env()?, mock))
-}
-
-/// Like [`client_or_mock`], for a program whose stdout is its output: the mock answers
-/// every request with `reply`, and the notice goes to stderr.
-pub fn client_or_mock_always(reply: Reply) -> Result<(ChatApi, Option<MockServer>), Error> {
-    if is_set("OPENAI_API_KEY") || is_set("OPENAI_BASE_URL") {
-        return Ok((ChatApi::from_env()?, None));
-    }
-    let mock = MockServer::start();
-    mock.reply_always(reply);
-    let url = mock.base_url();
-    eprintln!("OPENAI_BASE_URL and OPENAI_API_KEY are not set: using a mock server at {url}");
-    Ok((ChatApi::new(mock.config()), Some(mock)))
 }
 
 /// A started mock server with these replies scripted.

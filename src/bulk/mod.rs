@@ -11,9 +11,15 @@
 //! client's own retry loop is off for these calls (`max_retries(0)`): the runner retries,
 //! a 429 (or a 503 with `retry-after`) for as long as the run has time.
 //!
-//! One job per file: the options, progress and result types (`mod.rs`); the runner, its
-//! workers and their retries (`run.rs`); the limiter, its pacing and token estimates
-//! (`limiter.rs`, its unit tests in `limiter/tests.rs`).
+//! For a run over JSONL files in the Batch API's shapes (what `examples/bulk.rs` does):
+//! [`read_requests`] reads `{"custom_id", "body"}` lines or bare requests, [`result_line`]
+//! makes the output line of a result, and [`resume_output`] keeps what an earlier run on
+//! the same output finished, so that a rerun runs only the rest.
+
+// One job per file: the options, progress and result types (`mod.rs`); the runner, its
+// workers and their retries (`run.rs`); the limiter, its pacing and token estimates
+// (`limiter.rs`, its unit tests in `limiter/tests.rs`); JSONL in and out in the Batch
+// API's shapes (`jsonl.rs`, its unit tests in `jsonl/tests.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,8 +30,11 @@ use crate::error::Error;
 use crate::response::ApiResponse;
 use crate::types::CreateChatCompletionResponse;
 
+mod jsonl;
 mod limiter;
 mod run;
+
+pub use jsonl::{read_requests, result_line, resume_output, JsonlError};
 
 /// One request's result in a bulk run: the answer with its status and headers, or why not.
 pub type BulkResult = Result<ApiResponse<CreateChatCompletionResponse>, Error>;

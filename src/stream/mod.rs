@@ -6,11 +6,10 @@
 //! deltas, done moments, tool calls with their arguments parsed) and
 //! `parse_partial_json` (the value unfinished JSON will become).
 
-//!
-//! One job per file: the stream itself, its SSE parsing and errors (`mod.rs`); the body
-//! under the parser, counted against the limits and the idle timeout, and a JSON answer
-//! replayed as events (`body.rs`); the readers over a stream, `ContentDeltas`, `Events`
-//! and `ContentReader`, and the partial completion their errors keep (`readers.rs`).
+// One job per file: the stream itself, its SSE parsing and errors (`mod.rs`); the body
+// under the parser, counted against the limits and the idle timeout, and a JSON answer
+// replayed as events (`body.rs`); the readers over a stream, `ContentDeltas`, `Events`
+// and `ContentReader`, and the partial completion their errors keep (`readers.rs`).
 
 use std::fmt;
 use std::io::{self, BufReader, Read};

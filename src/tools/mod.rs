@@ -41,11 +41,11 @@
 //! assert_eq!(run.messages.len(), 4); // user, assistant (the call), tool, assistant
 //! # Ok::<(), sync_openai::tools::ToolRunError>(())
 //! ```
-//!
-//! One job per file: the run's options, results and events (`mod.rs`); [`Tool`], a
-//! definition and its function (`tool.rs`); the loop over rounds, plain or streamed
-//! (`runner.rs`); a round's calls run on threads, with their timeouts (`calls.rs`); the unit
-//! tests (`tests.rs`).
+
+// One job per file: the run's options, results and events (`mod.rs`); `Tool`, a
+// definition and its function (`tool.rs`); the loop over rounds, plain or streamed
+// (`runner.rs`); a round's calls run on threads, with their timeouts (`calls.rs`); the unit
+// tests (`tests.rs`).
 
 use std::fmt;
 use std::ops::ControlFlow;
