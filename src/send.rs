@@ -34,7 +34,7 @@
 
 use std::borrow::Cow;
 use std::io::Read;
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::de::DeserializeOwned;
@@ -508,14 +508,24 @@ impl Sender {
         let result = match deadline {
             None => (provider.0)(),
             Some(deadline) => {
+                // One slot and a condition variable, not a channel: the same wait, without
+                // the code of three channel flavours in every build.
                 let provider = Arc::clone(&provider.0);
-                let (tx, rx) = mpsc::channel();
+                let slot = Arc::new((Mutex::new(None), Condvar::new()));
+                let filled = Arc::clone(&slot);
                 std::thread::spawn(move || {
-                    let _ = tx.send(provider());
+                    let token = provider();
+                    let (lock, ready) = &*filled;
+                    *lock.lock().unwrap_or_else(PoisonError::into_inner) = Some(token);
+                    ready.notify_one();
                 });
                 let left = deadline.saturating_duration_since(Instant::now());
-                rx.recv_timeout(left)
-                    .map_err(|_| total_timeout_passed(None))?
+                let (lock, ready) = &*slot;
+                let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+                let (mut guard, _) = ready
+                    .wait_timeout_while(guard, left, |token| token.is_none())
+                    .unwrap_or_else(PoisonError::into_inner);
+                guard.take().ok_or_else(|| total_timeout_passed(None))?
             }
         };
         result
