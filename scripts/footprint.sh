@@ -15,7 +15,8 @@
 #   - from `cargo build --timings` of the same builds: the sync-openai library unit's own
 #     time (its front end and codegen parts), and the program's unit, per profile;
 #   - the stripped binary size of both (release);
-#   - peak RSS (/usr/bin/time -v) and start-to-exit time of one run of each (one chat
+#   - peak RSS (/usr/bin/time -v) and start-to-exit time of one run of each (SSL_CERT_FILE
+#     unset: plain ureq ignores it, sync-openai would load the bundle it names) (one chat
 #     completion and one streamed completion) against a local std-only server
 #     (scripts/footprint/mock-server) started by this script.
 #
@@ -143,7 +144,9 @@ done
 for i in $(seq "$runs"); do
     for p in sync-openai plain-ureq; do
         start=$(date +%s%N)
-        env -u OPENAI_API_KEY OPENAI_BASE_URL="$base" /usr/bin/time -v -o "$work/time.txt" "$work/$p" >/dev/null
+        # SSL_CERT_FILE unset, like for like: sync-openai reads it (a system bundle, parsed
+        # and kept: about 450 KiB more peak RSS), plain ureq never does.
+        env -u OPENAI_API_KEY -u SSL_CERT_FILE OPENAI_BASE_URL="$base" /usr/bin/time -v -o "$work/time.txt" "$work/$p" >/dev/null
         end=$(date +%s%N)
         wall[$p]="${wall[$p]:-} $(((end - start) / 1000))"
         rss[$p]="${rss[$p]:-} $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")"
