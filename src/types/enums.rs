@@ -43,21 +43,25 @@ macro_rules! open_enum {
             }
         }
 
+        impl $name {
+            /// The known variant of a wire string, if it is one.
+            fn known(value: &str) -> Option<Self> {
+                match value {
+                    $( $wire => Some(Self::$variant), )+
+                    _ => None,
+                }
+            }
+        }
+
         impl ::std::convert::From<&str> for $name {
             fn from(value: &str) -> Self {
-                match value {
-                    $( $wire => Self::$variant, )+
-                    other => Self::Other(other.to_owned()),
-                }
+                Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
             }
         }
 
         impl ::std::convert::From<String> for $name {
             fn from(value: String) -> Self {
-                match value.as_str() {
-                    $( $wire => Self::$variant, )+
-                    _ => Self::Other(value),
-                }
+                Self::known(&value).unwrap_or(Self::Other(value))
             }
         }
 
