@@ -52,7 +52,17 @@ impl DataLines {
     /// Takes the next bytes; returns whether any was a non-blank byte of a `data` value.
     pub(super) fn saw_data(&mut self, bytes: &[u8]) -> bool {
         let mut data = false;
-        for &b in bytes {
+        let mut rest = bytes;
+        while let Some((&b, tail)) = rest.split_first() {
+            // The bulk of a stream is the rest of a line whose fate is known (a comment, a
+            // field that is not `data`, or data already seen to have content): skip to its
+            // end in one scan instead of a state step per byte.
+            let known = matches!(self, DataLines::Other) || (data && *self == DataLines::Data);
+            if known && !matches!(b, b'\n' | b'\r') {
+                let eol = rest.iter().position(|&c| matches!(c, b'\n' | b'\r'));
+                rest = rest.get(eol.unwrap_or(rest.len())..).unwrap_or_default();
+                continue;
+            }
             *self = match (*self, b) {
                 (_, b'\n' | b'\r') => DataLines::Start,
                 (DataLines::Start, b':') => DataLines::Other,
@@ -65,11 +75,11 @@ impl DataLines {
                 }
                 (DataLines::Other, _) => DataLines::Other,
             };
+            rest = tail;
         }
         data
     }
 
-    /// The next byte of a field name.
     fn name(self, b: u8) -> DataLines {
         const DATA: &[u8] = b"data";
         match self {
