@@ -509,23 +509,33 @@ impl Sender {
             None => (provider.0)(),
             Some(deadline) => {
                 // One slot and a condition variable, not a channel: the same wait, without
-                // the code of three channel flavours in every build.
+                // the code of three channel flavours in every build. The slot is marked done
+                // when the thread ends, also by a panic, so a provider that panics ends the
+                // wait at once, as a dropped channel did.
+                type Slot = (Mutex<(Option<Result<String, String>>, bool)>, Condvar);
+                struct Done(Arc<Slot>);
+                impl Drop for Done {
+                    fn drop(&mut self) {
+                        let (lock, ready) = &*self.0;
+                        lock.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+                        ready.notify_one();
+                    }
+                }
                 let provider = Arc::clone(&provider.0);
-                let slot = Arc::new((Mutex::new(None), Condvar::new()));
-                let filled = Arc::clone(&slot);
+                let slot: Arc<Slot> = Arc::new((Mutex::new((None, false)), Condvar::new()));
+                let done = Done(Arc::clone(&slot));
                 std::thread::spawn(move || {
                     let token = provider();
-                    let (lock, ready) = &*filled;
-                    *lock.lock().unwrap_or_else(PoisonError::into_inner) = Some(token);
-                    ready.notify_one();
+                    let (lock, _) = &*done.0;
+                    lock.lock().unwrap_or_else(PoisonError::into_inner).0 = Some(token);
                 });
                 let left = deadline.saturating_duration_since(Instant::now());
                 let (lock, ready) = &*slot;
                 let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
                 let (mut guard, _) = ready
-                    .wait_timeout_while(guard, left, |token| token.is_none())
+                    .wait_timeout_while(guard, left, |(_, finished)| !*finished)
                     .unwrap_or_else(PoisonError::into_inner);
-                guard.take().ok_or_else(|| total_timeout_passed(None))?
+                guard.0.take().ok_or_else(|| total_timeout_passed(None))?
             }
         };
         result

@@ -138,6 +138,21 @@ fn total_timeout_counts_the_token_provider() {
 }
 
 #[test]
+fn a_token_provider_that_panics_ends_the_wait_at_once() {
+    // The provider runs on its own thread once there is a deadline; its panic must end the
+    // wait then, not at the deadline: with an hour to go, a wait that missed the panic
+    // would hang until the harness's limit.
+    let server = healthy();
+    let api = server.api(|c| {
+        c.token_provider(|| panic!("the provider broke"))
+            .total_timeout(Duration::from_secs(3600))
+    });
+    let err = complete(&api).0.unwrap_err();
+    assert!(err.to_string().contains("total_timeout"), "{err}");
+    assert_eq!(server.requests(), 0);
+}
+
+#[test]
 fn a_generous_total_timeout_changes_nothing() {
     let server = healthy();
     let api = server.api(|c| c.total_timeout(Duration::from_secs(60)));
