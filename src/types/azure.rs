@@ -154,6 +154,9 @@ impl ContentFilterResults {
         if !value.is_object() {
             return None;
         }
+        // Decoded from an owned copy, as every `Value` decode in the crate is (one set of
+        // visitors in the build). A borrowed decode would copy as much: `lossy` and `extra`
+        // take each field's value as an owned `Value`.
         ContentFilterResults::deserialize(value.clone()).ok()
     }
 }
@@ -338,6 +341,7 @@ fn prompt_filter_results_of(extra: &Map<String, Value>) -> Vec<PromptFilterResul
         .map(|items| {
             items
                 .iter()
+                // An owned copy, as in `ContentFilterResults::from_value`.
                 .filter_map(|item| PromptFilterResult::deserialize(item.clone()).ok())
                 .collect()
         })
