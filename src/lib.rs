@@ -43,6 +43,7 @@
 //! | `native-tls` | no | TLS through the platform's library and the operating system's trust store |
 //! | `platform-verifier` | no | TLS through rustls, trusting the operating system's certificate store |
 //! | `gzip` | yes | accept gzip-compressed responses |
+//! | `socks` | no | SOCKS4 and SOCKS5 proxies (`ALL_PROXY=socks5://…`, [`Config::proxy`]); HTTP proxies need no feature |
 //! | `stored` | no | stored completions: [`ChatApi::get_chat_completion`], `list_chat_completions` and the rest |
 //! | `files` | no | [`FilesApi`]: upload, list, download and delete files |
 //! | `batch` | no | [`BatchApi`] and [`batch`] (implies `files`) |

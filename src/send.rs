@@ -57,6 +57,7 @@ use crate::observe::{AttemptWatch, Observer};
 use crate::options::RequestOptions;
 use crate::response::{ApiResponse, Replayed};
 use crate::retry::{self, Decision, Jitter, Outcome, SeededJitter};
+use crate::tls::ProxySetting;
 use crate::transport_error::{bad_url, transport_error};
 use crate::util::{
     bearer_value, header_str, is_secret_header, redact_url, request_id, secret_value, with_query,
@@ -234,6 +235,13 @@ impl Sender {
     }
 
     fn with_agent(agent: ureq::Agent, mut config: Config) -> Sender {
+        if matches!(config.proxy, ProxySetting::FromEnv) {
+            // The environment's proxy, read when the agent was made: one SOCKS proxy this
+            // build cannot speak fails every call (a set one was checked by its setter).
+            if let Some(shown) = config.proxy.unusable_socks(&config.base_url) {
+                config.note_invalid(ConfigProblem::SocksWithoutFeature(shown, true));
+            }
+        }
         let cache =
             Cache::new(config.cache_dir.as_deref(), config.cache_mode).unwrap_or_else(|problem| {
                 config.note_invalid(problem);

@@ -67,7 +67,9 @@ impl Config {
     /// `socks5://host:port` (the client resolves the host name), `socks5h://host:port` (the
     /// proxy resolves it), `socks4://` and `socks4a://` are SOCKS proxies. Credentials go
     /// in the URL, percent-encoded: `http://user:password@host:port`; they never appear in
-    /// `Debug` output or errors. `NO_PROXY` does not apply to a proxy set here.
+    /// `Debug` output or errors. `NO_PROXY` does not apply to a proxy set here. SOCKS needs
+    /// the crate's feature `socks`: without it, a SOCKS proxy, set here or in the
+    /// environment, makes every call fail with [`Error::Config`](crate::Error::Config) saying so.
     ///
     /// A URL that is not a proxy URL makes every call fail with [`Error::Config`](crate::Error::Config).
     /// Defaults to the environment, as ureq reads it when the client is made: the first
@@ -85,7 +87,13 @@ impl Config {
     /// ```
     pub fn proxy(mut self, url: impl AsRef<str>) -> Config {
         match crate::tls::parse_proxy(url.as_ref()) {
-            Ok(proxy) => self.proxy = ProxySetting::Url(proxy),
+            Ok(proxy) => {
+                let proxy = ProxySetting::Url(proxy);
+                if let Some(shown) = proxy.unusable_socks(&self.base_url) {
+                    self.note_invalid(ConfigProblem::SocksWithoutFeature(shown, false));
+                }
+                self.proxy = proxy;
+            }
             Err(shown) => self.note_invalid(ConfigProblem::ProxyUrl(shown)),
         }
         self

@@ -64,6 +64,9 @@ pub(crate) enum ConfigProblem {
     ProxyUrl(String),
     /// An `https://` base URL in a build without TLS features.
     HttpsWithoutTls(String),
+    /// A SOCKS proxy (shown without credentials; `true` when it comes from the environment)
+    /// in a build without the `socks` feature.
+    SocksWithoutFeature(String, bool),
 }
 
 /// Why an `https://` URL cannot work in a build without TLS.
@@ -101,6 +104,8 @@ impl fmt::Display for ConfigError {
             P::MtlsHalfSet => f.write_str("only one of OPENAI_MTLS_CLIENT_CERT_FILE and OPENAI_MTLS_CLIENT_KEY_FILE is set: set both (the client certificate and its private key) or neither"),
             P::ProxyUrl(url) => write!(f, "Config::proxy: `{url}` is not a proxy URL: use http://host:port, socks5://host:port or socks4://host:port, with user:password@ before the host if the proxy needs credentials"),
             P::HttpsWithoutTls(url) => write!(f, "base URL {url} is https:// but {NO_TLS}"),
+            P::SocksWithoutFeature(proxy, true) => write!(f, "ALL_PROXY, HTTPS_PROXY or HTTP_PROXY names the SOCKS proxy {proxy}, and this build of sync-openai cannot use SOCKS: enable its feature `socks`, or bypass the proxy for this host with NO_PROXY or Config::no_proxy"),
+            P::SocksWithoutFeature(proxy, false) => write!(f, "Config::proxy: {proxy} is a SOCKS proxy, and this build of sync-openai cannot use SOCKS: enable its feature `socks`, or give an http:// proxy"),
         }
     }
 }
@@ -112,3 +117,23 @@ impl ConfigError {
 }
 
 impl StdError for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socks_proxy_without_the_feature_says_what_to_enable_and_where_it_came_from() {
+        let proxy = "socks5://127.0.0.1:1080 (credentials redacted)".to_owned();
+        let from_env = ConfigError::new(ConfigProblem::SocksWithoutFeature(proxy.clone(), true));
+        let shown = from_env.to_string();
+        assert!(shown.starts_with("ALL_PROXY, HTTPS_PROXY or HTTP_PROXY names the SOCKS proxy socks5://127.0.0.1:1080 (credentials redacted)"), "{shown}");
+        assert!(
+            shown.contains("enable its feature `socks`") && shown.contains("NO_PROXY"),
+            "{shown}"
+        );
+        let set = ConfigError::new(ConfigProblem::SocksWithoutFeature(proxy, false)).to_string();
+        assert!(set.starts_with("Config::proxy: socks5://"), "{set}");
+        assert!(set.contains("enable its feature `socks`"), "{set}");
+    }
+}

@@ -156,6 +156,48 @@ impl fmt::Debug for ProxySetting {
     }
 }
 
+impl ProxySetting {
+    /// The SOCKS proxy that calls to `base_url` would go through, shown without credentials,
+    /// when this build cannot speak SOCKS (feature `socks` off); `None` when it can. ureq
+    /// without its `socks-proxy` feature would panic on such a proxy set by hand, and would
+    /// connect around one set in the environment.
+    pub(crate) fn unusable_socks(&self, base_url: &str) -> Option<String> {
+        if cfg!(feature = "socks") {
+            None
+        } else {
+            self.socks_in_effect(base_url)
+        }
+    }
+
+    /// The SOCKS proxy, shown without credentials, that calls to `base_url` would go
+    /// through; `None` for no proxy, an HTTP one, or an environment's one that `NO_PROXY`
+    /// bypasses for `base_url`.
+    fn socks_in_effect(&self, base_url: &str) -> Option<String> {
+        use ureq::ProxyProtocol as P;
+        let from_env;
+        let proxy = match self {
+            ProxySetting::Off => return None,
+            ProxySetting::Url(proxy) => proxy,
+            ProxySetting::FromEnv => {
+                from_env = ureq::Proxy::try_from_env()?;
+                let bypassed = base_url
+                    .trim()
+                    .parse::<ureq::http::Uri>()
+                    .is_ok_and(|uri| from_env.is_no_proxy(&uri));
+                if bypassed {
+                    return None;
+                }
+                &from_env
+            }
+        };
+        matches!(
+            proxy.protocol(),
+            P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h
+        )
+        .then(|| format!("{:?}", ProxySetting::Url(proxy.clone())))
+    }
+}
+
 /// Parses a proxy URL for `Config::proxy`; the error is the URL without its credentials.
 pub(crate) fn parse_proxy(url: &str) -> Result<ureq::Proxy, String> {
     ureq::Proxy::new(url.trim()).map_err(|_| redact_url(url.trim()))
@@ -173,6 +215,22 @@ mod tests {
         assert_eq!(shown, "ftp://<redacted>@proxy:3128/x");
         let shown = parse_proxy("ftp://proxy:3128").unwrap_err();
         assert_eq!(shown, "ftp://proxy:3128");
+    }
+
+    #[test]
+    fn a_socks_proxy_is_named_without_its_credentials() {
+        let socks = ProxySetting::Url(parse_proxy("socks5h://bob:pw@127.0.0.1:1080").unwrap());
+        let shown = socks.socks_in_effect("http://127.0.0.1:8080/v1").unwrap();
+        assert_eq!(shown, "socks5h://127.0.0.1:1080 (credentials redacted)");
+        let socks4 = ProxySetting::Url(parse_proxy("socks4://127.0.0.1:1080").unwrap());
+        assert!(socks4
+            .socks_in_effect("https://api.openai.com/v1")
+            .is_some());
+        let http = ProxySetting::Url(parse_proxy("http://127.0.0.1:3128").unwrap());
+        assert_eq!(http.socks_in_effect("http://127.0.0.1:8080/v1"), None);
+        assert_eq!(ProxySetting::Off.socks_in_effect("http://x/v1"), None);
+        // This test build has `socks` (the dev-dependency's features): nothing is unusable.
+        assert_eq!(socks.unusable_socks("http://127.0.0.1:8080/v1"), None);
     }
 
     #[test]
