@@ -354,6 +354,33 @@ pub(crate) fn with_query(mut url: String, pairs: &[(String, String)]) -> String 
     url
 }
 
+/// The index of the first `\n` or `\r` in `bytes`, `None` when there is none.
+///
+/// Eight bytes at a time (a word test for either byte), then the exact place in the word
+/// that has one: finding line ends is most of what parsing a stream's body costs, and a
+/// byte-at-a-time scan is several times slower than `BufRead::read_until`'s `memchr`.
+pub(crate) fn line_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Non-zero exactly when some byte of `word` is `byte` (the classic zero-byte test).
+    let has = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let mut from = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or_default());
+        if has(word, b'\n') | has(word, b'\r') != 0 {
+            break;
+        }
+        from += 8;
+    }
+    let rest = bytes.get(from..)?;
+    rest.iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .map(|at| from + at)
+}
+
 /// A map keyed by a choice or tool-call index, kept as a vector sorted by key.
 ///
 /// What a stream holds per index is small (at most `MAX_CHOICES` choices, `MAX_TOOL_CALLS`
@@ -462,6 +489,31 @@ impl<V> IntoIterator for ByIndex<V> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::indexing_slicing)] // tests fail by panicking
+    fn line_end_finds_the_first_cr_or_lf_wherever_it_is() {
+        let naive = |b: &[u8]| b.iter().position(|&c| c == b'\n' || c == b'\r');
+        // Bytes next to LF and CR in value, and with the high bit set, fill the rest.
+        let fillers = [b'a', 0x09, 0x0b, 0x0c, 0x0e, 0x8a, 0x8d, 0xff, 0x00];
+        for len in 0..40 {
+            for filler in fillers {
+                let plain = vec![filler; len];
+                assert_eq!(line_end(&plain), None, "{len} × {filler:#x}");
+                for at in 0..len {
+                    for end in [b'\n', b'\r'] {
+                        let mut bytes = plain.clone();
+                        bytes[at] = end;
+                        if at + 3 < len {
+                            bytes[at + 3] = b'\n'; // a later one must not win
+                        }
+                        assert_eq!(line_end(&bytes), naive(&bytes), "{bytes:?}");
+                        assert_eq!(line_end(&bytes), Some(at));
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     #[allow(clippy::unwrap_used)] // tests fail by panicking

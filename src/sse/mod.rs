@@ -57,6 +57,8 @@
 use std::fmt;
 use std::io::{self, BufRead};
 
+use crate::util::line_end;
+
 /// Maximum length of one line in bytes (excluding its terminator) before the
 /// reader gives up with [`SseError::LineTooLong`]: 1 MiB.
 ///
@@ -143,7 +145,8 @@ impl From<io::Error> for SseError {
 #[derive(Debug)]
 pub(crate) struct SseReader<R> {
     reader: R,
-    /// The current line, without its terminator.
+    /// A line that arrives over several reads, gathered without its terminator (a line
+    /// whole in the reader's buffer is processed there, never copied here).
     line: Vec<u8>,
     /// The previous line ended with CR: an LF that comes next (possibly in
     /// the next read) belongs to it.
@@ -258,27 +261,23 @@ impl<R: BufRead> SseReader<R> {
     /// with nothing to dispatch (`false`).
     fn fill_event(&mut self) -> Result<bool, SseError> {
         loop {
-            if !self.read_line()? {
-                // End of stream. Deviation: dispatch what a blank line would
-                // have dispatched instead of discarding it.
-                self.finished = true;
-                return Ok(!self.fields.data.is_empty());
-            }
-            if self.line.is_empty() {
-                if !self.fields.data.is_empty() {
-                    return Ok(true);
+            match self.next_line()? {
+                Line::End => {
+                    // End of stream. Deviation: dispatch what a blank line would
+                    // have dispatched instead of discarding it.
+                    self.finished = true;
+                    return Ok(!self.fields.data.is_empty());
                 }
-                // Blank line with empty data: reset, dispatch nothing.
-                self.fields.reset_event();
-            } else {
-                self.fields.process_line(&self.line, self.max_event)?;
+                Line::Dispatch => return Ok(true),
+                Line::Done => {}
             }
         }
     }
 
-    /// Reads the next line (without terminator) into `self.line`. Returns
-    /// `false` at end of stream when no bytes of a new line were read.
-    fn read_line(&mut self) -> Result<bool, SseError> {
+    /// Reads the next line and processes it. A line that is whole in the reader's buffer
+    /// (nearly every line) is processed there; one that arrives over several reads is
+    /// gathered in `self.line` first.
+    fn next_line(&mut self) -> Result<Line, SseError> {
         self.line.clear();
         loop {
             let buf = match self.reader.fill_buf() {
@@ -288,7 +287,7 @@ impl<R: BufRead> SseReader<R> {
             };
             if buf.is_empty() {
                 if self.line.is_empty() {
-                    return Ok(false);
+                    return Ok(Line::End);
                 }
                 // A final line without terminator is still a line.
                 break;
@@ -301,37 +300,60 @@ impl<R: BufRead> SseReader<R> {
                 }
             }
             let rest = buf.get(start..).unwrap_or_default();
-            let (content, used, terminated) =
-                match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-                    Some(end) => {
-                        self.skip_lf = rest.get(end) == Some(&b'\r');
-                        (rest.get(..end).unwrap_or_default(), start + end + 1, true)
-                    }
-                    None => (rest, buf.len(), false),
-                };
-            if self.line.len().saturating_add(content.len()) > self.max_line {
-                return Err(SseError::LineTooLong {
-                    limit: self.max_line,
-                });
+            let end = line_end(rest);
+            let content = rest.get(..end.unwrap_or(rest.len())).unwrap_or_default();
+            let Some(end) = end else {
+                append_line(&mut self.line, content, self.max_line)?;
+                let used = buf.len();
+                self.reader.consume(used);
+                continue;
+            };
+            self.skip_lf = rest.get(end) == Some(&b'\r');
+            let used = start + end + 1;
+            if self.line.is_empty() {
+                if content.len() > self.max_line {
+                    return Err(SseError::LineTooLong {
+                        limit: self.max_line,
+                    });
+                }
+                let line = without_bom(&mut self.bom_checked, content);
+                let step = self.fields.line(line, self.max_event);
+                self.reader.consume(used);
+                return step;
             }
-            reserve_capped(&mut self.line, content.len(), self.max_line);
-            self.line.extend_from_slice(content);
+            append_line(&mut self.line, content, self.max_line)?;
             self.reader.consume(used);
-            if terminated {
-                break;
-            }
+            break;
         }
-        if !self.bom_checked {
-            self.bom_checked = true;
-            if self.line.starts_with(BOM) {
-                self.line.drain(..BOM.len());
-            }
-        }
-        Ok(true)
+        let line = without_bom(&mut self.bom_checked, &self.line);
+        self.fields.line(line, self.max_event)
     }
 }
 
+/// What processing one line did.
+enum Line {
+    /// The stream ended before a new line began.
+    End,
+    /// A blank line ended an event that has data: dispatch it.
+    Dispatch,
+    /// The line was processed (a blank line with no data resets the event).
+    Done,
+}
+
 impl Fields {
+    /// Handles one line, without its terminator.
+    fn line(&mut self, line: &[u8], max_event: usize) -> Result<Line, SseError> {
+        if !line.is_empty() {
+            self.process_line(line, max_event)?;
+        } else if !self.data.is_empty() {
+            return Ok(Line::Dispatch);
+        } else {
+            // Blank line with empty data: reset, dispatch nothing.
+            self.reset_event();
+        }
+        Ok(Line::Done)
+    }
+
     /// Clears the per-event buffers (data, event type).
     fn reset_event(&mut self) {
         self.data.clear();
@@ -392,6 +414,26 @@ impl Fields {
         self.data.push(b'\n');
         Ok(())
     }
+}
+
+/// The line without a leading byte-order mark if it is the stream's first (`checked` false;
+/// it is set).
+fn without_bom<'a>(checked: &mut bool, line: &'a [u8]) -> &'a [u8] {
+    if *checked {
+        return line;
+    }
+    *checked = true;
+    line.strip_prefix(BOM).unwrap_or(line)
+}
+
+/// Adds `content` to the line being gathered over several reads, within `max_line`.
+fn append_line(line: &mut Vec<u8>, content: &[u8], max_line: usize) -> Result<(), SseError> {
+    if line.len().saturating_add(content.len()) > max_line {
+        return Err(SseError::LineTooLong { limit: max_line });
+    }
+    reserve_capped(line, content.len(), max_line);
+    line.extend_from_slice(content);
+    Ok(())
 }
 
 /// Makes room for `additional` more bytes, growing geometrically like `Vec`

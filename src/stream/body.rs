@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::connection;
+use crate::util::line_end;
 
 /// The body under the SSE reader, counting its bytes against an optional total limit and
 /// the time since the last bytes of event data against the idle timeout.
@@ -51,38 +52,53 @@ impl DataLines {
 
     /// Takes the next bytes; returns whether any was a non-blank byte of a `data` value.
     pub(super) fn saw_data(&mut self, bytes: &[u8]) -> bool {
-        let mut data = false;
+        let Some(rest) = self.until_data(bytes) else {
+            return false;
+        };
+        // Data seen: what is left to know is the state where `bytes` end, which their last
+        // line decides (up to a line end the state stays `Data`). The bulk of a stream is
+        // skipped this way, not stepped through.
+        if let Some(last) = rest.iter().rposition(|&c| matches!(c, b'\n' | b'\r')) {
+            *self = DataLines::Start;
+            // The last line has no line end: data in it changes nothing more.
+            let _ = self.until_data(rest.get(last + 1..).unwrap_or_default());
+        }
+        true
+    }
+
+    /// Steps through `bytes` up to the first non-blank byte of a `data` value and returns
+    /// the bytes after it; `None` when `bytes` end first, the state being where they end.
+    fn until_data<'b>(&mut self, bytes: &'b [u8]) -> Option<&'b [u8]> {
         let mut rest = bytes;
         while let Some((&b, tail)) = rest.split_first() {
-            // The bulk of a stream is the rest of a line whose fate is known (a comment, a
-            // field that is not `data`, or data already seen to have content): skip to its
-            // end in one scan instead of a state step per byte.
-            let known = matches!(self, DataLines::Other) || (data && *self == DataLines::Data);
-            if known && !matches!(b, b'\n' | b'\r') {
-                let eol = rest.iter().position(|&c| matches!(c, b'\n' | b'\r'));
-                rest = rest.get(eol.unwrap_or(rest.len())..).unwrap_or_default();
+            if *self == DataLines::Other && !matches!(b, b'\n' | b'\r') {
+                // A comment or another field: to its line's end in one scan.
+                rest = rest
+                    .get(line_end(rest).unwrap_or(rest.len())..)
+                    .unwrap_or_default();
                 continue;
             }
-            *self = match (*self, b) {
-                (_, b'\n' | b'\r') => DataLines::Start,
-                (DataLines::Start, b':') => DataLines::Other,
-                (DataLines::Start, _) => DataLines::Name(0).name(b),
-                (DataLines::Name(n), _) => DataLines::Name(n).name(b),
-                (DataLines::Data, b' ' | b'\t') => DataLines::Data,
-                (DataLines::Data, _) => {
-                    data = true;
-                    DataLines::Data
-                }
-                (DataLines::Other, _) => DataLines::Other,
+            let (next, data) = match (*self, b) {
+                (_, b'\n' | b'\r') => (DataLines::Start, false),
+                (DataLines::Start, b':') => (DataLines::Other, false),
+                (DataLines::Start | DataLines::Name(_), _) => (self.name(b), false),
+                (DataLines::Data, b' ' | b'\t') => (DataLines::Data, false),
+                (DataLines::Data, _) => (DataLines::Data, true),
+                (DataLines::Other, _) => (DataLines::Other, false),
             };
+            *self = next;
             rest = tail;
+            if data {
+                return Some(tail);
+            }
         }
-        data
+        None
     }
 
     fn name(self, b: u8) -> DataLines {
         const DATA: &[u8] = b"data";
         match self {
+            DataLines::Start => DataLines::Name(0).name(b),
             DataLines::Name(4) if b == b':' => DataLines::Data,
             DataLines::Name(n) if DATA.get(n) == Some(&b) => DataLines::Name(n + 1),
             _ => DataLines::Other,

@@ -135,6 +135,30 @@ fn only_data_bytes_count_as_data() {
     }
 }
 
+/// A read that holds data skips to its last line: the state it ends in (which decides what the
+/// next read's bytes are) is the one a byte at a time reaches, wherever the read ends.
+#[test]
+fn the_state_after_a_read_is_the_one_byte_steps_reach() {
+    let stream: &[u8] =
+        b"data: {\"a\":1}\n\n: ping\ndata: x\r\ndatabase: y\nevent: e\ndata:\n\ndata: z\r\r\ndat";
+    for start in 0..stream.len() {
+        for end in start..=stream.len() {
+            let (before, read) = (&stream[..start], &stream[start..end]);
+            let mut stepped = DataLines::default();
+            let mut any = false;
+            for &b in before {
+                stepped.saw_data(&[b]);
+            }
+            let mut whole = stepped;
+            for &b in read {
+                any |= stepped.saw_data(&[b]);
+            }
+            assert_eq!(whole.saw_data(read), any, "{start}..{end}");
+            assert_eq!(whole, stepped, "{start}..{end}");
+        }
+    }
+}
+
 #[test]
 fn two_hundred_thousand_chunks_in_constant_memory() {
     let mut stream = ChatCompletionStream::from_reader(Generated {
