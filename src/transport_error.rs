@@ -31,6 +31,11 @@ const NO_HOST: Classified = (
     "the server's host name did not resolve",
 );
 const TLS_FAILED: Classified = (TransportErrorKind::Tls, "the TLS handshake failed");
+/// Final, as the same server sends the same header block again.
+const HEADERS_TOO_LARGE: Classified = (
+    TransportErrorKind::Other,
+    "the server's response headers are more than ureq reads (64 KiB or 128 headers); check base_url and any proxy between",
+);
 
 /// What kind of failure a ureq error is.
 fn classify(e: &ureq::Error) -> Classified {
@@ -47,6 +52,10 @@ fn classify(e: &ureq::Error) -> Classified {
             TransportErrorKind::BadUrl,
             "the request URL is not valid; check base_url",
         ),
+        ureq::Error::LargeResponseHeader(..) => HEADERS_TOO_LARGE,
+        // Which of the two limits a long header block meets first depends on how the reads
+        // split it; ureq does not export its protocol error type, so its words tell.
+        ureq::Error::Protocol(p) if p.to_string().contains("too many headers") => HEADERS_TOO_LARGE,
         ureq::Error::Protocol(_) => (
             TransportErrorKind::Io,
             "the server answered with broken HTTP",

@@ -797,9 +797,35 @@ fn header_block_that_never_ends_is_bounded() {
     });
     let (result, _) = complete(&server.api(|c| c.max_retries(2)));
     let err = result.unwrap_err();
-    // ureq stops at 64 KiB of headers; a server that sends more will again: final.
+    // ureq stops at 64 KiB or 128 headers, whichever the reads meet first; a server that
+    // sends more will again: final.
     assert_eq!(transport_kind(&err), TransportErrorKind::Other, "{err:?}");
-    assert!(err.to_string().contains("header is too big"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("response headers are more than ureq reads"),
+        "{err}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
+fn more_headers_than_ureq_parses_is_final() {
+    // 200 short headers: far under 64 KiB, over ureq's 128 headers.
+    let server = Server::per_request(|_, conn| {
+        let mut head = String::from("HTTP/1.1 200 OK\r\n");
+        for i in 0..200 {
+            head.push_str(&format!("x-h{i}: v\r\n"));
+        }
+        head.push_str("content-length: 2\r\n\r\n{}");
+        conn.write(head.as_bytes());
+        After::Close
+    });
+    let (result, _) = complete(&server.api(|c| c.max_retries(2)));
+    let err = result.unwrap_err();
+    assert_eq!(transport_kind(&err), TransportErrorKind::Other, "{err:?}");
+    assert!(err.to_string().contains("128 headers"), "{err}");
+    assert!(err.to_string().contains("too many headers"), "{err}");
     assert!(!err.is_retryable());
     assert_eq!(server.requests(), 1);
 }
