@@ -171,13 +171,25 @@ macro_rules! lenient_key {
 
 /// Writes `Deserialize` for a struct that derives `Default`: a JSON object, each listed field
 /// read by its [`Decode`] (`field: Decode` or `field as "wire": Decode`), every other key kept in
-/// the struct's `extra` map, or skipped when the list ends with `; skip_unknown`.
+/// the struct's `extra` map, or skipped when the list ends with `; skip_unknown`; with
+/// `; drop "key"`, that one key is skipped and the others kept.
 macro_rules! lenient_struct {
     ($ty:ident { $($field:ident $(as $key:literal)?: $decode:ty),* $(,)? }) => {
         $crate::types::lenient::lenient_struct!(@impl $ty { $($field $(as $key)?: $decode),* }
             |out, key, map| {
                 let value = serde::de::MapAccess::next_value::<serde_json::Value>(&mut map)?;
                 out.extra.insert(key.0.into_owned(), value);
+            });
+    };
+    ($ty:ident { $($field:ident $(as $key:literal)?: $decode:ty),* $(,)? }; drop $drop:literal) => {
+        $crate::types::lenient::lenient_struct!(@impl $ty { $($field $(as $key)?: $decode),* }
+            |out, key, map| {
+                if key.0 == $drop {
+                    serde::de::MapAccess::next_value::<serde::de::IgnoredAny>(&mut map)?;
+                } else {
+                    let value = serde::de::MapAccess::next_value::<serde_json::Value>(&mut map)?;
+                    out.extra.insert(key.0.into_owned(), value);
+                }
             });
     };
     ($ty:ident { $($field:ident $(as $key:literal)?: $decode:ty),* $(,)? }; skip_unknown) => {

@@ -5,7 +5,6 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::de::null_default;
 use super::enums::{AllowedToolsMode, FunctionCallMode, GrammarSyntax, ToolChoiceMode};
 use super::lenient::{lenient_struct, NullDefault, StrOrJson};
 
@@ -515,39 +514,11 @@ impl ChatCompletionMessageToolCall {
     }
 }
 
-/// Wire form shared by both tool-call structs: known keys plus everything else.
-#[derive(Deserialize)]
-struct RawToolCall {
-    #[serde(default, deserialize_with = "null_default")]
-    id: String,
-    #[serde(flatten)]
-    rest: Map<String, Value>,
-}
-
-/// Splits `key` out of a raw tool call; `type` is dropped (it is implied by the struct).
-fn take_body<T, E>(raw: &mut RawToolCall, key: &str) -> Result<T, E>
-where
-    T: for<'a> Deserialize<'a> + Default,
-    E: serde::de::Error,
-{
-    raw.rest.remove("type");
-    match raw.rest.remove(key) {
-        None | Some(Value::Null) => Ok(T::default()),
-        Some(v) => T::deserialize(v).map_err(E::custom),
-    }
-}
-
-impl<'de> Deserialize<'de> for ChatCompletionMessageToolCall {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut raw = RawToolCall::deserialize(deserializer)?;
-        let function = take_body::<FunctionCall, D::Error>(&mut raw, "function")?;
-        Ok(Self {
-            id: raw.id,
-            function,
-            extra: raw.rest,
-        })
-    }
-}
+// `type` is implied by the struct (and written back by `serialize_call`): not kept in `extra`.
+lenient_struct!(ChatCompletionMessageToolCall {
+    id: NullDefault<String>,
+    function: NullDefault<FunctionCall>,
+}; drop "type");
 
 fn serialize_call<S: Serializer, T: Serialize>(
     serializer: S,
@@ -605,17 +576,10 @@ lenient_struct!(CustomToolCall {
     input: NullDefault<String>,
 }; skip_unknown);
 
-impl<'de> Deserialize<'de> for ChatCompletionMessageCustomToolCall {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut raw = RawToolCall::deserialize(deserializer)?;
-        let custom = take_body::<CustomToolCall, D::Error>(&mut raw, "custom")?;
-        Ok(Self {
-            id: raw.id,
-            custom,
-            extra: raw.rest,
-        })
-    }
-}
+lenient_struct!(ChatCompletionMessageCustomToolCall {
+    id: NullDefault<String>,
+    custom: NullDefault<CustomToolCall>,
+}; drop "type");
 
 impl Serialize for ChatCompletionMessageCustomToolCall {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
